@@ -1,0 +1,71 @@
+"""Creating organizations and their first admins (the CLI and first start use these)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from twoway.accounts.models import Membership, Organization, Role
+from twoway.numbers.models import PhoneNumber
+from twoway.numbers.services import number_assign_simulated
+
+
+@dataclass
+class AdminCreated:
+    organization: Organization
+    email: str
+    password: str
+    generated_password: bool
+    number: PhoneNumber | None
+
+    def describe(self) -> str:
+        lines = [
+            f"Organization “{self.organization.name}” created.",
+            f"Log in at /login/ as {self.email}"
+            + (f" with password {self.password}" if self.generated_password else "")
+            + ".",
+        ]
+        if self.number:
+            lines.append(f"Its texting number is {self.number.display} (simulator).")
+        return "\n".join(lines)
+
+
+@transaction.atomic
+def admin_create(
+    *, email: str, password: str | None, organization_name: str, country: str = "US"
+) -> AdminCreated:
+    email = email.strip().lower()
+    if not email or "@" not in email:
+        raise ValueError("Give an e-mail address to log in with.")
+    user_model = get_user_model()
+    if user_model.objects.filter(username=email).exists():
+        raise ValueError(f"A user {email} exists already.")
+    generated = not password
+    password = password or secrets.token_urlsafe(9)
+    organization = Organization.objects.create(name=organization_name, country=country.upper())
+    user = user_model.objects.create_user(
+        username=email, email=email, password=password, is_staff=True, is_superuser=True
+    )
+    Membership.objects.create(user=user, organization=organization, role=Role.ADMINISTRATIVE)
+    number = None
+    from django.conf import settings
+
+    if settings.TWOWAY_DEFAULT_CARRIER == "simulator":
+        number = number_assign_simulated(organization=organization)
+    return AdminCreated(organization, email, password, generated, number)
+
+
+def first_run_setup() -> str:
+    """On a database with nobody in it, create the first organization and admin."""
+    if Membership.objects.exists():
+        return ""
+    result = admin_create(
+        email=os.environ.get("TWOWAY_ADMIN_EMAIL", "admin@example.com"),
+        password=os.environ.get("TWOWAY_ADMIN_PASSWORD") or None,
+        organization_name=os.environ.get("TWOWAY_ORGANIZATION_NAME", "My business"),
+    )
+    return "First start: " + result.describe()

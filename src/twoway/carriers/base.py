@@ -1,0 +1,115 @@
+"""The one interface every carrier adapter implements.
+
+Adapters translate between a carrier's wire format and these dataclasses. They never touch
+Twoway's database: the webhook views and the dispatcher do that with what adapters return.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+# Delivery statuses a carrier can report back, in our vocabulary.
+CarrierStatus = Literal["queued", "sending", "sent", "delivered", "undelivered", "failed"]
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """One outbound message, as handed to a carrier."""
+
+    idempotency_key: str  # our message id; carriers that support it dedupe on it
+    from_number: str  # E.164 (or a short code)
+    to_number: str  # E.164
+    body: str
+    status_callback_url: str | None = None
+    media_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The carrier accepted the message."""
+
+    carrier_message_id: str
+    status: CarrierStatus = "sent"
+
+
+class CarrierError(Exception):
+    """A send the carrier did not accept.
+
+    `transient` errors (network trouble, timeouts, 429, 5xx) are retried later; the others are
+    final and the message is marked failed with `code`.
+    """
+
+    def __init__(self, message: str, *, code: str = "", transient: bool) -> None:
+        super().__init__(message)
+        self.code = code
+        self.transient = transient
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A message a handset sent to one of our numbers."""
+
+    carrier_message_id: str
+    from_number: str
+    to_number: str
+    body: str
+    media_urls: tuple[str, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A delivery report for a message we sent."""
+
+    carrier_message_id: str
+    status: CarrierStatus
+    error_code: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """What a webhook view hands an adapter: enough to verify and parse, nothing Django."""
+
+    url: str  # the full URL the carrier called, as it signed it
+    method: str
+    headers: Mapping[str, str]  # lower-cased names
+    body: bytes
+    form: Mapping[str, str]  # parsed application/x-www-form-urlencoded body, if any
+
+
+class WebhookParseError(ValueError):
+    """The webhook body is not something this carrier sends (answered 400)."""
+
+
+class Carrier(abc.ABC):
+    """A carrier plugin. Subclasses set the class attributes and implement the methods."""
+
+    slug: ClassVar[str]
+    name: ClassVar[str]
+    supports_mms: ClassVar[bool] = False
+    # Whether `send` passes our idempotency key to a carrier that honours it, so that a resend
+    # after a crash never reaches the handset twice.
+    honours_idempotency_key: ClassVar[bool] = False
+
+    @abc.abstractmethod
+    def send(self, request: SendRequest) -> SendResult:
+        """Hand one message to the carrier; raise CarrierError when it is not accepted."""
+
+    @abc.abstractmethod
+    def verify_signature(self, request: WebhookRequest) -> bool:
+        """True when the webhook really comes from the carrier (constant-time comparison)."""
+
+    @abc.abstractmethod
+    def parse_webhook(self, request: WebhookRequest) -> InboundMessage | StatusUpdate | None:
+        """Turn a verified webhook into an event; None for event types we do not handle.
+
+        Raises WebhookParseError for a body that is malformed.
+        """
+
+    def webhook_response(self, event: InboundMessage | StatusUpdate | None) -> tuple[str, str]:
+        """Body and content type the carrier expects in answer to a webhook."""
+        return "", "text/plain"

@@ -1,0 +1,235 @@
+"""Twilio Programmable Messaging: REST sends, signed form-encoded webhooks, TwiML answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+from twoway.carriers.base import (
+    Carrier,
+    CarrierError,
+    CarrierStatus,
+    InboundMessage,
+    SendRequest,
+    SendResult,
+    StatusUpdate,
+    WebhookParseError,
+    WebhookRequest,
+)
+
+logger = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+# Twilio's MessageStatus values mapped onto ours. Statuses missing here (e.g. "receiving",
+# "received", "partially_delivered") are valid but not ours to track, so they parse to None.
+STATUS_MAP: dict[str, CarrierStatus] = {
+    "accepted": "queued",
+    "scheduled": "queued",
+    "queued": "queued",
+    "sending": "sending",
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "undelivered",
+    "failed": "failed",
+    "canceled": "failed",
+}
+
+
+class _MultiForm:
+    """Form fields with every value kept: Twilio signs repeated fields value by value.
+
+    RequestValidator looks for a `getlist` method (Django's QueryDict shape) to read them.
+    """
+
+    def __init__(self, fields: Mapping[str, list[str]]) -> None:
+        self._fields = fields
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields)
+
+    def __bool__(self) -> bool:
+        return bool(self._fields)
+
+    def getlist(self, name: str) -> list[str]:
+        return self._fields[name]
+
+
+class TwilioCarrier(Carrier):
+    slug = "twilio"
+    name = "Twilio"
+    supports_mms = True
+    # Twilio's Messages API has no idempotency key, so a resend after a lost response can reach
+    # the handset twice. `send` still passes our key as an `Idempotency-Key` header because
+    # Twilio-compatible fakes (ours included) and some proxies honour it; Twilio ignores it.
+    honours_idempotency_key = False
+
+    def __init__(
+        self,
+        account_sid: str | None = "",
+        auth_token: str | None = "",
+        api_base_url: str = "https://api.twilio.com",
+        timeout: float = 10.0,
+    ) -> None:
+        self.account_sid = account_sid or ""
+        self._auth_token = auth_token or ""
+        self.api_base_url = (api_base_url or "https://api.twilio.com").rstrip("/")
+        self.timeout = float(timeout)
+        # One pooled client per adapter: httpx.Client is thread-safe, and reusing connections
+        # saves a TLS handshake per message.
+        self._client = httpx.Client(timeout=self.timeout)
+
+    def __repr__(self) -> str:  # keeps the auth token out of tracebacks and debug pages
+        return (
+            f"TwilioCarrier(account_sid={self.account_sid!r}, api_base_url={self.api_base_url!r})"
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    # --- Sending ---------------------------------------------------------------------------
+
+    def send(self, request: SendRequest) -> SendResult:
+        if not self.account_sid or not self._auth_token:
+            raise CarrierError(
+                "Twilio is not configured: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.",
+                code="config",
+                transient=False,
+            )
+        url = f"{self.api_base_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        data: dict[str, str | list[str]] = {
+            "To": request.to_number,
+            "From": request.from_number,
+            "Body": request.body,
+        }
+        if request.status_callback_url:
+            data["StatusCallback"] = request.status_callback_url
+        if request.media_urls:
+            data["MediaUrl"] = list(request.media_urls)
+        try:
+            response = self._client.post(
+                url,
+                data=data,
+                auth=(self.account_sid, self._auth_token),
+                headers={"Idempotency-Key": request.idempotency_key},
+            )
+        except httpx.UnsupportedProtocol as exc:
+            # A base URL without http(s):// will never work; retrying would only hide it.
+            raise CarrierError(
+                f"TWILIO_API_BASE_URL is not a usable URL: {exc}", code="config", transient=False
+            ) from exc
+        except httpx.TransportError as exc:
+            # Timeouts, refused connections, resets: the carrier may come back, so retry later.
+            logger.warning("Twilio send %s failed: %s", request.idempotency_key, exc)
+            raise CarrierError(f"Could not reach Twilio: {exc}", transient=True) from exc
+        return self._result(response)
+
+    def _result(self, response: httpx.Response) -> SendResult:
+        payload = _json_object(response)
+        status = response.status_code
+        if 200 <= status < 300:
+            sid = payload.get("sid")
+            if not isinstance(sid, str) or not sid:
+                # Twilio took the message but we cannot tell which one it is; resending could
+                # text the person twice, so this is final rather than retried.
+                raise CarrierError(
+                    f"Twilio answered {status} without a message sid", transient=False
+                )
+            return SendResult(carrier_message_id=sid, status="sent")
+        code = str(payload.get("code") or "")
+        message = str(payload.get("message") or response.reason_phrase or "error")
+        transient = status == 429 or status >= 500
+        logger.warning("Twilio refused a send: HTTP %s code=%s %s", status, code, message)
+        if not transient and not code:
+            code = str(status)  # a 4xx without Twilio's body still needs a code to show
+        raise CarrierError(f"Twilio HTTP {status}: {message}", code=code, transient=transient)
+
+    # --- Webhooks --------------------------------------------------------------------------
+
+    def verify_signature(self, request: WebhookRequest) -> bool:
+        signature = request.headers.get("x-twilio-signature", "")
+        if not self._auth_token or not signature:
+            return False
+        validator = RequestValidator(self._auth_token)
+        return bool(validator.validate(request.url, _signed_params(request), signature))
+
+    def parse_webhook(self, request: WebhookRequest) -> InboundMessage | StatusUpdate | None:
+        form = dict(request.form)
+        sid = form.get("MessageSid") or form.get("SmsSid") or ""
+        if not sid:
+            raise WebhookParseError("Twilio webhook has no MessageSid or SmsSid field")
+        status = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
+
+        if "Body" in form and status in ("", "received"):
+            return _inbound(sid, form)
+        if status in STATUS_MAP:
+            return StatusUpdate(
+                carrier_message_id=sid,
+                status=STATUS_MAP[status],
+                error_code=str(form.get("ErrorCode") or ""),
+                raw=form,
+            )
+        if status:
+            return None  # a real Twilio status we do not track
+        raise WebhookParseError(
+            "Twilio webhook is neither an incoming message (no Body) "
+            "nor a status callback (no MessageStatus)"
+        )
+
+    def webhook_response(self, event: InboundMessage | StatusUpdate | None) -> tuple[str, str]:
+        if isinstance(event, InboundMessage):
+            # An empty <Response> tells Twilio "no auto-reply"; anything else is an error there.
+            return EMPTY_TWIML, "text/xml"
+        return "", "text/plain"
+
+
+def _inbound(sid: str, form: dict[str, str]) -> InboundMessage:
+    from_number, to_number = form.get("From", ""), form.get("To", "")
+    if not from_number or not to_number:
+        raise WebhookParseError("Twilio incoming message webhook lacks a From or To number")
+    try:
+        num_media = int(form.get("NumMedia") or 0)
+    except ValueError:
+        raise WebhookParseError(
+            f"Twilio webhook NumMedia is not a number: {form['NumMedia']!r}"
+        ) from None
+    media: list[str] = []
+    for index in range(num_media):
+        url = form.get(f"MediaUrl{index}")
+        if not url:
+            raise WebhookParseError(
+                f"Twilio webhook says NumMedia={num_media} but MediaUrl{index} is missing"
+            )
+        media.append(url)
+    return InboundMessage(
+        carrier_message_id=sid,
+        from_number=from_number,
+        to_number=to_number,
+        body=form["Body"],
+        media_urls=tuple(media),
+        raw=form,
+    )
+
+
+def _signed_params(request: WebhookRequest) -> Any:
+    """The POST fields Twilio signed: from the raw body when we have it, so repeated fields
+    and empty values count exactly as Twilio counted them; else the already-parsed form."""
+    content_type = request.headers.get("content-type", "")
+    if request.body and content_type.startswith("application/x-www-form-urlencoded"):
+        text = request.body.decode("utf-8", errors="replace")
+        return _MultiForm(parse_qs(text, keep_blank_values=True))
+    return dict(request.form)
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        payload = response.json()
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}

@@ -1,0 +1,200 @@
+"""The `twoway` command: everything an operator runs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "twoway.settings")
+    import django
+
+    django.setup()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=args.verbosity)
+    return 0
+
+
+def cmd_createadmin(args: argparse.Namespace) -> int:
+    _setup_django()
+    from twoway.accounts.bootstrap import admin_create
+
+    try:
+        result = admin_create(
+            email=args.email,
+            password=args.password,
+            organization_name=args.organization,
+            country=args.country,
+        )
+    except ValueError as exc:
+        print(f"twoway createadmin: {exc}", file=sys.stderr)
+        return 2
+    print(result.describe())
+    return 0
+
+
+def cmd_createapikey(args: argparse.Namespace) -> int:
+    _setup_django()
+    from twoway.accounts.models import ApiKey, Membership
+
+    membership = Membership.objects.filter(user__email__iexact=args.email).first()
+    if membership is None:
+        print(f"twoway createapikey: no user with e-mail {args.email}", file=sys.stderr)
+        return 2
+    _, raw = ApiKey.issue(organization=membership.organization, name=args.name)
+    print(raw)
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "twoway.settings")
+    uvicorn.run(
+        "twoway.asgi:application",
+        host=args.host,
+        port=args.port,
+        workers=args.processes,
+        log_level=os.environ.get("LOG_LEVEL", "info").lower(),
+        access_log=args.access_log,
+        # Open event streams would otherwise hold a shutdown up for good.
+        timeout_graceful_shutdown=2,
+        lifespan="off",
+    )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup_django()
+    from twoway.messaging.worker import Worker
+
+    Worker(concurrency=args.concurrency).run()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Migrate, make sure someone can log in, then run web and worker until Ctrl-C."""
+    _setup_django()
+    from django.core.management import call_command
+
+    from twoway.accounts.bootstrap import first_run_setup
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if message := first_run_setup():
+        print(message, flush=True)
+    base = [sys.executable, "-m", "twoway.cli"]
+    children = [
+        subprocess.Popen([*base, "web", "--host", args.host, "--port", str(args.port)]),
+        subprocess.Popen([*base, "worker"]),
+    ]
+    print(f"Twoway is running on http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
+    return _supervise(children)
+
+
+def _supervise(children: list[subprocess.Popen[Any]]) -> int:
+    stopping = False
+
+    def stop(signum: int, frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping and all(child.poll() is None for child in children):
+        time.sleep(0.2)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for child in children:
+        try:
+            child.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)]
+    return 0 if stopping and not failed else 1
+
+
+def cmd_segments(args: argparse.Namespace) -> int:
+    from twoway.messaging.segments_cli import run
+
+    return run(args.text, sys.stdin, sys.stdout)
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "twoway.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["twoway manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="twoway", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "8000"))
+
+    p = sub.add_parser("serve", help="migrate, then run web server and worker together")
+    p.add_argument("--host", default=host)
+    p.add_argument("--port", type=int, default=port)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("web", help="run the web server (ASGI)")
+    p.add_argument("--host", default=host)
+    p.add_argument("--port", type=int, default=port)
+    p.add_argument("--processes", type=int, default=int(os.environ.get("WEB_PROCESSES", "1")))
+    p.add_argument("--access-log", action="store_true")
+    p.set_defaults(func=cmd_web)
+
+    p = sub.add_parser("worker", help="run a background worker (sending, inbound, simulator)")
+    p.add_argument(
+        "--concurrency", type=int, default=int(os.environ.get("WORKER_CONCURRENCY", "8"))
+    )
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("migrate", help="create or update the database tables")
+    p.add_argument("--verbosity", type=int, default=1)
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("createadmin", help="create an organization and its first admin")
+    p.add_argument("--email", required=True)
+    p.add_argument("--password", help="generated and printed when left out")
+    p.add_argument("--organization", default="My business")
+    p.add_argument("--country", default="US")
+    p.set_defaults(func=cmd_createadmin)
+
+    p = sub.add_parser("createapikey", help="issue an API key for a user's organization")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", default="API key")
+    p.set_defaults(func=cmd_createapikey)
+
+    p = sub.add_parser("segments", help="encoding and SMS segments of a text, as JSON")
+    p.add_argument("text", nargs="*", help="the text; without it, JSON strings from stdin")
+    p.set_defaults(func=cmd_segments)
+
+    p = sub.add_parser("manage", help="run a Django management command")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

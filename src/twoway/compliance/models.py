@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.db import models
+
+from twoway.accounts.models import Organization
+
+
+class ConsentEventKind(models.TextChoices):
+    OPT_OUT = "opt_out", "Opted out"
+    OPT_IN = "opt_in", "Opted in"
+    CONSENT_SENT = "consent_sent", "Consent message sent"
+    OPT_OUT_FLAGGED = "opt_out_flagged", "Possible opt-out flagged"
+
+
+class ConsentEvent(models.Model):
+    """The consent ledger: every opt-in, opt-out and consent event, kept for audit."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.CASCADE, related_name="consent_events"
+    )
+    kind = models.CharField(max_length=20, choices=ConsentEventKind.choices)
+    # keyword / manual / api / import
+    source = models.CharField(max_length=20)
+    # The words that caused it (the inbound text, or who changed it by hand).
+    text = models.CharField(max_length=500, blank=True)
+    phone_number = models.CharField(max_length=20, blank=True)
+    message = models.ForeignKey(
+        "conversations.Message", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.source})"

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from twoway.accounts.models import Organization
+
+
+class Folder(models.TextChoices):
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
+    PARTICIPATING = "participating", "Participating"
+    ARCHIVED = "archived", "Archived"
+
+
+class Conversation(models.Model):
+    """The thread between one contact phone and one business number."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="conversations"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.CASCADE, related_name="conversations"
+    )
+    phone_number = models.ForeignKey(
+        "numbers.PhoneNumber", on_delete=models.PROTECT, related_name="conversations"
+    )
+    # The contact's number this thread texts (a contact may have several).
+    contact_number = models.CharField(max_length=20)
+    folder = models.CharField(
+        max_length=20, choices=Folder.choices, default=Folder.PARTICIPATING, db_index=True
+    )
+    # Inbound messages since our last outbound one.
+    unread_count = models.PositiveIntegerField(default=0)
+    muted = models.BooleanField(default=False)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    last_message_preview = models.CharField(max_length=160, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone_number", "contact_number"], name="conversation_unique_pair"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "folder", "-last_message_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.contact_number} ↔ {self.phone_number.number}"
+
+
+class Direction(models.TextChoices):
+    INBOUND = "in", "Inbound"
+    OUTBOUND = "out", "Outbound"
+
+
+class Kind(models.TextChoices):
+    MESSAGE = "message", "Message"
+    NOTE = "note", "Note"
+
+
+class Category(models.TextChoices):
+    DIRECT = "direct", "Direct"
+    TRANSACTIONAL = "transactional", "Transactional"
+    MARKETING = "marketing", "Marketing"
+    CONSENT = "consent", "Consent"
+    AUTO_REPLY = "auto_reply", "Auto-reply"
+    DRIP = "drip", "Drip"
+    BLAST = "blast", "Blast"
+
+
+# Categories sent without a person pressing Send: never to opted-out contacts.
+AUTOMATED_CATEGORIES = frozenset({Category.MARKETING, Category.DRIP, Category.BLAST})
+
+
+class Status(models.TextChoices):
+    RECEIVED = "received", "Received"
+    SCHEDULED = "scheduled", "Scheduled"
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    UNDELIVERED = "undelivered", "Undelivered"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+# Statuses the dispatcher may still pick up.
+PENDING_STATUSES = (Status.QUEUED, Status.SENDING)
+FINAL_STATUSES = frozenset({Status.DELIVERED, Status.UNDELIVERED, Status.FAILED, Status.CANCELED})
+
+
+class Priority(models.IntegerChoices):
+    """Lower goes first: a person waiting on a reply beats a blast from the same number."""
+
+    CONVERSATION = 0
+    AUTOMATED = 5
+    BULK = 10
+
+
+class Message(models.Model):
+    # Our id, shown to integrators and passed to carriers as the idempotency key.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.MESSAGE)
+    category = models.CharField(max_length=16, choices=Category.choices, blank=True)
+    body = models.TextField()
+    encoding = models.CharField(max_length=8, blank=True)
+    segments = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=12, choices=Status.choices, blank=True)
+    from_number = models.CharField(max_length=20, blank=True)
+    to_number = models.CharField(max_length=20, blank=True)
+    carrier = models.CharField(max_length=32, blank=True)
+    carrier_message_id = models.CharField(max_length=64, null=True, blank=True)
+    error_code = models.CharField(max_length=16, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # Who or what wrote it when not a user: "api", "keyword:STOP", ...
+    sent_by_label = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    # The dispatcher's queue fields: the message table is the queue.
+    priority = models.PositiveSmallIntegerField(default=Priority.CONVERSATION)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["carrier", "carrier_message_id"], name="message_carrier_id_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "created_at"]),
+            models.Index(fields=["status", "next_attempt_at"], name="message_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.kind} {self.uid}"
+
+    @property
+    def is_inbound(self) -> bool:
+        return self.direction == Direction.INBOUND
+
+    @property
+    def is_note(self) -> bool:
+        return self.kind == Kind.NOTE

@@ -1,0 +1,105 @@
+"""Conversation writes: creation and the folder transitions of PRODUCT C5."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from twoway.contacts.models import Contact
+from twoway.conversations.models import Conversation, Folder, Kind, Message
+from twoway.numbers.models import PhoneNumber
+from twoway.realtime.services import event_publish
+
+
+def conversation_get_or_create(
+    *, phone_number: PhoneNumber, contact: Contact, contact_number: str
+) -> tuple[Conversation, bool]:
+    lookup = {"phone_number": phone_number, "contact_number": contact_number}
+    if found := Conversation.objects.filter(**lookup).first():
+        return found, False
+    try:
+        with transaction.atomic():
+            return Conversation.objects.create(
+                organization_id=phone_number.organization_id, contact=contact, **lookup
+            ), True
+    except IntegrityError:
+        return Conversation.objects.get(**lookup), False
+
+
+def _preview(message: Message) -> str:
+    return message.body[:160]
+
+
+def conversation_record_inbound(*, conversation: Conversation, message: Message) -> None:
+    """The contact wrote: Needs attention, one more unread, even out of the archive."""
+    Conversation.objects.filter(pk=conversation.pk).update(
+        folder=Folder.NEEDS_ATTENTION,
+        unread_count=F("unread_count") + 1,
+        last_message_at=message.created_at,
+        last_message_preview=_preview(message),
+    )
+    conversation.refresh_from_db()
+    _publish_conversation(conversation)
+
+
+def conversation_record_outbound(
+    *, conversation: Conversation, message: Message, answers: bool = True
+) -> None:
+    """We wrote. A person's message (`answers`) moves it to Participating and clears unread;
+    an automatic one (a STOP confirmation) only updates the preview."""
+    fields: dict[str, object] = {
+        "last_message_at": message.created_at,
+        "last_message_preview": _preview(message),
+    }
+    if answers:
+        fields.update(folder=Folder.PARTICIPATING, unread_count=0)
+    Conversation.objects.filter(pk=conversation.pk).update(**fields)
+    conversation.refresh_from_db()
+    _publish_conversation(conversation)
+
+
+def conversation_mark_read(*, conversation: Conversation) -> None:
+    if conversation.unread_count:
+        Conversation.objects.filter(pk=conversation.pk).update(unread_count=0)
+        conversation.unread_count = 0
+
+
+def _publish_conversation(conversation: Conversation) -> None:
+    event_publish(
+        organization_id=conversation.organization_id,
+        kind="conversation.updated",
+        conversation_id=conversation.pk,
+        folder=conversation.folder,
+        unread_count=conversation.unread_count,
+    )
+
+
+@transaction.atomic
+def note_add(
+    *, conversation: Conversation, body: str, author_id: int | None, label: str = ""
+) -> Message:
+    """A note in the thread: shown to agents, never sent to the contact."""
+    from twoway.core.errors import InvalidInput
+
+    body = body.strip()
+    if not body:
+        raise InvalidInput("A note needs some text.", code="empty_body")
+    if len(body) > 5000:
+        raise InvalidInput("A note can be at most 5,000 characters.", code="too_long")
+    note = Message.objects.create(
+        organization_id=conversation.organization_id,
+        conversation=conversation,
+        direction="out",
+        kind=Kind.NOTE,
+        body=body,
+        status="",
+        sent_by_id=author_id,
+        sent_by_label=label,
+    )
+    event_publish(
+        organization_id=conversation.organization_id,
+        kind="message.created",
+        conversation_id=conversation.pk,
+        message=str(note.uid),
+    )
+    return note

@@ -1,0 +1,275 @@
+"""What happens to a carrier's webhook: stored raw at once, processed by the worker after.
+
+`carrier_event_record` is all a webhook request does besides verifying it, so it answers fast and
+a retried webhook lands on the unique key instead of creating a second message. The worker runs
+`carrier_events_process_pending`; each event is processed and marked done in one transaction, so
+an event is processed exactly once whatever crashes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from twoway.carriers.base import InboundMessage, StatusUpdate
+from twoway.carriers.models import CarrierEvent, EventKind
+from twoway.compliance.keywords import KeywordAction, classify, looks_like_opt_out
+from twoway.compliance.models import ConsentEvent, ConsentEventKind
+from twoway.contacts.models import CreatedFrom
+from twoway.contacts.services import contact_get_or_create_by_phone, contact_set_opt_in
+from twoway.conversations.models import Category, Direction, Message, Status
+from twoway.conversations.services import conversation_get_or_create, conversation_record_inbound
+from twoway.core.phones import InvalidPhoneNumber, normalize_phone
+from twoway.messaging.segments import segment_info
+from twoway.numbers.models import PhoneNumber
+from twoway.realtime.services import event_publish
+from twoway.realtime.wakeup import wake_worker
+
+log = logging.getLogger(__name__)
+
+# A status report may arrive before the worker recorded the carrier's id for that send; it is
+# tried again for a while before it is given up.
+STATUS_RETRY_DELAY = dt.timedelta(seconds=2)
+STATUS_MAX_ATTEMPTS = 30
+
+# How far a status may move: a late "sent" never undoes "delivered".
+_STATUS_RANK = {
+    Status.QUEUED: 0,
+    Status.SENDING: 1,
+    Status.SENT: 2,
+    Status.DELIVERED: 3,
+    Status.UNDELIVERED: 3,
+    Status.FAILED: 3,
+}
+
+
+class RetryLater(Exception):
+    pass
+
+
+class Unprocessable(Exception):
+    """The event can never be processed (an unknown number): recorded and left."""
+
+
+def carrier_event_record(carrier: str, event: InboundMessage | StatusUpdate) -> bool:
+    """Store a verified webhook event once. False when it was a duplicate."""
+    if isinstance(event, InboundMessage):
+        kind, key = EventKind.INBOUND, event.carrier_message_id
+    else:
+        kind = EventKind.STATUS
+        key = f"{event.carrier_message_id}:{event.status}:{event.error_code}"
+    payload = dataclasses.asdict(event)
+    payload["raw"] = dict(event.raw)
+    try:
+        with transaction.atomic():
+            CarrierEvent.objects.create(carrier=carrier, kind=kind, dedupe_key=key, payload=payload)
+    except IntegrityError:
+        return False
+    wake_worker()
+    return True
+
+
+def carrier_events_process_pending(limit: int = 100) -> int:
+    """Process up to `limit` waiting events; returns how many were handled."""
+    now = timezone.now()
+    ids = list(
+        CarrierEvent.objects.filter(processed_at__isnull=True)
+        .exclude(retry_at__gt=now)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    handled = 0
+    for event_id in ids:
+        handled += _process_one(event_id)
+    return handled
+
+
+def _process_one(event_id: int) -> int:
+    with transaction.atomic():
+        event = (
+            CarrierEvent.objects.select_for_update(skip_locked=True)
+            .filter(pk=event_id, processed_at__isnull=True)
+            .first()
+        )
+        if event is None:
+            return 0  # another worker has it, or had it
+        event.attempts += 1
+        try:
+            with transaction.atomic():
+                _dispatch(event)
+        except RetryLater as exc:
+            if event.attempts >= STATUS_MAX_ATTEMPTS:
+                event.processed_at = timezone.now()
+            event.retry_at = timezone.now() + STATUS_RETRY_DELAY
+            event.error = str(exc)[:300]
+        except Unprocessable as exc:
+            log.warning("Carrier event %s left unprocessed: %s", event.pk, exc)
+            event.processed_at = timezone.now()
+            event.error = str(exc)[:300]
+        except Exception as exc:
+            # A bug: keep the event for a later try and an operator to look at.
+            log.exception("Carrier event %s failed", event.pk)
+            event.retry_at = timezone.now() + STATUS_RETRY_DELAY * event.attempts
+            event.error = f"{type(exc).__name__}: {exc}"[:300]
+        else:
+            event.processed_at = timezone.now()
+            event.error = ""
+        event.save(update_fields=["attempts", "processed_at", "retry_at", "error"])
+    return 1
+
+
+def _dispatch(event: CarrierEvent) -> None:
+    data: dict[str, Any] = dict(event.payload)
+    if event.kind == EventKind.INBOUND:
+        data["media_urls"] = tuple(data.get("media_urls") or ())
+        inbound_message_receive(event.carrier, InboundMessage(**data))
+    else:
+        status_update_apply(event.carrier, StatusUpdate(**data))
+
+
+def inbound_message_receive(carrier: str, inbound: InboundMessage) -> Message:
+    """A handset texted one of our numbers: store it where the agents will see it, then act."""
+    phone_number = (
+        PhoneNumber.objects.select_related("organization").filter(number=inbound.to_number).first()
+    )
+    if phone_number is None:
+        raise Unprocessable(f"No number {inbound.to_number} is set up in Twoway.")
+    organization = phone_number.organization
+    try:
+        from_number = normalize_phone(inbound.from_number, organization.country)
+    except InvalidPhoneNumber:
+        from_number = inbound.from_number  # a short code or alphanumeric sender, kept as sent
+    contact, _ = contact_get_or_create_by_phone(
+        organization=organization,
+        number=from_number,
+        created_from=CreatedFrom.INBOUND,
+        source_number=phone_number,
+    )
+    conversation, _ = conversation_get_or_create(
+        phone_number=phone_number, contact=contact, contact_number=from_number
+    )
+    existing = Message.objects.filter(
+        carrier=carrier, carrier_message_id=inbound.carrier_message_id
+    ).first()
+    if existing:
+        return existing
+    info = segment_info(inbound.body)
+    message = Message.objects.create(
+        organization=organization,
+        conversation=conversation,
+        direction=Direction.INBOUND,
+        body=inbound.body,
+        encoding=info.encoding,
+        segments=info.segments,
+        status=Status.RECEIVED,
+        from_number=from_number,
+        to_number=phone_number.number,
+        carrier=carrier,
+        carrier_message_id=inbound.carrier_message_id,
+    )
+    conversation_record_inbound(conversation=conversation, message=message)
+    event_publish(
+        organization_id=organization.pk,
+        kind="message.created",
+        conversation_id=conversation.pk,
+        message=str(message.uid),
+        direction="in",
+        muted=conversation.muted,
+        preview=message.body[:80],
+        contact=contact.name or from_number,
+    )
+    _apply_keywords(message, contact, phone_number)
+    return message
+
+
+def _apply_keywords(message: Message, contact: Any, phone_number: PhoneNumber) -> None:
+    # Imported here: sending depends on inbound's neighbours, not the other way round.
+    from twoway.messaging.services import message_send
+
+    organization = phone_number.organization
+    action = classify(message.body)
+    reply = ""
+    if action is KeywordAction.OPT_OUT:
+        contact_set_opt_in(
+            contact=contact,
+            opted_in=False,
+            source="keyword",
+            text=message.body,
+            phone_number=message.from_number,
+            message_id=message.pk,
+        )
+        reply = organization.opt_out_confirmation
+    elif action is KeywordAction.OPT_IN:
+        contact_set_opt_in(
+            contact=contact,
+            opted_in=True,
+            source="keyword",
+            text=message.body,
+            phone_number=message.from_number,
+            message_id=message.pk,
+        )
+        reply = organization.opt_in_confirmation
+    elif action is KeywordAction.HELP:
+        reply = organization.help_text
+    elif looks_like_opt_out(message.body):
+        ConsentEvent.objects.create(
+            organization=organization,
+            contact=contact,
+            kind=ConsentEventKind.OPT_OUT_FLAGGED,
+            source="keyword",
+            text=message.body[:500],
+            phone_number=message.from_number,
+            message=message,
+        )
+    if action is not None:
+        event_publish(
+            organization_id=organization.pk,
+            kind="contact.updated",
+            conversation_id=message.conversation_id,
+            opt_in_status=contact.opt_in_status,
+        )
+    if reply:
+        message_send(
+            phone_number=phone_number,
+            to=message.from_number,
+            body=organization.render(reply),
+            category=Category.AUTO_REPLY,
+            label=f"keyword:{classify(message.body).name if action else ''}",
+        )
+
+
+def status_update_apply(carrier: str, update: StatusUpdate) -> None:
+    message = (
+        Message.objects.select_for_update()
+        .filter(carrier=carrier, carrier_message_id=update.carrier_message_id)
+        .first()
+    )
+    if message is None:
+        raise RetryLater(f"No sent message has carrier id {update.carrier_message_id} yet.")
+    new = Status(update.status)
+    if _STATUS_RANK.get(new, 0) <= _STATUS_RANK.get(Status(message.status), 0):
+        return
+    from twoway.carriers.errors import explain
+
+    message.status = new
+    fields = ["status"]
+    if new == Status.DELIVERED:
+        message.delivered_at = timezone.now()
+        fields.append("delivered_at")
+    if update.error_code:
+        message.error_code = update.error_code
+        message.error_message = explain(update.error_code)
+        fields += ["error_code", "error_message"]
+    message.save(update_fields=fields)
+    event_publish(
+        organization_id=message.organization_id,
+        kind="message.status",
+        conversation_id=message.conversation_id,
+        message=str(message.uid),
+        status=message.status,
+    )

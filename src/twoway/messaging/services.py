@@ -1,0 +1,175 @@
+"""The one way any outbound text enters Twoway: validate → compliance → persist → queue.
+
+People, the API and automation all call `message_send`; the dispatcher takes it from there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from twoway.accounts.models import Membership, Organization
+from twoway.contacts.models import CreatedFrom
+from twoway.contacts.services import contact_get_or_create_by_phone
+from twoway.conversations.models import (
+    AUTOMATED_CATEGORIES,
+    Category,
+    Conversation,
+    Direction,
+    Message,
+    Priority,
+    Status,
+)
+from twoway.conversations.services import conversation_get_or_create, conversation_record_outbound
+from twoway.core.errors import InvalidInput, PermissionDenied
+from twoway.core.phones import InvalidPhoneNumber, normalize_phone
+from twoway.messaging.segments import segment_info
+from twoway.numbers.models import PhoneNumber
+from twoway.realtime.services import event_publish
+from twoway.realtime.wakeup import wake_worker
+
+
+class OptedOutError(PermissionDenied):
+    """The contact opted out; a person may still send after confirming, automation never."""
+
+    code = "opted_out"
+
+
+_PRIORITY = {
+    Category.DIRECT: Priority.CONVERSATION,
+    Category.AUTO_REPLY: Priority.CONVERSATION,
+    Category.CONSENT: Priority.CONVERSATION,
+    Category.TRANSACTIONAL: Priority.AUTOMATED,
+    Category.MARKETING: Priority.BULK,
+    Category.DRIP: Priority.BULK,
+    Category.BLAST: Priority.BULK,
+}
+
+
+def validate_body(organization: Organization, body: str) -> str:
+    text = body.strip()
+    if not text:
+        raise InvalidInput("Type a message first.", code="empty_body")
+    if len(text) > organization.max_message_length:
+        raise InvalidInput(
+            f"The message is {len(text)} characters long; this organization allows at most "
+            f"{organization.max_message_length}.",
+            code="too_long",
+        )
+    return text
+
+
+@transaction.atomic
+def message_send(
+    *,
+    phone_number: PhoneNumber,
+    to: str,
+    body: str,
+    category: str = Category.DIRECT,
+    membership: Membership | None = None,
+    label: str = "",
+    confirm_opted_out: bool = False,
+    created_from: str = CreatedFrom.MANUAL,
+) -> Message:
+    """Store an outbound text and queue it; raises a TwowayError a person can read otherwise.
+
+    `membership` is the person sending (None for the API and automation, which are checked by
+    their callers); `confirm_opted_out` is the person's explicit "send anyway" to an opted-out
+    contact, which automation can never give.
+    """
+    organization = phone_number.organization
+    text = validate_body(organization, body)
+    try:
+        to_number = normalize_phone(to, organization.country)
+    except InvalidPhoneNumber as exc:
+        raise InvalidInput(str(exc), code="invalid_to") from exc
+    if not phone_number.sms_enabled:
+        raise InvalidInput(f"{phone_number.display} cannot send SMS.", code="sender_disabled")
+    if membership is not None and not membership.can_reply:
+        raise PermissionDenied(
+            "You do not have the “Send SMS to clients” permission.", code="no_sms_permission"
+        )
+
+    contact, _ = contact_get_or_create_by_phone(
+        organization=organization, number=to_number, created_from=created_from
+    )
+    conversation = Conversation.objects.filter(
+        phone_number=phone_number, contact_number=to_number
+    ).first()
+    if conversation is None and membership is not None and not membership.can_initiate:
+        raise PermissionDenied(
+            "Your role can answer existing conversations but not start new ones.",
+            code="cannot_initiate",
+        )
+    if contact.is_opted_out and category != Category.AUTO_REPLY:
+        if category in AUTOMATED_CATEGORIES or not confirm_opted_out:
+            who = contact.name or to_number
+            raise OptedOutError(
+                f"{who} has opted out of texts. Automated messages are never sent to them; "
+                "confirm to send this one anyway."
+                if category not in AUTOMATED_CATEGORIES
+                else f"{who} has opted out of texts; automated messages are not sent to them."
+            )
+    if conversation is None:
+        conversation, _ = conversation_get_or_create(
+            phone_number=phone_number, contact=contact, contact_number=to_number
+        )
+    return _queue(
+        conversation=conversation,
+        phone_number=phone_number,
+        to_number=to_number,
+        text=text,
+        category=category,
+        membership=membership,
+        label=label,
+    )
+
+
+def _queue(
+    *,
+    conversation: Conversation,
+    phone_number: PhoneNumber,
+    to_number: str,
+    text: str,
+    category: str,
+    membership: Membership | None,
+    label: str,
+) -> Message:
+    info = segment_info(text)
+    now = timezone.now()
+    message = Message.objects.create(
+        organization_id=conversation.organization_id,
+        conversation=conversation,
+        direction=Direction.OUTBOUND,
+        category=category,
+        body=text,
+        encoding=info.encoding,
+        segments=info.segments,
+        status=Status.QUEUED,
+        from_number=phone_number.number,
+        to_number=to_number,
+        carrier=phone_number.carrier,
+        sent_by_id=membership.user_id if membership else None,
+        sent_by_label=label,
+        priority=_PRIORITY.get(Category(category), Priority.AUTOMATED),
+        next_attempt_at=now,
+    )
+    conversation_record_outbound(
+        conversation=conversation, message=message, answers=category == Category.DIRECT
+    )
+    _publish_message(message, "message.created")
+    wake_worker()
+    return message
+
+
+def _publish_message(message: Message, kind: str, **extra: Any) -> None:
+    event_publish(
+        organization_id=message.organization_id,
+        kind=kind,
+        conversation_id=message.conversation_id,
+        message=str(message.uid),
+        status=message.status,
+        **extra,
+    )

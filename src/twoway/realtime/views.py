@@ -1,0 +1,76 @@
+"""Server-Sent Events: an open inbox hears of new messages, statuses and folder moves.
+
+Each stream reads the organization's event table from the id the client last saw, so a client
+that reconnects (Last-Event-ID) misses nothing, whichever process wrote the event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+
+from twoway.accounts.access import access_membership
+from twoway.core.errors import TwowayError
+from twoway.realtime.models import RealtimeEvent
+
+KEEPALIVE_SECONDS = 15.0
+
+
+def _events_after(organization_id: int, after: int) -> list[RealtimeEvent]:
+    return list(
+        RealtimeEvent.objects.filter(organization_id=organization_id, id__gt=after).order_by("id")[
+            :200
+        ]
+    )
+
+
+def _format(event: RealtimeEvent) -> str:
+    data = json.dumps({"kind": event.kind, "conversation": event.conversation_id, **event.data})
+    # Every event refreshes the conversation list; its conversation's thread refreshes too.
+    chunks = [f"id: {event.pk}\nevent: inbox\ndata: {data}\n\n"]
+    if event.conversation_id:
+        chunks.append(f"event: conversation-{event.conversation_id}\ndata: {data}\n\n")
+    return "".join(chunks)
+
+
+async def _stream(organization_id: int, after: int) -> AsyncIterator[str]:
+    fetch = sync_to_async(_events_after)
+    idle = 0.0
+    yield "retry: 2000\n\n"
+    while True:
+        events = await fetch(organization_id, after)
+        for event in events:
+            after = event.pk
+            yield _format(event)
+        if events:
+            idle = 0.0
+            continue
+        await asyncio.sleep(settings.REALTIME_POLL_SECONDS)
+        idle += settings.REALTIME_POLL_SECONDS
+        if idle >= KEEPALIVE_SECONDS:
+            idle = 0.0
+            yield ": keep-alive\n\n"
+
+
+async def event_stream(request: HttpRequest) -> HttpResponse:
+    user = await request.auser()
+    try:
+        membership = await sync_to_async(access_membership)(user)
+    except TwowayError as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
+    raw_after = request.headers.get("Last-Event-ID") or request.GET.get("after") or "0"
+    try:
+        after = int(raw_after)
+    except ValueError:
+        return HttpResponse("`after` must be an event id.", status=400, content_type="text/plain")
+    response = StreamingHttpResponse(
+        _stream(membership.organization_id, after), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass events through as they come
+    return response

@@ -1,0 +1,187 @@
+"""Django settings, every one of them read from the environment (listed in docs/settings.md)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env("TWOWAY_DATA_DIR", str(Path.cwd() / "var"))).resolve()
+
+DEBUG = env_bool("DEBUG", False)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in the data dir."""
+    if key := env("SECRET_KEY"):
+        return key
+    path = DATA_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = [h.strip() for h in env("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in env("CSRF_TRUSTED_ORIGINS").split(",") if o.strip()]
+# The public base URL carriers call (https://texts.example.com). Carrier signatures are computed
+# over the URL the carrier used, which a proxy in front of Twoway may hide from us.
+TWOWAY_PUBLIC_URL = env("TWOWAY_PUBLIC_URL").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "twoway.core",
+    "twoway.accounts",
+    "twoway.numbers",
+    "twoway.contacts",
+    "twoway.conversations",
+    "twoway.compliance",
+    "twoway.carriers",
+    "twoway.carriers.simulator",
+    "twoway.realtime",
+    "twoway.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "twoway.urls"
+ASGI_APPLICATION = "twoway.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'twoway.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so two
+    # workers never deadlock upgrading a read lock; the timeout waits out a busy writer.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+else:
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "inbox"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve static files straight from the apps, so no collectstatic step is needed to run.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "twoway@localhost")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Carriers -----------------------------------------------------------------------------------
+TWOWAY_CARRIERS = {
+    "simulator": "twoway.carriers.simulator.adapter.SimulatorCarrier",
+    "twilio": "twoway.carriers.twilio.adapter.TwilioCarrier",
+}
+TWOWAY_DEFAULT_CARRIER = env("TWOWAY_DEFAULT_CARRIER", "simulator")
+TWOWAY_CARRIER_CONFIG: dict[str, dict[str, object]] = {
+    "simulator": {},
+    "twilio": {
+        "account_sid": env("TWILIO_ACCOUNT_SID"),
+        "auth_token": env("TWILIO_AUTH_TOKEN"),
+        "api_base_url": env("TWILIO_API_BASE_URL", "https://api.twilio.com"),
+        "timeout": env_float("TWILIO_TIMEOUT", 10.0),
+    },
+}
+# Seconds the simulator waits before it reports a message delivered.
+SIMULATOR_DELIVERY_DELAY = env_float("SIMULATOR_DELIVERY_DELAY", 1.0)
+
+# --- Sending and the worker ---------------------------------------------------------------------
+# How long a worker owns a message it claimed; after that another worker may take it over.
+SEND_LEASE_SECONDS = env_float("SEND_LEASE_SECONDS", 60.0)
+SEND_MAX_ATTEMPTS = int(env("SEND_MAX_ATTEMPTS", "10"))
+SEND_RETRY_BASE_SECONDS = env_float("SEND_RETRY_BASE_SECONDS", 5.0)
+SEND_RETRY_MAX_SECONDS = env_float("SEND_RETRY_MAX_SECONDS", 900.0)
+# How often an idle worker looks for work nobody woke it for (scheduled messages, lost wake-ups).
+WORKER_POLL_SECONDS = env_float("WORKER_POLL_SECONDS", 1.0)
+# UDP port on 127.0.0.1 the worker listens on to be woken at once after a webhook or a send.
+WORKER_WAKE_PORT = int(env("WORKER_WAKE_PORT", "8765"))
+# How often an open inbox checks for new realtime events.
+REALTIME_POLL_SECONDS = env_float("REALTIME_POLL_SECONDS", 0.25)

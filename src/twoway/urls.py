@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from twoway.api.router import api
+from twoway.realtime.views import event_stream
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("webhooks/", include("twoway.carriers.urls")),
+    path("events/", event_stream, name="events"),
+    path("simulator/", include("twoway.carriers.simulator.urls")),
+    path("", include("twoway.web.urls")),
+]

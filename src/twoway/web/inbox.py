@@ -1,0 +1,192 @@
+"""The inbox: folders on the left, the open thread and its composer on the right."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from twoway.accounts.access import access_conversation, numbers_usable_by
+from twoway.accounts.models import Membership
+from twoway.conversations.models import Folder
+from twoway.conversations.selectors import folder_counts, inbox_conversations, thread_messages
+from twoway.conversations.services import conversation_mark_read, note_add
+from twoway.core.errors import TwowayError
+from twoway.messaging.segments import segment_info
+from twoway.messaging.services import OptedOutError, message_send
+from twoway.realtime.models import RealtimeEvent
+from twoway.web.decorators import member_view
+
+FOLDER_TABS = [
+    (Folder.NEEDS_ATTENTION, "Needs attention"),
+    (Folder.PARTICIPATING, "Participating"),
+    (Folder.ARCHIVED, "Archived"),
+]
+
+
+def _folder(request: HttpRequest, default: str = Folder.NEEDS_ATTENTION) -> str:
+    folder = request.GET.get("folder", default)
+    return folder if folder in Folder.values else default
+
+
+def _inbox_context(membership: Membership, folder: str) -> dict[str, object]:
+    return {
+        "folder": folder,
+        "tabs": FOLDER_TABS,
+        "counts": folder_counts(membership),
+        "conversations": inbox_conversations(membership, folder),
+    }
+
+
+def _last_event_id(membership: Membership) -> int:
+    last = (
+        RealtimeEvent.objects.filter(organization_id=membership.organization_id)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return last or 0
+
+
+@member_view
+def inbox(request: HttpRequest, membership: Membership) -> HttpResponse:
+    context = _inbox_context(membership, _folder(request))
+    context.update(membership=membership, last_event_id=_last_event_id(membership))
+    return render(request, "web/inbox.html", context)
+
+
+@member_view
+def conversation_list(request: HttpRequest, membership: Membership) -> HttpResponse:
+    context = _inbox_context(membership, _folder(request))
+    context["open_id"] = int(request.GET.get("open") or 0)
+    return render(request, "web/_conversation_list.html", context)
+
+
+def _thread_context(membership: Membership, conversation_id: int) -> dict[str, object]:
+    conversation = access_conversation(membership, conversation_id)
+    return {
+        "conversation": conversation,
+        "contact": conversation.contact,
+        "messages": thread_messages(conversation),
+        "membership": membership,
+    }
+
+
+@member_view
+def conversation_detail(
+    request: HttpRequest, membership: Membership, conversation_id: int
+) -> HttpResponse:
+    context = _thread_context(membership, conversation_id)
+    conversation = context["conversation"]
+    conversation_mark_read(conversation=conversation)  # type: ignore[arg-type]
+    context.update(_inbox_context(membership, _folder(request, conversation.folder)))  # type: ignore[attr-defined]
+    context.update(
+        last_event_id=_last_event_id(membership),
+        open_id=conversation_id,
+        counter=segment_info(""),
+    )
+    return render(request, "web/inbox.html", context)
+
+
+@member_view
+def conversation_thread(
+    request: HttpRequest, membership: Membership, conversation_id: int
+) -> HttpResponse:
+    return render(request, "web/_thread.html", _thread_context(membership, conversation_id))
+
+
+@require_POST
+@member_view
+def conversation_send(
+    request: HttpRequest, membership: Membership, conversation_id: int
+) -> HttpResponse:
+    conversation = access_conversation(membership, conversation_id)
+    body = request.POST.get("body", "")
+    error = ""
+    try:
+        message_send(
+            phone_number=conversation.phone_number,
+            to=conversation.contact_number,
+            body=body,
+            membership=membership,
+            confirm_opted_out=request.POST.get("confirm_opted_out") == "on",
+        )
+        body = ""
+    except OptedOutError as exc:
+        error = exc.message
+    except TwowayError as exc:
+        error = exc.message
+    context = _thread_context(membership, conversation_id)
+    context.update(body=body, error=error, counter=segment_info(body))
+    status = 200 if not error else 422
+    response = render(request, "web/_conversation_panel.html", context, status=status)
+    if error:
+        # htmx swaps only 2xx answers unless told: show the error in the composer.
+        response["HX-Retarget"] = "#conversation-panel"
+        response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+@require_POST
+@member_view
+def conversation_note(
+    request: HttpRequest, membership: Membership, conversation_id: int
+) -> HttpResponse:
+    conversation = access_conversation(membership, conversation_id)
+    note_add(conversation=conversation, body=request.POST.get("body", ""), author_id=membership.user_id)
+    return redirect("conversation", conversation_id=conversation.pk)
+
+
+@require_POST
+@member_view
+def composer_counter(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The live characters/segments counter: the server counts, exactly as it will bill."""
+    body = request.POST.get("body", "")
+    return render(
+        request,
+        "web/_counter.html",
+        {"counter": segment_info(body), "max_length": membership.organization.max_message_length,
+         "length": len(body)},
+    )
+
+
+@member_view
+def new_conversation(request: HttpRequest, membership: Membership) -> HttpResponse:
+    numbers = list(numbers_usable_by(membership))
+    context: dict[str, object] = {
+        "numbers": numbers,
+        "membership": membership,
+        "form": {"to": "", "body": "", "from_id": numbers[0].pk if numbers else None},
+        "counter": segment_info(""),
+    }
+    if not membership.can_initiate:
+        context["error"] = "Your role can answer existing conversations but not start new ones."
+        return render(request, "web/new_conversation.html", context, status=403)
+    if request.method == "POST":
+        form = {
+            "to": request.POST.get("to", ""),
+            "body": request.POST.get("body", ""),
+            "from_id": int(request.POST.get("from_id") or 0),
+        }
+        context["form"] = form
+        context["counter"] = segment_info(str(form["body"]))
+        try:
+            from twoway.accounts.access import access_phone_number
+
+            number = access_phone_number(membership, int(form["from_id"]))
+            message = message_send(
+                phone_number=number,
+                to=str(form["to"]),
+                body=str(form["body"]),
+                membership=membership,
+                confirm_opted_out=request.POST.get("confirm_opted_out") == "on",
+            )
+        except OptedOutError as exc:
+            context.update(error=exc.message, needs_confirmation=True)
+            return render(request, "web/new_conversation.html", context, status=422)
+        except TwowayError as exc:
+            context["error"] = exc.message
+            return render(request, "web/new_conversation.html", context, status=422)
+        return redirect(reverse("conversation", args=[message.conversation_id]))
+    return render(request, "web/new_conversation.html", context)

@@ -1,0 +1,113 @@
+"""Shared fixtures: an organization with members of each role and a simulated number."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+
+from twoway.accounts.models import Membership, Organization, Role
+from twoway.numbers.models import PhoneNumber
+
+PASSWORD = "correct-horse-battery"
+
+
+def make_member(org: Organization, email: str, role: str = Role.STANDARD) -> Membership:
+    user = get_user_model().objects.create_user(username=email, email=email, password=PASSWORD)
+    return Membership.objects.create(user=user, organization=org, role=role)
+
+
+@pytest.fixture
+def org(db: None) -> Organization:
+    return Organization.objects.create(name="Acme Dental", country="US")
+
+
+@pytest.fixture
+def other_org(db: None) -> Organization:
+    return Organization.objects.create(name="Other Org", country="US")
+
+
+@pytest.fixture
+def admin(org: Organization) -> Membership:
+    return make_member(org, "admin@acme.test", Role.ADMINISTRATIVE)
+
+
+@pytest.fixture
+def standard(org: Organization) -> Membership:
+    return make_member(org, "agent@acme.test", Role.STANDARD)
+
+
+@pytest.fixture
+def limited(org: Organization) -> Membership:
+    return make_member(org, "limited@acme.test", Role.LIMITED)
+
+
+@pytest.fixture
+def number(org: Organization) -> PhoneNumber:
+    return PhoneNumber.objects.create(
+        organization=org, number="+14155550100", carrier="simulator", mps_limit=100
+    )
+
+
+@pytest.fixture
+def twilio_number(org: Organization) -> PhoneNumber:
+    return PhoneNumber.objects.create(
+        organization=org, number="+14155550123", carrier="twilio", mps_limit=100
+    )
+
+
+def logged_in(membership: Membership) -> Client:
+    client = Client()
+    client.force_login(membership.user)
+    return client
+
+
+@pytest.fixture
+def admin_client(admin: Membership) -> Client:
+    return logged_in(admin)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_carrier_registry(settings: object) -> Iterator[None]:
+    """Adapters are cached per process; tests that change carrier settings get fresh ones."""
+    from twoway.carriers.registry import get_carrier
+
+    get_carrier.cache_clear()
+    yield
+    get_carrier.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _private_wake_port(settings: object) -> None:
+    """A wake-up port of this test run's own, so parallel runs never nudge each other."""
+    settings.WORKER_WAKE_PORT = free_port()  # type: ignore[attr-defined]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def database_url() -> str:
+    """A URL for the test database, for processes a test starts (workers, servers)."""
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    auth = quote(s["USER"] or "")
+    if s.get("PASSWORD"):
+        auth += ":" + quote(s["PASSWORD"])
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["DATABASE_URL"] = database_url()
+    env.update(extra)
+    return env
