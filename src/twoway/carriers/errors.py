@@ -6,7 +6,7 @@ from __future__ import annotations
 EXPLANATIONS = {
     "21211": "The number is not a valid phone number.",
     "21408": "Texting this country is not enabled for the sending account.",
-    "21610": "The recipient has unsubscribed (replied STOP) at the carrier; texts to them are blocked.",
+    "21610": "The recipient unsubscribed (replied STOP) at the carrier; texts to them are blocked.",
     "21612": "The carrier cannot route texts between these two numbers.",
     "21614": "The number is not a mobile number and cannot receive texts.",
     "30003": "The recipient's phone is unreachable (switched off or out of coverage).",

@@ -18,7 +18,12 @@ from django.utils import timezone
 
 from twoway.carriers.base import InboundMessage, StatusUpdate
 from twoway.carriers.models import CarrierEvent, EventKind
-from twoway.compliance.keywords import KeywordAction, classify, looks_like_opt_out
+from twoway.compliance.keywords import (
+    KeywordAction,
+    classify,
+    looks_like_opt_out,
+    normalize_keyword,
+)
 from twoway.compliance.models import ConsentEvent, ConsentEventKind
 from twoway.contacts.models import CreatedFrom
 from twoway.contacts.services import contact_get_or_create_by_phone, contact_set_opt_in
@@ -239,7 +244,7 @@ def _apply_keywords(message: Message, contact: Any, phone_number: PhoneNumber) -
             to=message.from_number,
             body=organization.render(reply),
             category=Category.AUTO_REPLY,
-            label=f"keyword:{classify(message.body).name if action else ''}",
+            label=f"keyword:{normalize_keyword(message.body)}",
         )
 
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from twoway.accounts.models import Membership, Organization
-from twoway.contacts.models import CreatedFrom
+from twoway.contacts.models import Contact, CreatedFrom
 from twoway.contacts.services import contact_get_or_create_by_phone
 from twoway.conversations.models import (
     AUTOMATED_CATEGORIES,
@@ -103,15 +103,7 @@ def message_send(
             "Your role can answer existing conversations but not start new ones.",
             code="cannot_initiate",
         )
-    if contact.is_opted_out and category != Category.AUTO_REPLY:
-        if category in AUTOMATED_CATEGORIES or not confirm_opted_out:
-            who = contact.name or to_number
-            raise OptedOutError(
-                f"{who} has opted out of texts. Automated messages are never sent to them; "
-                "confirm to send this one anyway."
-                if category not in AUTOMATED_CATEGORIES
-                else f"{who} has opted out of texts; automated messages are not sent to them."
-            )
+    _check_opt_out(contact, category, confirm_opted_out, to_number)
     if conversation is None:
         conversation, _ = conversation_get_or_create(
             phone_number=phone_number, contact=contact, contact_number=to_number
@@ -125,6 +117,22 @@ def message_send(
         membership=membership,
         label=label,
     )
+
+
+def _check_opt_out(contact: Contact, category: str, confirmed: bool, to_number: str) -> None:
+    """Opted-out contacts get compliance replies, and a person's text only once confirmed."""
+    if not contact.is_opted_out or category == Category.AUTO_REPLY:
+        return
+    who = contact.name or to_number
+    if category in AUTOMATED_CATEGORIES:
+        raise OptedOutError(
+            f"{who} has opted out of texts; automated messages are not sent to them."
+        )
+    if not confirmed:
+        raise OptedOutError(
+            f"{who} has opted out of texts. Automated messages are never sent to them; "
+            "confirm to send this one anyway."
+        )
 
 
 def _queue(

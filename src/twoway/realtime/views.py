@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 from twoway.accounts.access import access_membership
 from twoway.core.errors import TwowayError
@@ -57,7 +58,7 @@ async def _stream(organization_id: int, after: int) -> AsyncIterator[str]:
             yield ": keep-alive\n\n"
 
 
-async def event_stream(request: HttpRequest) -> HttpResponse:
+async def event_stream(request: HttpRequest) -> HttpResponseBase:
     user = await request.auser()
     try:
         membership = await sync_to_async(access_membership)(user)

@@ -24,8 +24,6 @@ def member_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             membership = access_membership(request.user)
             return view(request, membership, *args, **kwargs)
         except TwowayError as exc:
-            return render(
-                request, "web/error.html", {"error": exc.message}, status=exc.status
-            )
+            return render(request, "web/error.html", {"error": exc.message}, status=exc.status)
 
     return wrapper

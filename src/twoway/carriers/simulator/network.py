@@ -12,11 +12,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from twoway.carriers.base import InboundMessage, StatusUpdate
+from twoway.carriers.base import CarrierStatus, InboundMessage, StatusUpdate
 from twoway.carriers.simulator.models import HandsetBehaviour, SimHandset, SimMessage
 
 SLUG = "simulator"
-_OUTCOME = {
+_OUTCOME: dict[str, tuple[CarrierStatus, str]] = {
     HandsetBehaviour.DELIVER: ("delivered", ""),
     HandsetBehaviour.LANDLINE: ("undelivered", "30006"),
     HandsetBehaviour.UNREACHABLE: ("failed", "30003"),
@@ -67,7 +67,9 @@ def network_report_due(limit: int = 200) -> int:
             if updated:
                 carrier_event_record(
                     SLUG,
-                    StatusUpdate(carrier_message_id=str(message.sid), status=status, error_code=code),  # type: ignore[arg-type]
+                    StatusUpdate(
+                        carrier_message_id=str(message.sid), status=status, error_code=code
+                    ),  # type: ignore[arg-type]
                 )
     return len(due)
 

@@ -1,0 +1,62 @@
+"""The `twoway` command as an operator runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import subprocess_env
+
+
+def twoway(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "twoway.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+
+def test_segments_of_an_argument() -> None:
+    result = twoway("segments", "hello")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "encoding": "GSM-7",
+        "segments": 1,
+        "characters": 5,
+        "units": 5,
+        "non_gsm": [],
+    }
+
+
+def test_segments_from_stdin_one_result_per_line() -> None:
+    lines = [json.dumps("A" * 161), json.dumps("ça va"), "not json"]
+    result = twoway("segments", stdin="\n".join(lines) + "\n")
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert out[0]["segments"] == 2 and out[0]["encoding"] == "GSM-7"
+    assert out[1]["encoding"] == "UCS-2" and out[1]["non_gsm"] == ["ç"]
+    assert "error" in out[2]
+    assert result.returncode == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_createadmin_and_apikey(tmp_path) -> None:
+    env = subprocess_env(TWOWAY_DATA_DIR=str(tmp_path))
+    created = twoway(
+        "createadmin", "--email", "Owner@Example.com", "--organization", "Bakery", env=env
+    )
+    assert created.returncode == 0, created.stderr
+    assert "owner@example.com with password" in created.stdout
+    assert "(415) 555-01" in created.stdout  # its simulated number
+    again = twoway("createadmin", "--email", "owner@example.com", env=env)
+    assert again.returncode == 2 and "exists already" in again.stderr
+    key = twoway("createapikey", "--email", "owner@example.com", env=env)
+    assert key.returncode == 0 and key.stdout.startswith("tw_")
+    from twoway.accounts.models import ApiKey
+
+    assert ApiKey.find_active(key.stdout.strip()).organization.name == "Bakery"

@@ -1,0 +1,150 @@
+"""The inbox pages: access, sending from the UI, isolation between organizations."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.conftest import logged_in, make_member
+from twoway.accounts.models import Membership, Role
+from twoway.conversations.models import Conversation, Folder, Message, Status
+from twoway.messaging.services import message_send
+from twoway.numbers.models import PhoneNumber
+
+pytestmark = pytest.mark.django_db
+
+
+def _start(membership: Membership, number: PhoneNumber, to: str = "+12025550172") -> Message:
+    return message_send(phone_number=number, to=to, body="Hello", membership=membership)
+
+
+def test_pages_need_login(client: Client) -> None:
+    for url in ["/inbox/", "/inbox/new/", "/simulator/"]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/login/")
+
+
+def test_user_without_organization_is_told_so(client: Client, django_user_model) -> None:
+    user = django_user_model.objects.create_user(username="lone@x.test", password="pw-123456789")
+    client.force_login(user)
+    response = client.get("/inbox/")
+    assert response.status_code == 403
+    assert "does not belong to an organization" in response.content.decode()
+
+
+def test_new_conversation_lands_in_the_thread(admin_client: Client, number: PhoneNumber) -> None:
+    response = admin_client.post(
+        "/inbox/new/", {"from_id": number.pk, "to": "202-555-0172", "body": "Hi there"}
+    )
+    conversation = Conversation.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/inbox/c/{conversation.pk}/"
+    assert conversation.contact_number == "+12025550172"
+    assert conversation.folder == Folder.PARTICIPATING
+    message = conversation.messages.get()
+    assert (message.body, message.status) == ("Hi there", Status.QUEUED)
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Hi there" in page and 'data-status="queued"' in page
+
+
+@pytest.mark.parametrize(
+    ("to", "body", "error"),
+    [
+        ("12345", "Hi", "not a valid phone number"),
+        ("202-555-0172", "   ", "Type a message first."),
+        ("202-555-0172", "x" * 551, "at most 550"),
+    ],
+)
+def test_new_conversation_bad_input_shows_error_and_stores_nothing(
+    admin_client: Client, number: PhoneNumber, to: str, body: str, error: str
+) -> None:
+    response = admin_client.post("/inbox/new/", {"from_id": number.pk, "to": to, "body": body})
+    assert response.status_code == 422
+    assert error in response.content.decode()
+    assert not Conversation.objects.exists() and not Message.objects.exists()
+
+
+def test_new_conversation_with_garbage_sender_is_an_error(
+    admin_client: Client, number: PhoneNumber
+) -> None:
+    response = admin_client.post("/inbox/new/", {"from_id": "x", "to": "2025550172", "body": "a"})
+    assert response.status_code == 422
+    assert "Pick a number to send from." in response.content.decode()
+
+
+def test_limited_user_cannot_start_but_can_reply(
+    limited: Membership, admin: Membership, number: PhoneNumber
+) -> None:
+    client = logged_in(limited)
+    assert client.get("/inbox/new/").status_code == 403
+    response = client.post("/inbox/new/", {"from_id": number.pk, "to": "2025550172", "body": "a"})
+    assert response.status_code == 403
+    assert not Message.objects.exists()
+    conversation = _start(admin, number).conversation
+    response = client.post(f"/inbox/c/{conversation.pk}/send/", {"body": "A reply"})
+    assert response.status_code == 200
+    assert conversation.messages.filter(body="A reply").exists()
+
+
+def test_send_in_thread_to_opted_out_contact_needs_confirmation(
+    admin_client: Client, admin: Membership, number: PhoneNumber
+) -> None:
+    conversation = _start(admin, number).conversation
+    conversation.contact.opt_in_status = "opted_out"
+    conversation.contact.save()
+    url = f"/inbox/c/{conversation.pk}/send/"
+    response = admin_client.post(url, {"body": "Are you sure?"})
+    assert response.status_code == 422
+    assert "opted out" in response.content.decode()
+    assert not conversation.messages.filter(body="Are you sure?").exists()
+    response = admin_client.post(url, {"body": "Are you sure?", "confirm_opted_out": "on"})
+    assert response.status_code == 200
+    assert conversation.messages.filter(body="Are you sure?").exists()
+
+
+def test_counter_counts_segments_like_the_pipeline(admin_client: Client) -> None:
+    html = admin_client.post("/inbox/counter/", {"body": "A" * 161}).content.decode()
+    assert 'data-segments="2"' in html and 'data-encoding="GSM-7"' in html
+    html = admin_client.post("/inbox/counter/", {"body": "Hi 😀"}).content.decode()
+    assert 'data-encoding="UCS-2"' in html and "😀" in html
+
+
+def test_note_is_shown_but_never_queued(
+    admin_client: Client, admin: Membership, number: PhoneNumber
+) -> None:
+    conversation = _start(admin, number).conversation
+    admin_client.post(f"/inbox/c/{conversation.pk}/note/", {"body": "Called, left voicemail"})
+    note = conversation.messages.get(kind="note")
+    assert note.status == "" and note.next_attempt_at is None
+    assert "Called, left voicemail" in admin_client.get(f"/inbox/c/{conversation.pk}/").content.decode()
+
+
+def test_other_organization_sees_nothing(
+    admin: Membership, number: PhoneNumber, other_org
+) -> None:
+    conversation = _start(admin, number).conversation
+    outsider = logged_in(make_member(other_org, "boss@other.test", Role.ADMINISTRATIVE))
+    for url in [
+        f"/inbox/c/{conversation.pk}/",
+        f"/inbox/c/{conversation.pk}/thread/",
+    ]:
+        assert outsider.get(url).status_code == 404
+    assert outsider.post(f"/inbox/c/{conversation.pk}/send/", {"body": "x"}).status_code == 404
+    assert outsider.post(f"/inbox/c/{conversation.pk}/note/", {"body": "x"}).status_code == 404
+    listing = outsider.get("/inbox/list/?folder=participating").content.decode()
+    assert "No conversations here." in listing
+    new_form = outsider.post("/inbox/new/", {"from_id": number.pk, "to": "2025550172", "body": "a"})
+    assert new_form.status_code == 422 and Message.objects.count() == 1
+    phone = outsider.get("/simulator/+12025550172/screen/").content.decode()
+    assert "Hello" not in phone
+
+
+def test_folder_tabs_list_conversations_where_they_belong(
+    admin_client: Client, admin: Membership, number: PhoneNumber
+) -> None:
+    conversation = _start(admin, number).conversation
+    participating = admin_client.get("/inbox/list/?folder=participating").content.decode()
+    assert f'data-conversation="{conversation.pk}"' in participating
+    needs = admin_client.get("/inbox/list/?folder=needs_attention").content.decode()
+    assert f'data-conversation="{conversation.pk}"' not in needs
