@@ -39,7 +39,11 @@ def carrier_webhook(request: HttpRequest, carrier: str) -> HttpResponse:
         form=request.POST.dict() if content_type.endswith("form-urlencoded") else {},
     )
     if not adapter.verify_signature(webhook):
-        log.warning("Rejected %s webhook with a bad signature from %s", carrier, request.META.get("REMOTE_ADDR"))
+        log.warning(
+            "Rejected %s webhook with a bad signature from %s",
+            carrier,
+            request.META.get("REMOTE_ADDR"),
+        )
         return HttpResponse("Invalid signature.", status=403, content_type="text/plain")
     try:
         event = adapter.parse_webhook(webhook)

@@ -23,7 +23,9 @@ class CreatedFrom(models.TextChoices):
 
 
 class Contact(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="contacts")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="contacts"
+    )
     name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(blank=True)
     external_uid = models.CharField(max_length=100, blank=True)

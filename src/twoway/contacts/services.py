@@ -53,8 +53,10 @@ def contact_set_opt_in(
 ) -> bool:
     """Set the opt-in status and write the ledger entry. False when it was already so."""
     status = OptInStatus.OPTED_IN if opted_in else OptInStatus.OPTED_OUT
-    updated = Contact.objects.filter(pk=contact.pk).exclude(opt_in_status=status).update(
-        opt_in_status=status
+    updated = (
+        Contact.objects.filter(pk=contact.pk)
+        .exclude(opt_in_status=status)
+        .update(opt_in_status=status)
     )
     contact.opt_in_status = status
     if not updated:

@@ -9,7 +9,9 @@ from twoway.accounts.models import Membership
 from twoway.conversations.models import Conversation, Folder, Message
 
 
-def inbox_conversations(membership: Membership, folder: str, limit: int = 100) -> list[Conversation]:
+def inbox_conversations(
+    membership: Membership, folder: str, limit: int = 100
+) -> list[Conversation]:
     return list(
         conversations_visible_to(membership)
         .filter(folder=folder)

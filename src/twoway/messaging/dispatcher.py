@@ -52,10 +52,7 @@ def _due_messages(now: dt.datetime) -> Q:
         direction=Direction.OUTBOUND,
         kind=Kind.MESSAGE,
         next_attempt_at__lte=now,
-    ) & (
-        Q(status=Status.QUEUED)
-        | Q(status=Status.SENDING, lease_expires_at__lt=now)
-    )
+    ) & (Q(status=Status.QUEUED) | Q(status=Status.SENDING, lease_expires_at__lt=now))
 
 
 def claim_due(limit: int, now: dt.datetime | None = None) -> list[ClaimedSend]:

@@ -34,7 +34,10 @@ class PhoneNumber(models.Model):
     sms_enabled = models.BooleanField(default=True)
     mms_enabled = models.BooleanField(default=False)
     mps_limit = models.DecimalField(
-        max_digits=7, decimal_places=2, default=1, help_text="Segments per second this sender may send"
+        max_digits=7,
+        decimal_places=2,
+        default=1,
+        help_text="Segments per second this sender may send",
     )
     # The rate limiter's state: the earliest time the next segment may leave. Kept in the row so
     # every worker on every machine sees the same limit.
