@@ -70,9 +70,10 @@ def claim_due(limit: int, now: dt.datetime | None = None) -> list[ClaimedSend]:
             return []
         numbers = {
             n.number: n
-            for n in PhoneNumber.objects.select_for_update().filter(
-                number__in={m.from_number for m in candidates}
-            )
+            # Locked in id order, so two claimers never wait on each other in a cycle.
+            for n in PhoneNumber.objects.select_for_update()
+            .filter(number__in={m.from_number for m in candidates})
+            .order_by("pk")
         }
         booked: set[str] = set()
         for message in candidates:
