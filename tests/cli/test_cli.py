@@ -11,7 +11,9 @@ import pytest
 from tests.conftest import subprocess_env
 
 
-def twoway(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def twoway(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "twoway.cli", *args],
         input=stdin,

@@ -117,12 +117,13 @@ def test_note_is_shown_but_never_queued(
     admin_client.post(f"/inbox/c/{conversation.pk}/note/", {"body": "Called, left voicemail"})
     note = conversation.messages.get(kind="note")
     assert note.status == "" and note.next_attempt_at is None
-    assert "Called, left voicemail" in admin_client.get(f"/inbox/c/{conversation.pk}/").content.decode()
+    assert (
+        "Called, left voicemail"
+        in admin_client.get(f"/inbox/c/{conversation.pk}/").content.decode()
+    )
 
 
-def test_other_organization_sees_nothing(
-    admin: Membership, number: PhoneNumber, other_org
-) -> None:
+def test_other_organization_sees_nothing(admin: Membership, number: PhoneNumber, other_org) -> None:
     conversation = _start(admin, number).conversation
     outsider = logged_in(make_member(other_org, "boss@other.test", Role.ADMINISTRATIVE))
     for url in [

@@ -1,0 +1,90 @@
+"""The Server-Sent Events stream an open inbox listens to."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connections
+from django.test import AsyncClient
+
+from tests.conftest import make_member
+from twoway.accounts.models import Membership, Role
+from twoway.realtime.services import event_publish
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.anyio]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+async def _close_stream_connections() -> AsyncIterator[None]:
+    """The stream reads through sync_to_async's own thread; its connection must not outlive
+    the test, or PostgreSQL refuses to drop the test database."""
+    yield
+    await sync_to_async(connections.close_all)()
+
+
+async def _read(response, until: str, timeout: float = 5.0) -> str:
+    """Read the stream until `until` shows up (bounded in time)."""
+    seen = ""
+
+    async def consume() -> None:
+        nonlocal seen
+        async for chunk in response.streaming_content:
+            seen += chunk.decode() if isinstance(chunk, bytes) else chunk
+            if until in seen:
+                return
+
+    await asyncio.wait_for(consume(), timeout)
+    return seen
+
+
+async def test_stream_sends_events_after_the_given_id(admin: Membership, other_org) -> None:
+    before = await sync_to_async(event_publish)(
+        organization_id=admin.organization_id, kind="conversation.updated", conversation_id=7
+    )
+    client = AsyncClient()
+    await sync_to_async(client.force_login)(admin.user)
+    response = await client.get(f"/events/?after={before.pk}")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/event-stream"
+    await sync_to_async(event_publish)(
+        organization_id=other_org.pk, kind="message.created", conversation_id=99
+    )
+    mine = await sync_to_async(event_publish)(
+        organization_id=admin.organization_id, kind="message.created", conversation_id=8
+    )
+    text = await _read(response, "event: conversation-8")
+    assert f"id: {mine.pk}\nevent: inbox\n" in text
+    assert "conversation-7" not in text  # before the id the client already had
+    assert "conversation-99" not in text  # another organization's
+
+
+async def test_stream_resumes_from_last_event_id(admin: Membership) -> None:
+    first = await sync_to_async(event_publish)(
+        organization_id=admin.organization_id, kind="message.status", conversation_id=1
+    )
+    await sync_to_async(event_publish)(
+        organization_id=admin.organization_id, kind="message.status", conversation_id=2
+    )
+    client = AsyncClient()
+    await sync_to_async(client.force_login)(admin.user)
+    response = await client.get("/events/", headers={"Last-Event-ID": str(first.pk)})
+    text = await _read(response, "event: conversation-2")
+    assert "conversation-1\n" not in text
+
+
+async def test_stream_needs_a_member(org, django_user_model) -> None:
+    client = AsyncClient()
+    response = await client.get("/events/")
+    assert response.status_code == 403
+    member = await sync_to_async(make_member)(org, "x@acme.test", Role.LIMITED)
+    await sync_to_async(client.force_login)(member.user)
+    response = await client.get("/events/?after=abc")
+    assert response.status_code == 400
