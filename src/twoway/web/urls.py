@@ -2,10 +2,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from twoway.web import inbox
+from twoway.web import health, inbox
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="inbox"), name="home"),
+    path("healthz", health.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("inbox/", inbox.inbox, name="inbox"),
