@@ -96,7 +96,7 @@ def test_send_in_thread_to_opted_out_contact_needs_confirmation(
     url = f"/inbox/c/{conversation.pk}/send/"
     response = admin_client.post(url, {"body": "Are you sure?"})
     assert response.status_code == 422
-    assert "opted out" in response.content.decode()
+    assert "has opted out of texts" in response.content.decode()
     assert not conversation.messages.filter(body="Are you sure?").exists()
     response = admin_client.post(url, {"body": "Are you sure?", "confirm_opted_out": "on"})
     assert response.status_code == 200

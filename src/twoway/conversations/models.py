@@ -31,7 +31,7 @@ class Conversation(models.Model):
     folder = models.CharField(
         max_length=20, choices=Folder.choices, default=Folder.PARTICIPATING, db_index=True
     )
-    # Inbound messages since our last outbound one.
+    # Inbound messages since a person last texted the contact: what Needs attention counts.
     unread_count = models.PositiveIntegerField(default=0)
     muted = models.BooleanField(default=False)
     assignee = models.ForeignKey(

@@ -58,12 +58,6 @@ def conversation_record_outbound(
     _publish_conversation(conversation)
 
 
-def conversation_mark_read(*, conversation: Conversation) -> None:
-    if conversation.unread_count:
-        Conversation.objects.filter(pk=conversation.pk).update(unread_count=0)
-        conversation.unread_count = 0
-
-
 def _publish_conversation(conversation: Conversation) -> None:
     event_publish(
         organization_id=conversation.organization_id,

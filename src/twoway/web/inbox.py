@@ -9,9 +9,9 @@ from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import access_conversation, access_phone_number, numbers_usable_by
 from twoway.accounts.models import Membership
-from twoway.conversations.models import Folder
+from twoway.conversations.models import Conversation, Folder
 from twoway.conversations.selectors import folder_counts, inbox_conversations, thread_messages
-from twoway.conversations.services import conversation_mark_read, note_add
+from twoway.conversations.services import note_add
 from twoway.core.errors import InvalidInput, TwowayError
 from twoway.messaging.segments import segment_info
 from twoway.messaging.services import OptedOutError, message_send
@@ -78,9 +78,8 @@ def conversation_detail(
     request: HttpRequest, membership: Membership, conversation_id: int
 ) -> HttpResponse:
     context = _thread_context(membership, conversation_id)
-    conversation = context["conversation"]
-    conversation_mark_read(conversation=conversation)  # type: ignore[arg-type]
-    context.update(_inbox_context(membership, _folder(request, conversation.folder)))  # type: ignore[attr-defined]
+    conversation: Conversation = context["conversation"]  # type: ignore[assignment]
+    context.update(_inbox_context(membership, _folder(request, conversation.folder)))
     context.update(
         last_event_id=_last_event_id(membership),
         open_id=conversation_id,

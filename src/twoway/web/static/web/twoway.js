@@ -18,6 +18,24 @@
     if (thread) thread.scrollTop = thread.scrollHeight;
   }
   document.addEventListener("DOMContentLoaded", scrollThread);
+
+  // A simulated phone's screen redraws every second: keep it at the newest text, unless the
+  // reader scrolled up to read older ones.
+  var screenAtBottom = true;
+  function scrollScreen() {
+    var screen = document.getElementById("screen");
+    if (screen && screenAtBottom) screen.scrollTop = screen.scrollHeight;
+  }
+  document.addEventListener("DOMContentLoaded", scrollScreen);
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var screen = event.detail.target;
+    if (screen.id !== "screen") return;
+    var sent = event.detail.requestConfig && event.detail.requestConfig.verb === "post";
+    screenAtBottom = sent || screen.scrollTop + screen.clientHeight >= screen.scrollHeight - 24;
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.target.id === "screen") scrollScreen();
+  });
   document.addEventListener("htmx:afterSettle", function (event) {
     scrollThread();
     var box = document.getElementById("composer-body");
