@@ -4,4 +4,24 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="Twoway API", version="1", urls_namespace="api")
+from twoway.api import conversations, messages, numbers
+from twoway.api.auth import ApiKeyAuth
+from twoway.api.errors import install_error_handlers
+
+api = NinjaAPI(
+    title="Twoway API",
+    version="1",
+    description=(
+        "Two-way business texting. Authenticate with an organization's API key: "
+        '`Authorization: Bearer <key>`. Errors are `{"error": {"code", "message"}}`, '
+        "except 422 for a request that does not match this schema."
+    ),
+    urls_namespace="api",
+    # Every operation needs a key; the schema and docs pages stay public.
+    auth=ApiKeyAuth(),
+)
+install_error_handlers(api)
+
+api.add_router("/messages", messages.router)
+api.add_router("/conversations", conversations.router)
+api.add_router("/numbers", numbers.router)

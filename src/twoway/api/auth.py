@@ -1,0 +1,44 @@
+"""API-key authentication: `Authorization: Bearer <key>`, one key per integration and org."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import HttpBearer
+
+from twoway.accounts.models import ApiKey, Organization
+
+# `last_used_at` is for people judging whether a key is still in use: minute precision is
+# plenty, and it spares a busy integration a write (a SQLite write lock) on every request.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+class ApiKeyAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        key = ApiKey.find_active(token)
+        if key is None:
+            return None  # ninja answers 401 through our AuthenticationError handler
+        _touch(key)
+        return key
+
+
+def _touch(key: ApiKey) -> None:
+    now = timezone.now()
+    stale = now - LAST_USED_PRECISION
+    if key.last_used_at is not None and key.last_used_at > stale:
+        return
+    # Conditional, so concurrent requests of the same minute write once between them.
+    ApiKey.objects.filter(pk=key.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale)
+    ).update(last_used_at=now)
+    key.last_used_at = now
+
+
+def request_organization(request: HttpRequest) -> Organization:
+    """The organization whose key authenticated this request; every API read is scoped to it."""
+    key = getattr(request, "auth", None)
+    assert isinstance(key, ApiKey), "API views run behind ApiKeyAuth"
+    return key.organization

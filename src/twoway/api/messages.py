@@ -1,0 +1,46 @@
+"""POST /messages sends through the one send pipeline; GET /messages/{id} reads its status."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Router
+from ninja.responses import Status
+
+from twoway.api.access import org_message, org_phone_number
+from twoway.api.auth import request_organization
+from twoway.api.schemas import ERROR_RESPONSES, MessageIn, MessageOut
+from twoway.contacts.models import CreatedFrom
+from twoway.conversations.models import Message
+from twoway.messaging.services import message_send
+
+# by_alias: MessageOut writes its `from_` field as "from".
+router = Router(tags=["messages"], by_alias=True)
+
+
+@router.post("", response={201: MessageOut, **ERROR_RESPONSES}, operation_id="message_send")
+def send_message(request: HttpRequest, payload: MessageIn) -> Status[Message]:
+    """Queue a text to a contact; the contact is created if the number is new.
+
+    Opted-out contacts: 403 `opted_out` unless `confirm_opted_out` (never for marketing).
+    """
+    organization = request_organization(request)
+    sender = org_phone_number(organization, payload.from_)
+    # membership=None: a key acts for the organization; compliance is still enforced inside.
+    message = message_send(
+        phone_number=sender,
+        to=payload.to,
+        body=payload.body,
+        category=payload.category,
+        confirm_opted_out=payload.confirm_opted_out,
+        label="api",
+        created_from=CreatedFrom.API,
+    )
+    return Status(201, message)
+
+
+@router.get("/{uid}", response={200: MessageOut, **ERROR_RESPONSES}, operation_id="message_get")
+def get_message(request: HttpRequest, uid: UUID) -> Message:
+    """A message with its current delivery status."""
+    return org_message(request_organization(request), uid)

@@ -1,0 +1,121 @@
+"""Request and response bodies of the API. Shapes only: every rule lives in the services."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from ninja import Field, Schema
+from pydantic import field_validator
+
+# ---- errors ---------------------------------------------------------------------------------
+
+
+class ErrorDetail(Schema):
+    code: str = Field(description="Stable, machine-readable reason, e.g. `opted_out`.")
+    message: str = Field(description="A sentence meant to be shown to a person as it is.")
+
+
+class ErrorOut(Schema):
+    error: ErrorDetail
+
+
+class ValidationErrorOut(Schema):
+    """django-ninja's own format for a request that does not match the schema."""
+
+    detail: list[dict[str, Any]]
+
+
+# Declared on every operation so clients (and schemathesis) know each failure's shape.
+ERROR_RESPONSES: dict[int, type[Schema]] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    422: ValidationErrorOut,
+}
+
+
+# ---- messages -------------------------------------------------------------------------------
+
+
+class MessageIn(Schema):
+    # `from` is a Python keyword, hence the alias.
+    from_: int | str = Field(
+        alias="from",
+        description="One of your numbers: E.164 (`+14155550100`), as typed, or its numeric id.",
+        examples=["+14155550100"],
+    )
+    to: str = Field(
+        description="The contact's number: 10 digits (`415-555-0123`) or E.164.",
+        examples=["415-555-0123"],
+    )
+    body: str = Field(description="The text; at most the organization's maximum length.")
+    category: Literal["direct", "transactional", "marketing"] = Field(
+        "direct",
+        description="`marketing` is never sent to a contact who opted out, even when confirmed.",
+    )
+    confirm_opted_out: bool = Field(
+        False,
+        description="Send a direct or transactional text to a contact who opted out anyway.",
+    )
+
+    @field_validator("from_", mode="before")
+    @classmethod
+    def _reject_booleans(cls, value: object) -> object:
+        # pydantic's lax int reads `true` as 1, which would pick the number with id 1. (StrictInt
+        # would also refuse 15.0, which JSON Schema counts as an integer.)
+        if isinstance(value, bool):
+            raise ValueError("Give a phone number or a number id, not true or false.")
+        return value
+
+
+class MessageOut(Schema):
+    """A message or a note of a conversation; notes (`kind` "note") never reach the contact."""
+
+    id: UUID = Field(validation_alias="uid")
+    conversation_id: int
+    kind: str
+    direction: str
+    status: str = Field(description="Delivery status; empty for notes.")
+    category: str
+    body: str
+    segments: int
+    encoding: str
+    # Read from the model's *_number columns, written as `from`/`to` (routers use by_alias).
+    from_: str = Field(validation_alias="from_number", serialization_alias="from")
+    to: str = Field(validation_alias="to_number")
+    error_code: str
+    error_message: str
+    created_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+
+
+class NoteIn(Schema):
+    body: str
+
+
+# ---- conversations and numbers --------------------------------------------------------------
+
+
+class ConversationOut(Schema):
+    id: int
+    folder: str
+    contact_id: int
+    contact_number: str
+    phone_number_id: int
+    unread_count: int
+    last_message_at: datetime | None
+    last_message_preview: str
+    created_at: datetime
+
+
+class PhoneNumberOut(Schema):
+    id: int
+    number: str
+    label: str
+    number_type: str
+    sms_enabled: bool
+    mms_enabled: bool

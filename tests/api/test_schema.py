@@ -1,0 +1,71 @@
+"""Schemathesis: generated requests for every operation must get answers the schema declares."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from django.conf import settings as django_settings
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
+
+from twoway.accounts.models import ApiKey, Organization
+from twoway.numbers.models import PhoneNumber
+
+# Hypothesis caches (unicode tables, constants) go to the data dir, not into the repository.
+set_hypothesis_home_dir(django_settings.DATA_DIR / "hypothesis")
+
+# An explicit config, so no schemathesis.toml lying around changes what this test checks.
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "checks": {
+            # A schema-valid request may still be refused with 400: whether a string is a real
+            # phone number, or short enough for *this* organization, is for the service to say.
+            "positive_data_acceptance": {
+                "expected-statuses": ["2xx", "400", "401", "403", "404"],
+            },
+        },
+        # Unknown query parameters are ignored, as most HTTP APIs do (cache busters, tracing):
+        # not a schema violation for us.
+        "generation": {"allow-extra-parameters": False},
+    }
+)
+# Loaded in process through Django's WSGI handler: no server, and the requests run on the test's
+# database connection, inside its transaction.
+schema = schemathesis.openapi.from_wsgi(
+    "/api/v1/openapi.json", get_wsgi_application(), config=CONFIG
+)
+
+
+@pytest.fixture
+def auth_headers(org: Organization, number: PhoneNumber) -> Iterator[dict[str, str]]:
+    """A real key of an organization with a number, so valid requests can succeed."""
+    _, raw = ApiKey.issue(organization=org, name="schemathesis")
+    # As Django's own test client does: closing the connection around each request would end
+    # the test's transaction.
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        yield {"Authorization": f"Bearer {raw}"}
+    finally:
+        for signal in (request_started, request_finished):
+            signal.connect(close_old_connections)
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(
+    # Small for the suite; raise it (e.g. 1000) for a deeper local hunt.
+    max_examples=int(os.environ.get("TWOWAY_SCHEMATHESIS_EXAMPLES", "15")),
+    deadline=None,
+    database=None,  # no example database: every run starts fresh
+    # One database transaction for all examples of an operation is what we want here.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_api_conforms_to_its_schema(case: schemathesis.Case, auth_headers: dict[str, str]) -> None:
+    case.call_and_validate(headers=auth_headers)
