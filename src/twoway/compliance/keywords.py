@@ -11,10 +11,13 @@ OPT_OUT_KEYWORDS = frozenset(
 OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "YES"})
 HELP_KEYWORDS = frozenset({"HELP", "INFO"})
 
-# Phrases that probably mean "stop" but are not a keyword: an agent confirms them.
+# Phrases that probably mean "stop" but are not a keyword: an agent confirms them. Not after a
+# negation ("don't stop texting me"); phones type the apostrophe as ' or as \u2019.
 _NATURAL_OPT_OUT = re.compile(
-    r"\b(stop (texting|messaging|sending)|unsubscribe me|remove me|take me off|"
-    r"do ?n[o']?t (text|message|contact) me|opt me out|no more (texts|messages))\b",
+    r"(?<!n't )(?<!n\u2019t )(?<!not )(?<!dont )(?<!never )"
+    r"\b(stop (texting|messaging|sending|contacting)|please stop(?! by\b)|stop,? please|"
+    r"unsubscribe|remove me|take me off|do ?n[o'\u2019]?t (text|message|contact) me|opt me out|"
+    r"opt[- ]?out|no more (texts|messages))\b",
     re.IGNORECASE,
 )
 # Everything around the word that carriers ignore too: spaces, punctuation, emoji.
@@ -47,4 +50,9 @@ def classify(text: str) -> KeywordAction | None:
 
 def looks_like_opt_out(text: str) -> bool:
     """True for natural-language requests to stop ("please stop texting me")."""
-    return classify(text) is None and bool(_NATURAL_OPT_OUT.search(text))
+    if classify(text) is not None:
+        return False
+    words = re.findall(r"\w+", text.upper())
+    if words and all(word in OPT_OUT_KEYWORDS for word in words):
+        return True  # "STOP STOP", "Stop. Unsubscribe."
+    return bool(_NATURAL_OPT_OUT.search(text))

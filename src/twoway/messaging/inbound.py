@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 # tried again for a while before it is given up.
 STATUS_RETRY_DELAY = dt.timedelta(seconds=2)
 STATUS_MAX_ATTEMPTS = 30
+# An event whose processing crashed (a bug, a database outage) is kept and tried again, ever
+# more slowly: after a fix it is processed, and it stays visible in the admin meanwhile.
+CRASH_RETRY_MAX_DELAY = dt.timedelta(minutes=10)
 
 # How far a status may move: a late "sent" never undoes "delivered".
 _STATUS_RANK = {
@@ -119,7 +122,9 @@ def _process_one(event_id: int) -> int:
         except Exception as exc:
             # A bug: keep the event for a later try and an operator to look at.
             log.exception("Carrier event %s failed", event.pk)
-            event.retry_at = timezone.now() + STATUS_RETRY_DELAY * event.attempts
+            event.retry_at = timezone.now() + min(
+                STATUS_RETRY_DELAY * event.attempts, CRASH_RETRY_MAX_DELAY
+            )
             event.error = f"{type(exc).__name__}: {exc}"[:300]
         else:
             event.processed_at = timezone.now()
@@ -199,26 +204,28 @@ def _apply_keywords(message: Message, contact: Any, phone_number: PhoneNumber) -
     organization = phone_number.organization
     action = classify(message.body)
     reply = ""
+    # Opt-out and opt-in confirm a change, once: a second STOP gets no second text, and "Yes"
+    # from a contact who never opted out is an answer to an agent, not a resubscription.
     if action is KeywordAction.OPT_OUT:
-        contact_set_opt_in(
+        if contact_set_opt_in(
             contact=contact,
             opted_in=False,
             source="keyword",
             text=message.body,
             phone_number=message.from_number,
             message_id=message.pk,
-        )
-        reply = organization.opt_out_confirmation
+        ):
+            reply = organization.opt_out_confirmation
     elif action is KeywordAction.OPT_IN:
-        contact_set_opt_in(
+        if contact_set_opt_in(
             contact=contact,
             opted_in=True,
             source="keyword",
             text=message.body,
             phone_number=message.from_number,
             message_id=message.pk,
-        )
-        reply = organization.opt_in_confirmation
+        ):
+            reply = organization.opt_in_confirmation
     elif action is KeywordAction.HELP:
         reply = organization.help_text
     elif looks_like_opt_out(message.body):
@@ -251,7 +258,11 @@ def _apply_keywords(message: Message, contact: Any, phone_number: PhoneNumber) -
 def status_update_apply(carrier: str, update: StatusUpdate) -> None:
     message = (
         Message.objects.select_for_update()
-        .filter(carrier=carrier, carrier_message_id=update.carrier_message_id)
+        .filter(
+            carrier=carrier,
+            carrier_message_id=update.carrier_message_id,
+            direction=Direction.OUTBOUND,
+        )
         .first()
     )
     if message is None:
