@@ -60,9 +60,15 @@ def claim_due(limit: int, now: dt.datetime | None = None) -> list[ClaimedSend]:
     now = now or timezone.now()
     lease = dt.timedelta(seconds=settings.SEND_LEASE_SECONDS)
     claimed: list[ClaimedSend] = []
+    # Senders already booked beyond the lookahead are left out, so a long backlog on one busy
+    # number never fills the candidate window and starves every other number.
+    busy_senders = PhoneNumber.objects.filter(next_send_at__gt=now + CLAIM_LOOKAHEAD).values(
+        "number"
+    )
     with transaction.atomic():
         candidates = list(
             Message.objects.filter(_due_messages(now))
+            .exclude(from_number__in=busy_senders)
             .order_by("priority", "next_attempt_at", "id")
             .select_for_update(skip_locked=True)[: limit * 4]
         )

@@ -16,6 +16,7 @@ from types import FrameType
 from django.conf import settings
 from django.db import close_old_connections, connection
 
+from twoway.carriers.registry import carrier_slugs, get_carrier
 from twoway.messaging import dispatcher
 from twoway.messaging.inbound import carrier_events_process_pending
 from twoway.realtime.wakeup import WakeListener, _send_nudge
@@ -39,6 +40,7 @@ class Worker:
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
+        self._prepare_carriers()
         log.info("Worker started (%d send threads)", self.concurrency)
         try:
             while not self.stopping.is_set():
@@ -50,6 +52,16 @@ class Worker:
             self.pool.shutdown(wait=True)
             self.listener.close()
             connection.close()
+
+    def _prepare_carriers(self) -> None:
+        """Build every adapter now: a first send that imported its carrier's libraries would
+        leave late, and the on-time send after it would reach the carrier over the number's
+        rate limit."""
+        for slug in carrier_slugs():
+            try:
+                get_carrier(slug)
+            except Exception:  # a broken adapter fails its own sends, not the whole worker
+                log.exception("Carrier %s could not be set up", slug)
 
     def run_once(self) -> bool:
         """One pass over all kinds of work; True when there may be more to do at once."""

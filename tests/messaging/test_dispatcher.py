@@ -1,0 +1,395 @@
+"""The dispatcher: claim → send → record, against the simulator and a fake Twilio API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from django.utils import timezone
+
+from twoway.carriers.errors import EXPLANATIONS
+from twoway.carriers.registry import get_carrier
+from twoway.carriers.simulator.models import SimMessage
+from twoway.carriers.twilio.fake_api import FakeTwilioServer
+from twoway.conversations.models import Category, Conversation, Message, Status
+from twoway.messaging import dispatcher
+from twoway.messaging.services import message_send
+from twoway.numbers.models import PhoneNumber
+
+ACCOUNT_SID = "AC" + "1" * 32
+AUTH_TOKEN = "fake-token"
+TO = "+14155550142"
+
+
+@pytest.fixture
+def fake(settings) -> Iterator[FakeTwilioServer]:
+    """A fake Twilio the adapter is configured for; retries come quickly."""
+    with FakeTwilioServer(auth_token=AUTH_TOKEN, hang_seconds=5) as server:
+        config = dict(settings.TWOWAY_CARRIER_CONFIG)
+        config["twilio"] = {
+            "account_sid": ACCOUNT_SID,
+            "auth_token": AUTH_TOKEN,
+            "api_base_url": server.url,
+            "timeout": 0.5,
+        }
+        settings.TWOWAY_CARRIER_CONFIG = config
+        settings.SEND_RETRY_BASE_SECONDS = 0.05
+        get_carrier.cache_clear()
+        yield server
+        get_carrier.cache_clear()
+
+
+def queue(number: PhoneNumber, body: str = "Hello", to: str = TO, **kwargs) -> Message:
+    return message_send(phone_number=number, to=to, body=body, **kwargs)
+
+
+def reload(message: Message) -> Message:
+    return Message.objects.get(pk=message.pk)
+
+
+def dispatch(now: dt.datetime | None = None, limit: int = 10) -> list[dispatcher.ClaimedSend]:
+    """One worker pass: claim what is due, send it."""
+    claims = dispatcher.claim_due(limit=limit, now=now)
+    for claim in claims:
+        dispatcher.send_claimed(claim)
+    return claims
+
+
+def unique_deliveries(fake: FakeTwilioServer, key: str) -> int:
+    return len({d.sid for d in fake.deliveries if d.idempotency_key == key})
+
+
+# --- Claiming ------------------------------------------------------------------------------------
+
+
+def test_claim_marks_message_sending_with_lease_and_attempt(number: PhoneNumber, settings) -> None:
+    settings.SEND_LEASE_SECONDS = 30
+    message = queue(number)
+    now = timezone.now()
+    claims = dispatcher.claim_due(limit=10, now=now)
+    assert [c.message_id for c in claims] == [message.pk]
+    claim = claims[0]
+    assert claim.carrier == "simulator"
+    assert claim.request.idempotency_key == str(message.uid)
+    assert (claim.request.from_number, claim.request.to_number) == (number.number, TO)
+    assert claim.request.body == "Hello"
+    message = reload(message)
+    assert message.status == Status.SENDING
+    assert message.attempts == 1
+    assert message.lease_expires_at == claim.send_at + dt.timedelta(seconds=30)
+    assert claim.send_at >= now
+
+
+def test_active_lease_is_not_claimed_twice(number: PhoneNumber) -> None:
+    message = queue(number)
+    assert len(dispatcher.claim_due(limit=10)) == 1
+    assert dispatcher.claim_due(limit=10) == []
+    message = reload(message)
+    assert (message.status, message.attempts) == (Status.SENDING, 1)
+
+
+def test_message_not_yet_due_is_not_claimed(number: PhoneNumber) -> None:
+    message = queue(number)
+    Message.objects.filter(pk=message.pk).update(
+        next_attempt_at=timezone.now() + dt.timedelta(minutes=5)
+    )
+    assert dispatcher.claim_due(limit=10) == []
+    assert reload(message).status == Status.QUEUED
+
+
+def test_sent_message_is_not_claimed_again(number: PhoneNumber) -> None:
+    message = queue(number)
+    dispatch()
+    assert reload(message).status == Status.SENT
+    assert dispatcher.claim_due(limit=10) == []
+
+
+# --- The simulator -------------------------------------------------------------------------------
+
+
+def test_simulator_send_records_carrier_id_and_sent(number: PhoneNumber) -> None:
+    message = queue(number)
+    dispatch()
+    message = reload(message)
+    sim = SimMessage.objects.get(idempotency_key=str(message.uid))
+    assert message.status == Status.SENT
+    assert message.carrier_message_id == str(sim.sid)
+    assert message.sent_at is not None
+    assert message.lease_expires_at is None
+    assert (sim.business_number, sim.handset.number, sim.body) == (number.number, TO, "Hello")
+
+
+def test_expired_lease_is_claimed_again_and_delivered_once(number: PhoneNumber) -> None:
+    message = queue(number)
+    [claim] = dispatcher.claim_due(limit=10)
+    # The worker handed it to the carrier, then died before recording it.
+    first_sid = get_carrier("simulator").send(claim.request).carrier_message_id
+    message = reload(message)
+    assert (message.status, message.carrier_message_id) == (Status.SENDING, None)
+    assert dispatcher.claim_due(limit=10) == []  # the lease still holds
+
+    Message.objects.filter(pk=message.pk).update(
+        lease_expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    [again] = dispatch()
+    assert again.request.idempotency_key == claim.request.idempotency_key
+    message = reload(message)
+    assert message.status == Status.SENT
+    assert message.attempts == 2
+    assert message.carrier_message_id == first_sid
+    assert SimMessage.objects.filter(idempotency_key=str(message.uid)).count() == 1
+
+
+# --- Fake Twilio ---------------------------------------------------------------------------------
+
+
+def test_twilio_success_records_the_sid(fake: FakeTwilioServer, twilio_number: PhoneNumber) -> None:
+    message = queue(twilio_number, body="Your table is ready")
+    dispatch()
+    message = reload(message)
+    [delivery] = fake.deliveries
+    assert message.status == Status.SENT
+    assert message.carrier_message_id == delivery.sid
+    assert (delivery.to, delivery.from_, delivery.body) == (
+        TO,
+        twilio_number.number,
+        "Your table is ready",
+    )
+    [request] = fake.requests
+    assert request.idempotency_key == str(message.uid)
+    assert request.auth == (ACCOUNT_SID, AUTH_TOKEN)
+
+
+def test_twilio_down_is_retried_later_with_growing_backoff(
+    fake: FakeTwilioServer, twilio_number: PhoneNumber, settings
+) -> None:
+    settings.SEND_RETRY_BASE_SECONDS = 0.2
+    fake.set_mode("down")
+    message = queue(twilio_number)
+    now = None
+    for attempt, backoff in ((1, 0.2), (2, 0.4), (3, 0.8)):
+        before = timezone.now()
+        assert len(dispatch(now=now)) == 1
+        after = timezone.now()
+        message = reload(message)
+        assert message.status == Status.QUEUED
+        assert message.attempts == attempt
+        assert message.error_code == "20500"
+        assert "Retrying" in message.error_message
+        assert message.lease_expires_at is None
+        wait = dt.timedelta(seconds=backoff)
+        assert before + wait <= message.next_attempt_at <= after + wait
+        # Not due before its backoff is over.
+        almost = message.next_attempt_at - dt.timedelta(milliseconds=1)
+        assert dispatcher.claim_due(limit=10, now=almost) == []
+        now = message.next_attempt_at
+    assert fake.deliveries == []
+    assert len(fake.requests) == 3
+
+    fake.set_mode("normal")
+    dispatch(now=message.next_attempt_at)
+    message = reload(message)
+    assert message.status == Status.SENT
+    assert message.attempts == 4
+    assert (message.error_code, message.error_message) == ("", "")
+
+
+def test_twilio_timeout_is_retried_and_delivered_once(
+    fake: FakeTwilioServer, twilio_number: PhoneNumber
+) -> None:
+    fake.set_mode("timeout")  # Twilio takes the message, the answer never comes in time
+    message = queue(twilio_number)
+    dispatch()
+    message = reload(message)
+    assert message.status == Status.QUEUED
+    assert message.attempts == 1
+    assert "Retrying" in message.error_message
+    assert unique_deliveries(fake, str(message.uid)) == 1
+
+    fake.set_mode("normal")
+    dispatch(now=message.next_attempt_at)
+    message = reload(message)
+    [delivery] = fake.deliveries
+    assert message.status == Status.SENT
+    assert message.attempts == 2
+    assert message.carrier_message_id == delivery.sid
+    assert [r.idempotency_key for r in fake.requests] == [str(message.uid)] * 2
+
+
+def test_twilio_rejection_fails_with_code_and_explanation(
+    fake: FakeTwilioServer, twilio_number: PhoneNumber
+) -> None:
+    fake.set_mode("reject", code=21610, message="Attempt to send to unsubscribed recipient")
+    message = queue(twilio_number)
+    dispatch()
+    message = reload(message)
+    assert message.status == Status.FAILED
+    assert message.error_code == "21610"
+    assert message.error_message == EXPLANATIONS["21610"]
+    assert message.attempts == 1
+    assert message.lease_expires_at is None
+    # A permanent error is final: nothing picks it up again.
+    assert dispatcher.claim_due(limit=10, now=timezone.now() + dt.timedelta(hours=1)) == []
+
+
+def test_gives_up_after_max_attempts(
+    fake: FakeTwilioServer, twilio_number: PhoneNumber, settings
+) -> None:
+    settings.SEND_MAX_ATTEMPTS = 3
+    fake.set_mode("down")
+    message = queue(twilio_number)
+    now = None
+    for _ in range(3):
+        assert len(dispatch(now=now)) == 1
+        message = reload(message)
+        now = message.next_attempt_at
+    assert message.status == Status.FAILED
+    assert message.attempts == 3
+    assert message.error_code
+    assert message.error_message and not message.error_message.startswith("Retrying")
+    assert dispatcher.claim_due(limit=10, now=timezone.now() + dt.timedelta(hours=1)) == []
+    assert len(fake.requests) == 3
+
+
+def test_unreachable_carrier_gives_up_as_expired(
+    fake: FakeTwilioServer, twilio_number: PhoneNumber, settings
+) -> None:
+    settings.SEND_MAX_ATTEMPTS = 2
+    fake.set_mode("timeout")
+    message = queue(twilio_number)
+    dispatch()
+    dispatch(now=reload(message).next_attempt_at)
+    message = reload(message)
+    assert message.status == Status.FAILED
+    assert message.error_code == "expired"
+    assert message.error_message == EXPLANATIONS["expired"]
+
+
+def test_unconfigured_twilio_fails_at_once(twilio_number: PhoneNumber, settings) -> None:
+    config = dict(settings.TWOWAY_CARRIER_CONFIG)
+    config["twilio"] = {"account_sid": "", "auth_token": ""}
+    settings.TWOWAY_CARRIER_CONFIG = config
+    get_carrier.cache_clear()
+    message = queue(twilio_number)
+    dispatch()
+    message = reload(message)
+    assert (message.status, message.error_code) == (Status.FAILED, "config")
+
+
+# --- Throughput and priority ---------------------------------------------------------------------
+
+
+def test_mps_limit_books_one_slot_per_second(number: PhoneNumber) -> None:
+    number.mps_limit = 1
+    number.save(update_fields=["mps_limit"])
+    messages = [queue(number, body=f"Message {i}") for i in range(4)]
+    now = timezone.now()
+    claims = dispatcher.claim_due(limit=10, now=now)
+    # Within the one-second lookahead: a slot now and one a second later, nothing more.
+    assert [c.message_id for c in claims] == [m.pk for m in messages[:2]]
+    assert [c.send_at for c in claims] == [now, now + dt.timedelta(seconds=1)]
+    assert [reload(m).status for m in messages] == [Status.SENDING] * 2 + [Status.QUEUED] * 2
+    number.refresh_from_db()
+    assert number.next_send_at == now + dt.timedelta(seconds=2)
+
+    # Another claimer at the same moment finds the number busy.
+    assert dispatcher.claim_due(limit=10, now=now) == []
+    # A second later one more slot comes into the lookahead.
+    later = dispatcher.claim_due(limit=10, now=now + dt.timedelta(seconds=1))
+    assert [(c.message_id, c.send_at) for c in later] == [
+        (messages[2].pk, now + dt.timedelta(seconds=2))
+    ]
+
+
+def test_multi_segment_message_books_a_slot_per_segment(number: PhoneNumber) -> None:
+    number.mps_limit = 1
+    number.save(update_fields=["mps_limit"])
+    long = queue(number, body="x" * 400)  # 3 GSM-7 segments
+    short = queue(number, body="after")
+    assert long.segments == 3
+    now = timezone.now()
+    claims = dispatcher.claim_due(limit=10, now=now)
+    assert [c.message_id for c in claims] == [long.pk]
+    number.refresh_from_db()
+    assert number.next_send_at == now + dt.timedelta(seconds=3)
+    assert dispatcher.claim_due(limit=10, now=now + dt.timedelta(seconds=1)) == []
+    [next_claim] = dispatcher.claim_due(limit=10, now=now + dt.timedelta(seconds=2))
+    assert next_claim.message_id == short.pk
+    assert next_claim.send_at == now + dt.timedelta(seconds=3)
+
+
+def test_higher_mps_limit_spaces_sends_evenly(number: PhoneNumber) -> None:
+    number.mps_limit = 4
+    number.save(update_fields=["mps_limit"])
+    for i in range(10):
+        queue(number, body=f"Message {i}")
+    now = timezone.now()
+    claims = dispatcher.claim_due(limit=20, now=now)
+    assert [c.send_at for c in claims] == [now + dt.timedelta(seconds=i / 4) for i in range(5)]
+
+
+def test_busy_number_does_not_hold_up_another(org, number: PhoneNumber) -> None:
+    number.mps_limit = 1
+    number.save(update_fields=["mps_limit"])
+    other = PhoneNumber.objects.create(
+        organization=org, number="+14155550111", carrier="simulator", mps_limit=1
+    )
+    busy = [queue(number, body=f"Busy {i}") for i in range(3)]
+    free = queue(other, body="Other")
+    claims = dispatcher.claim_due(limit=10)
+    assert {c.message_id for c in claims} == {busy[0].pk, busy[1].pk, free.pk}
+
+
+def test_backlog_on_a_busy_number_does_not_starve_other_numbers(org, number: PhoneNumber) -> None:
+    number.mps_limit = 1
+    number.save(update_fields=["mps_limit"])
+    other = PhoneNumber.objects.create(
+        organization=org, number="+14155550111", carrier="simulator", mps_limit=1
+    )
+    for i in range(50):  # a blast on the busy number, queued first
+        queue(number, body="Sale!", to=f"+141555502{i:02d}", category=Category.BLAST)
+    later = queue(other, body="Sale!", category=Category.BLAST)
+    now = timezone.now()
+    first = dispatcher.claim_due(limit=10, now=now)
+    second = dispatcher.claim_due(limit=10, now=now)
+    claimed = {c.message_id for c in first + second}
+    assert later.pk in claimed
+    assert reload(later).status == Status.SENDING
+
+
+def test_direct_message_goes_before_older_blast(number: PhoneNumber, standard) -> None:
+    number.mps_limit = 1
+    number.save(update_fields=["mps_limit"])
+    blasts = [
+        queue(number, body="Sale!", to=f"+1415555016{i}", category=Category.BLAST) for i in range(3)
+    ]
+    direct = queue(number, body="Re: your question", membership=standard)
+    assert all(b.next_attempt_at < direct.next_attempt_at for b in blasts)
+    now = timezone.now()
+    claims = dispatcher.claim_due(limit=10, now=now)
+    assert claims[0].message_id == direct.pk
+    assert claims[0].send_at == now
+    assert [c.message_id for c in claims] == [direct.pk, blasts[0].pk]
+
+
+def test_message_whose_number_was_deleted_fails_cleanly(org, number: PhoneNumber) -> None:
+    orphan = queue(number, body="From a number that is gone")
+    # The conversation moves to a new number and the old one is deleted; the queued message
+    # still names the old sender.
+    replacement = PhoneNumber.objects.create(
+        organization=org, number="+14155550177", carrier="simulator", mps_limit=100
+    )
+    Conversation.objects.filter(pk=orphan.conversation_id).update(phone_number=replacement)
+    PhoneNumber.objects.filter(pk=number.pk).delete()
+    healthy = queue(replacement, body="Still fine", to="+14155550143")
+
+    claims = dispatch()
+    assert [c.message_id for c in claims] == [healthy.pk]
+    orphan = reload(orphan)
+    assert orphan.status == Status.FAILED
+    assert orphan.error_code == "config"
+    assert "no longer exists" in orphan.error_message
+    assert orphan.lease_expires_at is None
+    assert reload(healthy).status == Status.SENT
+    assert dispatcher.claim_due(limit=10) == []
