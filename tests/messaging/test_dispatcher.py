@@ -263,7 +263,9 @@ def test_unreachable_carrier_gives_up_as_expired(
     message = reload(message)
     assert message.status == Status.FAILED
     assert message.error_code == "expired"
-    assert message.error_message == EXPLANATIONS["expired"]
+    # The plain explanation first, then what the carrier last said, for whoever digs deeper.
+    assert message.error_message.startswith(EXPLANATIONS["expired"])
+    assert "Last error:" in message.error_message
 
 
 def test_unconfigured_twilio_fails_at_once(twilio_number: PhoneNumber, settings) -> None:
@@ -388,8 +390,49 @@ def test_message_whose_number_was_deleted_fails_cleanly(org, number: PhoneNumber
     assert [c.message_id for c in claims] == [healthy.pk]
     orphan = reload(orphan)
     assert orphan.status == Status.FAILED
-    assert orphan.error_code == "config"
-    assert "no longer exists" in orphan.error_message
+    assert orphan.error_code == "no_sender"
+    assert orphan.error_message == EXPLANATIONS["no_sender"]
     assert orphan.lease_expires_at is None
     assert reload(healthy).status == Status.SENT
     assert dispatcher.claim_due(limit=10) == []
+
+
+# --- Stale claims and idle waits ----------------------------------------------------------------
+
+
+def test_a_stale_claims_failure_does_not_undo_the_new_owners_send(
+    number: PhoneNumber, settings
+) -> None:
+    from twoway.carriers.base import CarrierError
+
+    message = queue(number)
+    first = dispatcher.claim_due(limit=1)[0]
+    # The first worker's lease runs out while it waits on the carrier; another worker claims.
+    later = timezone.now() + dt.timedelta(seconds=settings.SEND_LEASE_SECONDS + 5)
+    second = dispatcher.claim_due(limit=1, now=later)[0]
+    assert (first.attempt, second.attempt) == (1, 2)
+    dispatcher.record_failure(
+        message.pk, CarrierError("timed out", transient=True), attempt=first.attempt
+    )
+    assert reload(message).status == Status.SENDING  # still the second worker's
+    dispatcher.record_failure(
+        message.pk, CarrierError("timed out", transient=True), attempt=second.attempt
+    )
+    assert reload(message).status == Status.QUEUED
+
+
+def test_idle_worker_sleeps_until_a_busy_sender_has_a_free_slot(number: PhoneNumber) -> None:
+    number.mps_limit = 1
+    number.save(update_fields=["mps_limit"])
+    for _ in range(4):
+        queue(number)
+    now = timezone.now()
+    assert len(dispatcher.claim_due(limit=10, now=now)) == 2  # now, and one second on
+    wait = dispatcher.next_due_in(now=now)
+    # Two messages are due but their sender is booked for 2 s: come back when one second of
+    # its bookings is left, not at once.
+    assert wait is not None and 0.9 <= wait <= 1.1
+
+
+def test_no_queued_message_means_no_wake_up(number: PhoneNumber) -> None:
+    assert dispatcher.next_due_in() is None

@@ -18,6 +18,7 @@ EXPLANATIONS = {
     "30034": "The sending number is not registered for A2P 10DLC messaging in the US.",
     "config": "The carrier is not configured: check its credentials in the settings.",
     "expired": "The carrier could not be reached for too long; the message was given up.",
+    "no_sender": "The number it was to be sent from has been removed from Twoway.",
 }
 
 

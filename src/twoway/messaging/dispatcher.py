@@ -44,6 +44,8 @@ class ClaimedSend:
     send_at: dt.datetime
     request: SendRequest
     carrier: str
+    attempt: int  # which claim of the message this is: a stale one records nothing
+    spacing: float  # seconds this message occupies on its sender's rate limit
 
 
 def _due_messages(now: dt.datetime) -> Q:
@@ -87,7 +89,7 @@ def claim_due(limit: int, now: dt.datetime | None = None) -> list[ClaimedSend]:
                 break
             number = numbers.get(message.from_number)
             if number is None:
-                _fail(message, "config", "The sending number no longer exists in Twoway.")
+                _fail(message, "no_sender", explain("no_sender"))
                 continue
             slot = max(now, number.next_send_at or now)
             if slot > now + CLAIM_LOOKAHEAD:
@@ -104,6 +106,8 @@ def claim_due(limit: int, now: dt.datetime | None = None) -> list[ClaimedSend]:
                     message_id=message.pk,
                     send_at=slot,
                     carrier=message.carrier,
+                    attempt=message.attempts,
+                    spacing=float(spacing),
                     request=SendRequest(
                         idempotency_key=str(message.uid),
                         from_number=message.from_number,
@@ -133,10 +137,12 @@ def send_claimed(claim: ClaimedSend) -> None:
     try:
         result = get_carrier(claim.carrier).send(claim.request)
     except CarrierError as exc:
-        record_failure(claim.message_id, exc)
+        record_failure(claim.message_id, exc, attempt=claim.attempt)
     except Exception as exc:  # an adapter bug must not kill the worker or lose the message
         log.exception("Carrier %s crashed sending message %s", claim.carrier, claim.message_id)
-        record_failure(claim.message_id, CarrierError(str(exc), transient=True))
+        record_failure(
+            claim.message_id, CarrierError(str(exc), transient=True), attempt=claim.attempt
+        )
     else:
         record_sent(claim.message_id, result)
 
@@ -171,9 +177,13 @@ def retry_delay(attempts: int) -> dt.timedelta:
 
 
 @transaction.atomic
-def record_failure(message_id: int, error: CarrierError) -> None:
+def record_failure(message_id: int, error: CarrierError, *, attempt: int | None = None) -> None:
+    """Re-queue with backoff or fail for good. `attempt` is the claim's: a worker whose lease
+    ran out while it waited on the carrier must not undo what the message's new owner does."""
     message = Message.objects.select_for_update().filter(pk=message_id).first()
     if message is None or message.status != Status.SENDING:
+        return
+    if attempt is not None and message.attempts != attempt:
         return
     if error.transient and message.attempts < settings.SEND_MAX_ATTEMPTS:
         log.warning("Message %s: carrier trouble (%s), retrying", message.uid, error)
@@ -193,8 +203,10 @@ def record_failure(message_id: int, error: CarrierError) -> None:
         )
         _publish_status(message)
         return
-    code = error.code or ("expired" if error.transient else "")
-    _fail(message, code, explain(code) or str(error))
+    if error.transient:
+        _fail(message, "expired", f"{explain('expired')} Last error: {error}")
+    else:
+        _fail(message, error.code, explain(error.code) or str(error))
 
 
 def _fail(message: Message, code: str, explanation: str) -> None:
@@ -217,14 +229,25 @@ def _publish_status(message: Message) -> None:
 
 
 def next_due_in(now: dt.datetime | None = None) -> float | None:
-    """Seconds until the next queued message becomes due (None when none is waiting)."""
+    """Seconds until a queued message can next be claimed (None when none is waiting).
+
+    A message that is due but whose sender is booked up waits for the sender's next free slot,
+    so an idle worker sleeps instead of spinning on a rate-limited backlog.
+    """
     now = now or timezone.now()
-    upcoming = (
-        Message.objects.filter(status=Status.QUEUED, next_attempt_at__isnull=False)
-        .order_by("next_attempt_at")
+    queued = Message.objects.filter(status=Status.QUEUED, next_attempt_at__isnull=False)
+    busy = PhoneNumber.objects.filter(next_send_at__gt=now + CLAIM_LOOKAHEAD)
+    free = queued.exclude(from_number__in=busy.values("number"))
+    waits: list[dt.datetime] = []
+    if (
+        first_free := free.order_by("next_attempt_at")
         .values_list("next_attempt_at", flat=True)
         .first()
-    )
-    if upcoming is None:
+    ):
+        waits.append(first_free)
+    held = busy.filter(number__in=queued.filter(next_attempt_at__lte=now).values("from_number"))
+    if first_slot := held.order_by("next_send_at").values_list("next_send_at", flat=True).first():
+        waits.append(first_slot - CLAIM_LOOKAHEAD)
+    if not waits:
         return None
-    return max((upcoming - now).total_seconds(), 0.0)
+    return max((min(waits) - now).total_seconds(), 0.0)

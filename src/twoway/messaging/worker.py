@@ -1,20 +1,26 @@
 """The worker process: processes carrier events, runs the simulated network, sends messages.
 
-One loop does the database work; a pool of threads waits on carriers, so a slow carrier never
-holds up inbound processing. Stopping (SIGINT/SIGTERM) lets in-flight sends finish; a message a
-killed worker had claimed is taken over by another worker when its lease runs out.
+One loop does the database work and keeps the clock: claimed messages wait in a heap for their
+booked slot and are handed to a pool of threads, which only talk to carriers, so a slow carrier
+never holds up inbound processing and a busy pool never makes a send late and then bunched up.
+Stopping (SIGINT/SIGTERM) lets in-flight sends finish; a message a killed worker had claimed is
+taken over by another worker when its lease runs out.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import signal
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import FrameType
 
 from django.conf import settings
 from django.db import close_old_connections, connection
+from django.utils import timezone
 
 from twoway.carriers.registry import carrier_slugs, get_carrier
 from twoway.messaging import dispatcher
@@ -31,6 +37,12 @@ class Worker:
         self.listener = WakeListener(wake_port)
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send")
         self.in_flight: set[Future[None]] = set()
+        # Claimed sends waiting for their slot: (monotonic time due, tie-breaker, claim).
+        self.scheduled: list[tuple[float, int, dispatcher.ClaimedSend]] = []
+        self._order = itertools.count()
+        # When each sender number last handed a message to a carrier in this process, so
+        # sends leave at least their spacing apart even when some left late.
+        self.last_sent: dict[str, float] = {}
         self.simulated = "simulator" in settings.TWOWAY_CARRIERS
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
@@ -48,7 +60,12 @@ class Worker:
                 if not busy:
                     self.listener.wait(self._idle_timeout())
         finally:
-            log.info("Worker stopping: waiting for %d sends in flight", len(self.in_flight))
+            # Claimed but not yet sent: their leases run out and another worker sends them.
+            log.info(
+                "Worker stopping: waiting for %d sends in flight, leaving %d unsent",
+                len(self.in_flight),
+                len(self.scheduled),
+            )
             self.pool.shutdown(wait=True)
             self.listener.close()
             connection.close()
@@ -59,9 +76,21 @@ class Worker:
         rate limit."""
         for slug in carrier_slugs():
             try:
-                get_carrier(slug)
+                carrier = get_carrier(slug)
             except Exception:  # a broken adapter fails its own sends, not the whole worker
                 log.exception("Carrier %s could not be set up", slug)
+                continue
+            # A lease shorter than a send can take hands a message in flight to another worker,
+            # which sends it again: a duplicate with carriers that ignore idempotency keys.
+            timeout = float(getattr(carrier, "timeout", 0) or 0)
+            if timeout + 2 * dispatcher.CLAIM_LOOKAHEAD.seconds > settings.SEND_LEASE_SECONDS:
+                log.warning(
+                    "SEND_LEASE_SECONDS (%s) is shorter than %s's timeout (%s s) plus slot waits:"
+                    " slow sends may be sent twice. Raise it.",
+                    settings.SEND_LEASE_SECONDS,
+                    slug,
+                    timeout,
+                )
 
     def run_once(self) -> bool:
         """One pass over all kinds of work; True when there may be more to do at once."""
@@ -72,13 +101,28 @@ class Worker:
 
             busy |= network_report_due() > 0
         self.in_flight = {f for f in self.in_flight if not f.done()}
-        free = self.concurrency * 2 - len(self.in_flight)
+        free = self.concurrency * 2 - len(self.in_flight) - len(self.scheduled)
         if free > 0:
             for claim in dispatcher.claim_due(limit=free):
-                future = self.pool.submit(self._send, claim)
-                self.in_flight.add(future)
+                due = time.monotonic() + (claim.send_at - timezone.now()).total_seconds()
+                heapq.heappush(self.scheduled, (due, next(self._order), claim))
                 busy = True
+        self._start_due_sends()
         return busy
+
+    def _start_due_sends(self) -> None:
+        now = time.monotonic()
+        while self.scheduled and self.scheduled[0][0] <= now:
+            if len(self.in_flight) >= self.concurrency:
+                return  # the pool is full; the loop comes back when a send finishes
+            _, order, claim = heapq.heappop(self.scheduled)
+            sender = claim.request.from_number
+            earliest = self.last_sent.get(sender, 0.0) + claim.spacing
+            if earliest > now:
+                heapq.heappush(self.scheduled, (earliest, order, claim))
+                continue
+            self.last_sent[sender] = now
+            self.in_flight.add(self.pool.submit(self._send, claim))
 
     def _send(self, claim: dispatcher.ClaimedSend) -> None:
         try:
@@ -89,6 +133,8 @@ class Worker:
 
     def _idle_timeout(self) -> float:
         timeout = settings.WORKER_POLL_SECONDS
+        if self.scheduled:
+            timeout = min(timeout, max(self.scheduled[0][0] - time.monotonic(), 0.0))
         waits = [dispatcher.next_due_in()]
         if self.simulated:
             from twoway.carriers.simulator.network import network_next_report_in
@@ -96,6 +142,5 @@ class Worker:
             waits.append(network_next_report_in())
         for wait in waits:
             if wait is not None:
-                # A floor keeps a sender that is busy (rate-limited) from spinning the loop.
-                timeout = min(timeout, max(wait, 0.05))
+                timeout = min(timeout, max(wait, 0.01))
         return timeout
