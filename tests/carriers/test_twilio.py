@@ -1,4 +1,4 @@
-"""Twilio adapter: signatures (vectors from /work/shared/vectors/README.md), webhook parsing of
+"""Twilio adapter: signatures (vectors from the project's shared test vectors), webhook parsing of
 recorded bodies, and sends against the local fake API. No database needed."""
 
 from __future__ import annotations
