@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("webhooks/", include("twoway.carriers.urls")),
     path("events/", event_stream, name="events"),
+    path("settings/", include("twoway.web.settings.urls")),
     path("simulator/", include("twoway.carriers.simulator.urls")),
     path("", include("twoway.web.urls")),
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from twoway.accounts.models import Membership
 from twoway.conversations.models import Conversation
@@ -28,11 +28,22 @@ def access_membership(user: Any) -> Membership:
 
 
 def numbers_usable_by(membership: Membership) -> QuerySet[PhoneNumber]:
-    """Numbers the member may send from and whose inbox they see.
+    """Numbers the member may send from and whose inbox they see (the number's inbox settings):
+    all of them for admins; for others those open to everyone or listing them or their team."""
+    numbers = PhoneNumber.objects.filter(organization_id=membership.organization_id)
+    if not membership.is_admin:
+        allowed = (
+            Q(access_everyone=True)
+            | Q(access_users=membership)
+            | Q(access_teams__members=membership)
+        )
+        numbers = numbers.filter(pk__in=PhoneNumber.objects.filter(allowed).values("pk"))
+    return numbers.order_by("id")
 
-    Every number of the organization for now; per-number inbox access narrows this.
-    """
-    return PhoneNumber.objects.filter(organization_id=membership.organization_id).order_by("id")
+
+def require_admin(membership: Membership) -> None:
+    if not membership.is_admin:
+        raise PermissionDenied("Only administrators can do that.", code="admin_only")
 
 
 def access_phone_number(membership: Membership, number_id: int) -> PhoneNumber:

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import datetime
 import hashlib
 import secrets
 
 from django.conf import settings
 from django.db import models
 
+DEFAULT_CONSENT_MESSAGE = (
+    "{org} will text you here about your appointments and account. Reply STOP to opt out, HELP "
+    "for help."
+)
 DEFAULT_HELP_TEXT = (
     "{org}: you are texting our team. Reply STOP to unsubscribe, START to resubscribe. "
     "Msg&data rates may apply."
@@ -27,6 +32,19 @@ class Organization(models.Model):
         default="{org}: you are subscribed again. Reply STOP to unsubscribe, HELP for help.",
     )
     max_message_length = models.PositiveIntegerField(default=550)
+    # Admins can take conversation delete away from everyone (seed 002).
+    allow_conversation_delete = models.BooleanField(default=True)
+    consent_required = models.BooleanField(
+        default=False, help_text="Send the consent message before the first text to a contact"
+    )
+    consent_message = models.CharField(max_length=320, default=DEFAULT_CONSENT_MESSAGE)
+    time_zone = models.CharField(max_length=64, default="America/New_York")
+    business_hours_start = models.TimeField(default=datetime.time(9, 0))
+    business_hours_end = models.TimeField(default=datetime.time(17, 0))
+    # ISO weekdays the business is open, as digits: "12345" is Monday to Friday.
+    business_days = models.CharField(max_length=7, default="12345")
+    drips_enabled = models.BooleanField(default=True)
+    blasts_enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -54,9 +72,16 @@ class Membership(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STANDARD)
     # "Send SMS to clients": without it a user can read the inbox but send nothing.
     can_send_sms = models.BooleanField(default=True)
+    # Feature switches per user; the organization's own switches apply on top.
+    can_use_drips = models.BooleanField(default=True)
+    can_use_blasts = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()}) in {self.organization}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMINISTRATIVE
 
     @property
     def can_initiate(self) -> bool:
@@ -65,6 +90,42 @@ class Membership(models.Model):
     @property
     def can_reply(self) -> bool:
         return self.can_send_sms
+
+
+class Team(models.Model):
+    """A group of agents, given access to numbers and assigned conversations as one."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=100)
+    members = models.ManyToManyField(Membership, related_name="teams", blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="team_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Invitation(models.Model):
+    """An e-mailed invitation to join an organization with a role; the link holds the token."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.STANDARD)
+    token = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organization}"
 
 
 def _hash_key(raw: str) -> str:

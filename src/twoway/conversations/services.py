@@ -31,9 +31,16 @@ def _preview(message: Message) -> str:
 
 
 def conversation_record_inbound(*, conversation: Conversation, message: Message) -> None:
-    """The contact wrote: Needs attention, one more unread, even out of the archive."""
+    """The contact wrote: Needs attention, one more unread, even out of the archive.
+
+    On a virtual-assistant-backed number the assistant holds the conversation, so its agents
+    see it in Participating until the assistant hands it over.
+    """
+    from twoway.numbers.models import RoutingMode
+
+    assistant = conversation.phone_number.routing_mode == RoutingMode.ASSISTANT
     Conversation.objects.filter(pk=conversation.pk).update(
-        folder=Folder.NEEDS_ATTENTION,
+        folder=Folder.PARTICIPATING if assistant else Folder.NEEDS_ATTENTION,
         unread_count=F("unread_count") + 1,
         last_message_at=message.created_at,
         last_message_preview=_preview(message),

@@ -16,6 +16,11 @@ class NumberType(models.TextChoices):
 DEFAULT_MPS = {NumberType.LOCAL: 1, NumberType.TOLL_FREE: 3, NumberType.SHORT_CODE: 100}
 
 
+class RoutingMode(models.TextChoices):
+    AGENT = "agent", "Agent-backed"
+    ASSISTANT = "assistant", "Virtual-assistant-backed"
+
+
 def default_carrier() -> str:
     return settings.TWOWAY_DEFAULT_CARRIER
 
@@ -38,6 +43,15 @@ class PhoneNumber(models.Model):
         decimal_places=2,
         default=1,
         help_text="Segments per second this sender may send",
+    )
+    # Inbox settings: who may send from this number and see its conversations. Admins always may.
+    access_everyone = models.BooleanField(
+        default=True, help_text="Every member may use it; otherwise only the users and teams listed"
+    )
+    access_users = models.ManyToManyField("accounts.Membership", blank=True, related_name="numbers")
+    access_teams = models.ManyToManyField("accounts.Team", blank=True, related_name="numbers")
+    routing_mode = models.CharField(
+        max_length=12, choices=RoutingMode.choices, default=RoutingMode.AGENT
     )
     # The rate limiter's state: the earliest time the next segment may leave. Kept in the row so
     # every worker on every machine sees the same limit.

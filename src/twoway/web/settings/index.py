@@ -1,0 +1,12 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from twoway.accounts.access import require_admin
+from twoway.accounts.models import Membership
+from twoway.web.decorators import member_view
+
+
+@member_view
+def settings_index(request: HttpRequest, membership: Membership) -> HttpResponse:
+    require_admin(membership)
+    return render(request, "web/settings/index.html", {"membership": membership})
