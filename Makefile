@@ -33,3 +33,7 @@ format: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) var build src/*.egg-info
+
+# The benchmark suite (docs/performance.md): every benchmark on SQLite and PostgreSQL, full size.
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench all --db both --size full

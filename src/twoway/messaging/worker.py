@@ -40,9 +40,10 @@ class Worker:
         # Claimed sends waiting for their slot: (monotonic time due, tie-breaker, claim).
         self.scheduled: list[tuple[float, int, dispatcher.ClaimedSend]] = []
         self._order = itertools.count()
-        # When each sender number last handed a message to a carrier in this process, so
-        # sends leave at least their spacing apart even when some left late.
-        self.last_sent: dict[str, float] = {}
+        # When each sender number may next hand a message to a carrier in this process: when
+        # its last send really left plus that send's own spacing (a 2-segment text takes two
+        # slots), so sends leave at least their spacing apart even when some left late.
+        self.next_free: dict[str, float] = {}
         self.simulated = "simulator" in settings.TWOWAY_CARRIERS
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
@@ -117,11 +118,11 @@ class Worker:
                 return  # the pool is full; the loop comes back when a send finishes
             _, order, claim = heapq.heappop(self.scheduled)
             sender = claim.request.from_number
-            earliest = self.last_sent.get(sender, 0.0) + claim.spacing
+            earliest = self.next_free.get(sender, 0.0)
             if earliest > now:
                 heapq.heappush(self.scheduled, (earliest, order, claim))
                 continue
-            self.last_sent[sender] = now
+            self.next_free[sender] = now + claim.spacing
             self.in_flight.add(self.pool.submit(self._send, claim))
 
     def _send(self, claim: dispatcher.ClaimedSend) -> None:

@@ -13,7 +13,9 @@ As its own process (for a benchmark)::
 Unlike Twilio it honours an `Idempotency-Key` header: a repeated key gets the first answer back
 and is delivered only once, so the benchmark can count what really reached "handsets".
 Other processes read `GET /_fake/deliveries` and `GET /_fake/requests`, and switch modes with
-`POST /_fake/mode` (JSON {"mode": ..., "code": ..., "message": ...}).
+`POST /_fake/mode` (JSON {"mode": ..., "code": ..., "message": ...}). `GET
+/_fake/deliveries?with=at` adds when each delivery's request arrived (time.time()), which a
+benchmark needs to check per-number rate limits as the carrier sees them.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class Delivery:
     body: str
     media_urls: list[str] = field(default_factory=list)
     idempotency_key: str = ""
+    at: float = field(default_factory=time.time)  # when the request arrived (epoch seconds)
 
 
 class FakeState:
@@ -93,6 +96,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"  # keep-alive, like the real API, so clients can pool
+    # Headers and body leave in two writes; with Nagle on, the second waits for the client's
+    # delayed ACK (~40 ms), which capped any client at ~22 sends/s per connection.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # tests and benchmarks would drown in access lines
@@ -111,8 +117,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         state = self.server.state
         with state.lock:
-            if self.path == "/_fake/deliveries":
-                payload: Any = [_delivery_json(d) for d in state.deliveries]
+            if self.path in ("/_fake/deliveries", "/_fake/deliveries?with=at"):
+                with_at = self.path.endswith("?with=at")
+                payload: Any = [_delivery_json(d, with_at) for d in state.deliveries]
             elif self.path == "/_fake/requests":
                 payload = [asdict(r) for r in state.requests]
             else:
@@ -148,6 +155,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(200, {"ok": True})
 
     def _create_message(self, account_sid: str, form: dict[str, list[str]]) -> None:
+        arrived_at = time.time()
         state = self.server.state
         auth = _basic_auth(self.headers.get("Authorization", ""))
         key = self.headers.get("Idempotency-Key", "")
@@ -189,7 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(400, 21602, "Message body is required.")
             return
 
-        answer = _deliver(state, account_sid, first, form.get("MediaUrl", []), key)
+        answer = _deliver(state, account_sid, first, form.get("MediaUrl", []), key, arrived_at)
         if mode == "timeout":
             # Twilio took the message but the answer never arrives in time: the ambiguous case
             # a retrying sender must survive without texting the person twice.
@@ -198,7 +206,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _deliver(
-    state: FakeState, account_sid: str, first: dict[str, str], media: list[str], key: str
+    state: FakeState,
+    account_sid: str,
+    first: dict[str, str],
+    media: list[str],
+    key: str,
+    arrived_at: float | None = None,
 ) -> dict[str, Any]:
     with state.lock:
         if key and key in state.answers_by_key:
@@ -207,6 +220,8 @@ def _deliver(
         state.deliveries.append(
             Delivery(sid, first["To"], first["From"], first.get("Body", ""), list(media), key)
         )
+        if arrived_at is not None:
+            state.deliveries[-1].at = arrived_at
         now = format_datetime(datetime.now(UTC), usegmt=True)
         answer = {
             "sid": sid,
@@ -240,9 +255,11 @@ def _basic_auth(header: str) -> tuple[str, str] | None:
     return (user, password) if sep else None
 
 
-def _delivery_json(delivery: Delivery) -> dict[str, Any]:
+def _delivery_json(delivery: Delivery, with_at: bool = False) -> dict[str, Any]:
     data = asdict(delivery)
     data["from"] = data.pop("from_")
+    if not with_at:
+        data.pop("at")
     return data
 
 
