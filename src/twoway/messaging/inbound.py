@@ -206,26 +206,20 @@ def _apply_keywords(message: Message, contact: Any, phone_number: PhoneNumber) -
     reply = ""
     # Opt-out and opt-in confirm a change, once: a second STOP gets no second text, and "Yes"
     # from a contact who never opted out is an answer to an agent, not a resubscription.
-    if action is KeywordAction.OPT_OUT:
-        if contact_set_opt_in(
+    if action in (KeywordAction.OPT_OUT, KeywordAction.OPT_IN):
+        opting_in = action is KeywordAction.OPT_IN
+        changed = contact_set_opt_in(
             contact=contact,
-            opted_in=False,
+            opted_in=opting_in,
             source="keyword",
             text=message.body,
             phone_number=message.from_number,
             message_id=message.pk,
-        ):
-            reply = organization.opt_out_confirmation
-    elif action is KeywordAction.OPT_IN:
-        if contact_set_opt_in(
-            contact=contact,
-            opted_in=True,
-            source="keyword",
-            text=message.body,
-            phone_number=message.from_number,
-            message_id=message.pk,
-        ):
-            reply = organization.opt_in_confirmation
+        )
+        if changed:
+            reply = (
+                organization.opt_in_confirmation if opting_in else organization.opt_out_confirmation
+            )
     elif action is KeywordAction.HELP:
         reply = organization.help_text
     elif looks_like_opt_out(message.body):
