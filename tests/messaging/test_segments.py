@@ -1,4 +1,4 @@
-"""SMS segment calculator: GSM 03.38 / UCS-2 rules, vectors from the project's shared test vectors."""
+"""SMS segment calculator: GSM 03.38 / UCS-2 rules, checked against the shared test vectors."""
 
 from __future__ import annotations
 
