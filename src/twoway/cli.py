@@ -57,6 +57,29 @@ def cmd_createapikey(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_balance(args: argparse.Namespace) -> int:
+    """Show or change an organization's SMS balance (segments)."""
+    _setup_django()
+    from twoway.accounts.models import Membership
+    from twoway.billing.services import balance_grant, balance_of
+    from twoway.core.errors import TwowayError
+
+    membership = Membership.objects.filter(user__username=args.email.strip().lower()).first()
+    if membership is None:
+        print(f"twoway balance: no user with e-mail {args.email}", file=sys.stderr)
+        return 2
+    organization = membership.organization
+    if args.add:
+        try:
+            balance_grant(organization=organization, amount=args.add, note=args.note)
+        except TwowayError as exc:
+            print(f"twoway balance: {exc.message}", file=sys.stderr)
+            return 2
+    left = balance_of(organization.pk)
+    print(f"{organization.name}: " + ("unlimited" if left is None else f"{left} segments left"))
+    return 0
+
+
 def cmd_web(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -180,6 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--email", required=True)
     p.add_argument("--name", default="API key")
     p.set_defaults(func=cmd_createapikey)
+
+    p = sub.add_parser("balance", help="show or add to an organization's SMS balance")
+    p.add_argument("--email", required=True, help="any user of the organization")
+    p.add_argument("--add", type=int, default=0, help="segments to add (negative removes)")
+    p.add_argument("--note", default="", help="why, for the ledger")
+    p.set_defaults(func=cmd_balance)
 
     p = sub.add_parser("segments", help="encoding and SMS segments of a text, as JSON")
     p.add_argument("text", nargs="*", help="the text; without it, JSON strings from stdin")

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from twoway.billing.services import balance_refund
 from twoway.carriers.base import CarrierError, SendRequest, SendResult
 from twoway.carriers.errors import explain
 from twoway.carriers.registry import get_carrier
@@ -210,6 +211,7 @@ def record_failure(message_id: int, error: CarrierError, *, attempt: int | None 
 
 
 def _fail(message: Message, code: str, explanation: str) -> None:
+    balance_refund(message=message)  # no carrier took it: its segments were never used
     message.status = Status.FAILED
     message.lease_expires_at = None
     message.error_code = code

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from twoway.accounts.models import Membership, Organization
+from twoway.billing.services import balance_charge
 from twoway.contacts.models import Contact, CreatedFrom
 from twoway.contacts.services import contact_get_or_create_by_phone
 from twoway.conversations.models import (
@@ -164,6 +165,7 @@ def _queue(
         priority=_PRIORITY.get(Category(category), Priority.AUTOMATED),
         next_attempt_at=now,
     )
+    balance_charge(message=message)
     conversation_record_outbound(
         conversation=conversation, message=message, answers=category == Category.DIRECT
     )

@@ -1,0 +1,103 @@
+"""SMS balance: each sent segment is paid for from the organization's balance, receiving is free.
+
+A message reserves its segments when it is queued and gets them back if it is never sent
+(failed before a carrier took it, or canceled). Compliance auto-replies (the STOP confirmation
+and its like) are never charged nor held back: carriers require them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from twoway.accounts.models import Organization
+from twoway.billing.models import BalanceEntry, EntryReason, SmsAccount
+from twoway.conversations.models import Category, Message
+from twoway.core.errors import InvalidInput, PermissionDenied
+
+
+class BalanceExhausted(PermissionDenied):
+    code = "balance_exhausted"
+
+
+@transaction.atomic
+def balance_grant(
+    *,
+    organization: Organization,
+    amount: int,
+    note: str = "",
+    actor: Any = None,
+) -> SmsAccount:
+    """Add (or, negative, remove) segments; gives the organization a plan if it had none."""
+    if amount == 0:
+        raise InvalidInput("Give a number of segments other than zero.")
+    account, _ = SmsAccount.objects.select_for_update().get_or_create(organization=organization)
+    if account.balance + amount < 0:
+        raise InvalidInput(f"The balance is {account.balance}; it cannot go below zero.")
+    account.balance += amount
+    account.save(update_fields=["balance"])
+    BalanceEntry.objects.create(
+        organization=organization,
+        delta=amount,
+        balance_after=account.balance,
+        reason=EntryReason.GRANT,
+        note=note[:200],
+        created_by=actor if actor and actor.pk else None,
+    )
+    return account
+
+
+def balance_charge(*, message: Message) -> None:
+    """Reserve the message's segments; raises BalanceExhausted (rolling back the caller's
+    transaction, and so the message) when the balance cannot pay for them."""
+    if message.category == Category.AUTO_REPLY:
+        return
+    account = _locked_account(message.organization_id)
+    if account is None:
+        return  # no plan: unlimited
+    cost = max(message.segments, 1)
+    if account.balance < cost:
+        raise BalanceExhausted(
+            f"Your SMS balance is used up: this message needs {cost} segment"
+            f"{'s' if cost != 1 else ''} and {account.balance} "
+            f"{'is' if account.balance == 1 else 'are'} left. Ask your administrator to add more."
+        )
+    _move(account, -cost, EntryReason.SEND, message)
+
+
+@transaction.atomic
+def balance_refund(*, message: Message) -> None:
+    """Give back what a message reserved, once, when it was never sent."""
+    account = _locked_account(message.organization_id)
+    charges = BalanceEntry.objects.filter(message=message)
+    charge = charges.filter(reason=EntryReason.SEND).first()
+    if account is None or charge is None or charges.filter(reason=EntryReason.REFUND).exists():
+        return
+    _move(account, -charge.delta, EntryReason.REFUND, message)
+
+
+def _locked_account(organization_id: int) -> SmsAccount | None:
+    # The row lock orders concurrent charges of one organization, so none overdraws.
+    return SmsAccount.objects.select_for_update().filter(organization_id=organization_id).first()
+
+
+def _move(account: SmsAccount, delta: int, reason: str, message: Message) -> None:
+    account.balance += delta
+    account.save(update_fields=["balance"])
+    BalanceEntry.objects.create(
+        organization_id=account.organization_id,
+        delta=delta,
+        balance_after=account.balance,
+        reason=reason,
+        message=message,
+    )
+
+
+def balance_of(organization_id: int) -> int | None:
+    """Segments left, or None for an organization without a plan (unlimited)."""
+    return (
+        SmsAccount.objects.filter(organization_id=organization_id)
+        .values_list("balance", flat=True)
+        .first()
+    )

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from twoway.accounts.models import Membership
+
+
+def sms_balance(request: HttpRequest) -> dict[str, object]:
+    """The organization's SMS balance for the top bar; absent when unlimited or logged out."""
+    user = getattr(request, "user", None)
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    try:
+        organization_id = user.membership.organization_id  # type: ignore[union-attr]
+    except Membership.DoesNotExist:
+        return {}
+    from twoway.billing.services import balance_of
+
+    return {"sms_balance": balance_of(organization_id)}
