@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import IntegrityError, transaction
 
 from twoway.accounts.models import Organization
 from twoway.compliance.models import ConsentEvent, ConsentEventKind
-from twoway.contacts.models import Contact, ContactPhone, CreatedFrom, OptInStatus
+from twoway.contacts.models import (
+    ConsentStatus,
+    Contact,
+    ContactPhone,
+    CreatedFrom,
+    OptInStatus,
+)
 from twoway.numbers.models import PhoneNumber
+
+if TYPE_CHECKING:
+    from twoway.conversations.models import Message
 
 
 def contact_find_by_phone(*, organization: Organization, number: str) -> Contact | None:
@@ -71,3 +82,18 @@ def contact_set_opt_in(
         message_id=message_id,
     )
     return True
+
+
+def contact_mark_consent_sent(*, contact: Contact, message: Message) -> None:
+    """The consent message is on its way: note it on the contact and in the ledger."""
+    Contact.objects.filter(pk=contact.pk).update(consent_status=ConsentStatus.SENT)
+    contact.consent_status = ConsentStatus.SENT
+    ConsentEvent.objects.create(
+        organization_id=contact.organization_id,
+        contact=contact,
+        kind=ConsentEventKind.CONSENT_SENT,
+        source="message",
+        text=message.body[:500],
+        phone_number=message.to_number,
+        message=message,
+    )

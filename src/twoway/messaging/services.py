@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from twoway.accounts.models import Membership, Organization
 from twoway.billing.services import balance_charge
-from twoway.contacts.models import Contact, CreatedFrom
-from twoway.contacts.services import contact_get_or_create_by_phone
+from twoway.contacts.models import ConsentStatus, Contact, CreatedFrom
+from twoway.contacts.services import contact_get_or_create_by_phone, contact_mark_consent_sent
 from twoway.conversations.models import (
     AUTOMATED_CATEGORIES,
     Category,
@@ -109,6 +109,17 @@ def message_send(
         conversation, _ = conversation_get_or_create(
             phone_number=phone_number, contact=contact, contact_number=to_number
         )
+    if _needs_consent_message(organization, contact, category):
+        consent = _queue(
+            conversation=conversation,
+            phone_number=phone_number,
+            to_number=to_number,
+            text=organization.render(organization.consent_message),
+            category=Category.CONSENT,
+            membership=None,
+            label="consent message",
+        )
+        contact_mark_consent_sent(contact=contact, message=consent)
     return _queue(
         conversation=conversation,
         phone_number=phone_number,
@@ -117,6 +128,16 @@ def message_send(
         category=category,
         membership=membership,
         label=label,
+    )
+
+
+def _needs_consent_message(organization: Organization, contact: Contact, category: str) -> bool:
+    """The organization's consent message goes first to a contact who has not had it; it is
+    queued before the text it precedes, so the dispatcher sends it first (same priority, older)."""
+    return (
+        organization.consent_required
+        and contact.consent_status == ConsentStatus.NOT_SENT
+        and category not in (Category.AUTO_REPLY, Category.CONSENT)
     )
 
 
