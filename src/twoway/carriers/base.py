@@ -85,6 +85,32 @@ class WebhookParseError(ValueError):
     """The webhook body is not something this carrier sends (answered 400)."""
 
 
+# Kinds of number a carrier offers, in our vocabulary (the values of numbers.NumberType).
+NumberKind = Literal["local", "toll_free", "short_code"]
+
+
+@dataclass(frozen=True)
+class AvailableNumber:
+    """A number the carrier offers and would provision for us."""
+
+    number: str  # E.164
+    number_type: NumberKind = "local"
+    sms: bool = True
+    mms: bool = False
+    locality: str = ""  # the carrier's "San Francisco, CA", when it says
+
+
+@dataclass(frozen=True)
+class ProvisionedNumber:
+    """A number the carrier now holds for our account."""
+
+    number: str  # E.164
+    number_type: NumberKind = "local"
+    sms: bool = True
+    mms: bool = False
+    carrier_number_id: str = ""  # the carrier's id for it (Twilio's PN... sid)
+
+
 class Carrier(abc.ABC):
     """A carrier plugin. Subclasses set the class attributes and implement the methods."""
 
@@ -113,3 +139,20 @@ class Carrier(abc.ABC):
     def webhook_response(self, event: InboundMessage | StatusUpdate | None) -> tuple[str, str]:
         """Body and content type the carrier expects in answer to a webhook."""
         return "", "text/plain"
+
+    # --- Number inventory (optional) ----------------------------------------------------------
+    # Carriers that sell numbers over their API set `can_provision_numbers` and implement both
+    # methods; both raise CarrierError when the carrier refuses or cannot be reached.
+    can_provision_numbers: ClassVar[bool] = False
+
+    def available_numbers(
+        self, country: str, area_code: str | None, limit: int
+    ) -> list[AvailableNumber]:
+        """Up to `limit` numbers the carrier offers in `country` (ISO code), in `area_code` when
+        given, that can send SMS."""
+        raise NotImplementedError(f"{self.name} cannot list numbers to buy")
+
+    def provision_number(self, number: str, *, sms_url: str | None = None) -> ProvisionedNumber:
+        """Take `number` (one `available_numbers` offered) for our account; `sms_url` is where
+        the carrier should send its incoming messages, when it asks for one."""
+        raise NotImplementedError(f"{self.name} cannot provision numbers")

@@ -2,13 +2,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from twoway.web import health, inbox
+from twoway.web import health, inbox, invitation
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="inbox"), name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("invite/<str:token>/", invitation.invitation_accept, name="invitation_accept"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/list/", inbox.conversation_list, name="conversation_list"),
     path("inbox/new/", inbox.new_conversation, name="new_conversation"),

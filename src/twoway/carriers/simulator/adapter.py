@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import re
+
+import phonenumbers
+
 from twoway.carriers.base import (
+    AvailableNumber,
     Carrier,
+    CarrierError,
     InboundMessage,
+    NumberKind,
+    ProvisionedNumber,
     SendRequest,
     SendResult,
     StatusUpdate,
     WebhookRequest,
 )
+
+# The simulated network hands out 555 numbers (555-0100 to 555-0199 are the ones reserved for
+# fiction, then the rest of 555-xxxx) in any North American area code.
+DEFAULT_AREA_CODE = {"US": "415", "CA": "416"}
+_AREA_CODE = re.compile(r"^[2-9]\d{2}$")
+_SIMULATED_NUMBER = re.compile(r"^\+1[2-9]\d{2}555(?P<line>\d{4})$")
+_FIRST_LINE = 100
 
 
 class SimulatorCarrier(Carrier):
@@ -17,6 +32,7 @@ class SimulatorCarrier(Carrier):
     name = "Simulator"
     supports_mms = False
     honours_idempotency_key = True
+    can_provision_numbers = True
 
     def send(self, request: SendRequest) -> SendResult:
         # The simulated network lives in Twoway's own database, so this carrier, unlike the
@@ -37,3 +53,65 @@ class SimulatorCarrier(Carrier):
 
     def parse_webhook(self, request: WebhookRequest) -> InboundMessage | StatusUpdate | None:
         return None
+
+    # The simulator's inventory is every 555 number; which ones Twoway already holds is in
+    # Twoway's database, so the numbers service leaves those out, not this adapter.
+
+    def available_numbers(
+        self, country: str, area_code: str | None, limit: int
+    ) -> list[AvailableNumber]:
+        country = (country or "").upper()
+        if country not in DEFAULT_AREA_CODE:
+            raise CarrierError(
+                "The simulator has numbers in the US and Canada only.",
+                code="21452",
+                transient=False,
+            )
+        area = (area_code or "").strip() or DEFAULT_AREA_CODE[country]
+        if not _AREA_CODE.match(area):
+            raise CarrierError(
+                f"{area!r} is not an area code: use three digits such as 415.",
+                code="21452",
+                transient=False,
+            )
+        first = f"+1{area}555{_FIRST_LINE:04d}"
+        if _region(first) != country:
+            raise CarrierError(
+                f"The simulator has no numbers in area code {area} in {country}.",
+                code="21452",
+                transient=False,
+            )
+        kind = _kind(first)
+        count = max(0, min(limit, 10000 - _FIRST_LINE))
+        return [
+            AvailableNumber(
+                number=f"+1{area}555{line:04d}", number_type=kind, locality=f"Simulated ({area})"
+            )
+            for line in range(_FIRST_LINE, _FIRST_LINE + count)
+        ]
+
+    def provision_number(self, number: str, *, sms_url: str | None = None) -> ProvisionedNumber:
+        match = _SIMULATED_NUMBER.match(number)
+        if match is None or int(match["line"]) < _FIRST_LINE or _region(number) is None:
+            raise CarrierError(
+                f"{number} is not a number of the simulated network.",
+                code="21422",
+                transient=False,
+            )
+        return ProvisionedNumber(
+            number=number, number_type=_kind(number), carrier_number_id=f"SIM{number[1:]}"
+        )
+
+
+def _region(e164: str) -> str | None:
+    parsed = phonenumbers.parse(e164, None)
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.region_code_for_number(parsed)
+
+
+def _kind(e164: str) -> NumberKind:
+    parsed = phonenumbers.parse(e164, None)
+    if phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.TOLL_FREE:
+        return "toll_free"
+    return "local"

@@ -11,10 +11,12 @@ import httpx
 from twilio.request_validator import RequestValidator
 
 from twoway.carriers.base import (
+    AvailableNumber,
     Carrier,
     CarrierError,
     CarrierStatus,
     InboundMessage,
+    ProvisionedNumber,
     SendRequest,
     SendResult,
     StatusUpdate,
@@ -69,6 +71,7 @@ class TwilioCarrier(Carrier):
     # the handset twice. `send` still passes our key as an `Idempotency-Key` header because
     # Twilio-compatible fakes (ours included) and some proxies honour it; Twilio ignores it.
     honours_idempotency_key = False
+    can_provision_numbers = True
 
     def __init__(
         self,
@@ -93,16 +96,22 @@ class TwilioCarrier(Carrier):
     def close(self) -> None:
         self._client.close()
 
-    # --- Sending ---------------------------------------------------------------------------
-
-    def send(self, request: SendRequest) -> SendResult:
+    def _require_config(self) -> None:
         if not self.account_sid or not self._auth_token:
             raise CarrierError(
                 "Twilio is not configured: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.",
                 code="config",
                 transient=False,
             )
-        url = f"{self.api_base_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+
+    def _account_url(self, resource: str) -> str:
+        return f"{self.api_base_url}/2010-04-01/Accounts/{self.account_sid}/{resource}"
+
+    # --- Sending ---------------------------------------------------------------------------
+
+    def send(self, request: SendRequest) -> SendResult:
+        self._require_config()
+        url = self._account_url("Messages.json")
         data: dict[str, str | list[str]] = {
             "To": request.to_number,
             "From": request.from_number,
@@ -149,6 +158,95 @@ class TwilioCarrier(Carrier):
         if not transient and not code:
             code = str(status)  # a 4xx without Twilio's body still needs a code to show
         raise CarrierError(f"Twilio HTTP {status}: {message}", code=code, transient=transient)
+
+    # --- Number inventory ------------------------------------------------------------------
+
+    def available_numbers(
+        self, country: str, area_code: str | None, limit: int
+    ) -> list[AvailableNumber]:
+        self._require_config()
+        params: dict[str, str | int] = {"SmsEnabled": "true", "PageSize": max(1, min(limit, 50))}
+        if area_code:
+            params["AreaCode"] = area_code
+        country = (country or "US").upper()
+        payload = self._inventory_call(
+            "GET", f"AvailablePhoneNumbers/{country}/Local.json", params=params
+        )
+        offered = payload.get("available_phone_numbers")
+        if not isinstance(offered, list):
+            raise CarrierError(
+                "Twilio answered without a list of available numbers", transient=True
+            )
+        numbers = []
+        for item in offered:
+            if not isinstance(item, dict) or not isinstance(item.get("phone_number"), str):
+                continue
+            capabilities = _capabilities(item)
+            locality = ", ".join(str(item[key]) for key in ("locality", "region") if item.get(key))
+            numbers.append(
+                AvailableNumber(
+                    number=item["phone_number"],
+                    number_type="local",
+                    sms=capabilities.get("sms", True),
+                    mms=capabilities.get("mms", False),
+                    locality=locality,
+                )
+            )
+        return numbers[:limit]
+
+    def provision_number(self, number: str, *, sms_url: str | None = None) -> ProvisionedNumber:
+        self._require_config()
+        data = {"PhoneNumber": number}
+        if sms_url:
+            data.update(SmsUrl=sms_url, SmsMethod="POST")
+        payload = self._inventory_call("POST", "IncomingPhoneNumbers.json", data=data)
+        sid, bought = payload.get("sid"), payload.get("phone_number")
+        if not isinstance(sid, str) or not sid:
+            raise CarrierError("Twilio answered without the new number's sid", transient=False)
+        capabilities = _capabilities(payload)
+        return ProvisionedNumber(
+            number=bought if isinstance(bought, str) and bought else number,
+            number_type="local",
+            sms=capabilities.get("sms", True),
+            mms=capabilities.get("mms", False),
+            carrier_number_id=sid,
+        )
+
+    def _inventory_call(
+        self,
+        method: str,
+        resource: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        data: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        try:
+            response = self._client.request(
+                method,
+                self._account_url(resource),
+                params=params,
+                data=data,
+                auth=(self.account_sid, self._auth_token),
+            )
+        except httpx.UnsupportedProtocol as exc:
+            raise CarrierError(
+                f"TWILIO_API_BASE_URL is not a usable URL: {exc}", code="config", transient=False
+            ) from exc
+        except httpx.TransportError as exc:
+            raise CarrierError(f"Could not reach Twilio: {exc}", transient=True) from exc
+        payload = _json_object(response)
+        status = response.status_code
+        if 200 <= status < 300:
+            return payload
+        code = str(payload.get("code") or "")
+        message = str(payload.get("message") or response.reason_phrase or "error")
+        logger.warning("Twilio refused %s %s: HTTP %s code=%s", method, resource, status, code)
+        transient = status == 429 or status >= 500
+        raise CarrierError(
+            f"Twilio HTTP {status}: {message}",
+            code=code or ("" if transient else str(status)),
+            transient=transient,
+        )
 
     # --- Webhooks --------------------------------------------------------------------------
 
@@ -233,3 +331,11 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return payload if isinstance(payload, dict) else {}
+
+
+def _capabilities(item: Mapping[str, Any]) -> dict[str, bool]:
+    """Twilio spells them "SMS"/"MMS" for available numbers and "sms"/"mms" for owned ones."""
+    raw = item.get("capabilities")
+    if not isinstance(raw, dict):
+        return {}
+    return {str(key).lower(): bool(value) for key, value in raw.items()}

@@ -16,6 +16,10 @@ Other processes read `GET /_fake/deliveries` and `GET /_fake/requests`, and swit
 `POST /_fake/mode` (JSON {"mode": ..., "code": ..., "message": ...}). `GET
 /_fake/deliveries?with=at` adds when each delivery's request arrived (time.time()), which a
 benchmark needs to check per-number rate limits as the carrier sees them.
+
+It also sells numbers: `GET .../AvailablePhoneNumbers/{US|CA}/Local.json?AreaCode=` offers
+555-01xx numbers of that area code not bought yet, `POST .../IncomingPhoneNumbers.json` with
+`PhoneNumber` buys one (21422 when taken); `owned_numbers` holds what was bought.
 """
 
 from __future__ import annotations
@@ -38,6 +42,11 @@ from urllib.parse import parse_qs
 Mode = Literal["normal", "down", "timeout", "reject"]
 MODES: tuple[str, ...] = ("normal", "down", "timeout", "reject")
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
+# Number inventory: search local numbers, buy one.
+AVAILABLE_PATH = re.compile(
+    r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/AvailablePhoneNumbers/(?P<country>[A-Z]{2})/Local\.json$"
+)
+INCOMING_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/IncomingPhoneNumbers\.json$")
 
 
 @dataclass
@@ -78,6 +87,7 @@ class FakeState:
         self.requests: list[RecordedRequest] = []
         self.deliveries: list[Delivery] = []
         self.answers_by_key: dict[str, dict[str, Any]] = {}
+        self.owned_numbers: dict[str, dict[str, Any]] = {}  # bought numbers, by E.164
         self.stopping = threading.Event()  # wakes hanging handlers at shutdown
 
     def reset(self) -> None:
@@ -86,6 +96,7 @@ class FakeState:
             self.requests.clear()
             self.deliveries.clear()
             self.answers_by_key.clear()
+            self.owned_numbers.clear()
 
 
 class _Server(ThreadingHTTPServer):
@@ -115,6 +126,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(status, {"code": code, "message": message, "status": status})
 
     def do_GET(self) -> None:
+        path, _, query = self.path.partition("?")
+        if match := AVAILABLE_PATH.match(path):
+            self._available_numbers(match["sid"], match["country"], parse_qs(query))
+            return
         state = self.server.state
         with state.lock:
             if self.path in ("/_fake/deliveries", "/_fake/deliveries?with=at"):
@@ -138,6 +153,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == "/_fake/reset":
             self.server.state.reset()
             self._send_json(200, {"ok": True})
+            return
+        if incoming := INCOMING_PATH.match(self.path):
+            self._buy_number(incoming["sid"], parse_qs(raw, keep_blank_values=True))
             return
         match = MESSAGES_PATH.match(self.path)
         if match is None:
@@ -203,6 +221,105 @@ class _Handler(BaseHTTPRequestHandler):
             # a retrying sender must survive without texting the person twice.
             state.stopping.wait(state.hang_seconds)
         self._send_json(201, answer)
+
+    # --- Number inventory ---------------------------------------------------------------------
+
+    def _inventory_refused(self, account_sid: str, method: str, form: dict[str, list[str]]) -> bool:
+        """Record the request and answer it with an error when auth or the mode says so."""
+        state = self.server.state
+        auth = _basic_auth(self.headers.get("Authorization", ""))
+        with state.lock:
+            state.requests.append(
+                RecordedRequest(
+                    method=method,
+                    path=self.path,
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    form=form,
+                    auth=auth,
+                    idempotency_key="",
+                )
+            )
+            mode, code, message = state.mode, state.reject_code, state.reject_message
+        if (
+            auth is None
+            or auth[0] != account_sid
+            or (state.auth_token is not None and auth[1] != state.auth_token)
+        ):
+            self._error(401, 20003, "Authenticate")
+        elif mode in ("down", "timeout"):
+            self._error(500, 20500, "Internal Server Error")
+        elif mode == "reject":
+            self._error(400, code, message)
+        else:
+            return False
+        return True
+
+    def _available_numbers(
+        self, account_sid: str, country: str, query: dict[str, list[str]]
+    ) -> None:
+        """Local numbers 555-0100 and up in the area code asked for (415 by default, only in
+        US and CA), leaving out those already bought."""
+        if self._inventory_refused(account_sid, "GET", query):
+            return
+        area = (query.get("AreaCode") or ["415"])[0]
+        try:
+            size = max(1, min(int((query.get("PageSize") or ["50"])[0]), 1000))
+        except ValueError:
+            self._error(400, 20001, "Invalid PageSize")
+            return
+        numbers: list[dict[str, Any]] = []
+        if country in ("US", "CA") and re.fullmatch(r"[2-9]\d{2}", area):
+            with self.server.state.lock:
+                owned = set(self.server.state.owned_numbers)
+            for line in range(100, 10000):
+                number = f"+1{area}555{line:04d}"
+                if number not in owned:
+                    numbers.append(_available_json(number, area, country))
+                if len(numbers) == size:
+                    break
+        uri = f"/2010-04-01/Accounts/{account_sid}/AvailablePhoneNumbers/{country}/Local.json"
+        self._send_json(200, {"available_phone_numbers": numbers, "uri": uri})
+
+    def _buy_number(self, account_sid: str, form: dict[str, list[str]]) -> None:
+        if self._inventory_refused(account_sid, "POST", form):
+            return
+        number = (form.get("PhoneNumber") or [""])[0]
+        if not re.fullmatch(r"\+1[2-9]\d{2}555\d{4}", number):
+            self._error(400, 21421, "PhoneNumber is invalid")
+            return
+        state = self.server.state
+        with state.lock:
+            if number in state.owned_numbers:
+                answer = None
+            else:
+                sid = "PN" + uuid.uuid4().hex
+                answer = {
+                    "sid": sid,
+                    "account_sid": account_sid,
+                    "phone_number": number,
+                    "friendly_name": number,
+                    "sms_url": (form.get("SmsUrl") or [""])[0],
+                    "sms_method": (form.get("SmsMethod") or ["POST"])[0],
+                    "capabilities": {"voice": True, "sms": True, "mms": True, "fax": False},
+                    "uri": f"/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers/{sid}.json",
+                }
+                state.owned_numbers[number] = answer
+        if answer is None:
+            self._error(400, 21422, "PhoneNumber requested is not available")
+            return
+        self._send_json(201, answer)
+
+
+def _available_json(number: str, area: str, country: str) -> dict[str, Any]:
+    return {
+        "friendly_name": f"({area}) 555-{number[-4:]}",
+        "phone_number": number,
+        "locality": "Fakeville",
+        "region": "CA" if country == "US" else "ON",
+        "iso_country": country,
+        "capabilities": {"voice": True, "SMS": True, "MMS": True, "fax": False},
+        "beta": False,
+    }
 
 
 def _deliver(

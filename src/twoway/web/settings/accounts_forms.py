@@ -1,0 +1,196 @@
+"""Forms of the people and organization settings pages: they parse and redisplay input only;
+the rules (last admin, business hours, ...) live in `twoway.accounts.services`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from twoway.accounts.models import Membership, Organization, Role, Team
+from twoway.accounts.selectors import organization_members
+from twoway.accounts.services import InvalidFields
+from twoway.core.errors import TwowayError
+
+WEEKDAYS = [
+    ("1", "Monday"),
+    ("2", "Tuesday"),
+    ("3", "Wednesday"),
+    ("4", "Thursday"),
+    ("5", "Friday"),
+    ("6", "Saturday"),
+    ("7", "Sunday"),
+]
+
+
+def add_service_error(form: forms.BaseForm, exc: TwowayError, by_code: dict[str, str]) -> None:
+    """Show a service's refusal next to the field it is about (or above the form)."""
+    if isinstance(exc, InvalidFields):
+        for field, message in exc.errors.items():
+            form.add_error(field if field in form.fields else None, message)
+        return
+    form.add_error(by_code.get(exc.code), exc.message)
+
+
+class MemberForm(forms.ModelForm):
+    """One row of the users table; its inputs point at the row's <form> by the `form` attribute."""
+
+    class Meta:
+        model = Membership
+        fields = ["role", "can_send_sms", "can_use_drips", "can_use_blasts"]
+        labels = {
+            "can_send_sms": "Send SMS to clients",
+            "can_use_drips": "Drip campaigns",
+            "can_use_blasts": "Blasts",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["form"] = f"{self.prefix}-form"
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="E-mail", widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.STANDARD)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class MemberChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        user = obj.user
+        name = user.get_full_name()
+        label = f"{name} ({user.email})" if name else user.email
+        return label if user.is_active else f"{label}, deactivated"
+
+
+class TeamForm(forms.Form):
+    # Not required here: the service says what is wrong with a name, in one place.
+    name = forms.CharField(label="Team name", required=False, max_length=100)
+    members = MemberChoiceField(
+        label="Members",
+        queryset=Membership.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    def __init__(
+        self, *args: Any, organization_id: int, team: Team | None = None, **kw: Any
+    ) -> None:
+        kw.setdefault("label_suffix", "")
+        if team is not None and "data" not in kw and not args:
+            kw["initial"] = {"name": team.name, "members": list(team.members.all())}
+        super().__init__(*args, **kw)
+        self.fields["members"].queryset = organization_members(organization_id)  # type: ignore[attr-defined]
+
+
+class OrganizationSettingsForm(forms.ModelForm):
+    # Declared here so that the service, not the model field, judges the range.
+    max_message_length = forms.IntegerField(
+        label="Maximum message length",
+        help_text="Characters in one text, 1 to 1,600 (a segment holds 160 GSM-7 characters).",
+        widget=forms.NumberInput(attrs={"min": 1, "max": 1600}),
+    )
+    business_days = forms.MultipleChoiceField(
+        label="Business days",
+        choices=WEEKDAYS,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = Organization
+        fields = [
+            "name",
+            "max_message_length",
+            "allow_conversation_delete",
+            "help_text",
+            "opt_out_confirmation",
+            "opt_in_confirmation",
+            "consent_required",
+            "consent_message",
+            "time_zone",
+            "business_hours_start",
+            "business_hours_end",
+            "business_days",
+            "drips_enabled",
+            "blasts_enabled",
+        ]
+        labels = {
+            "name": "Organization name",
+            "allow_conversation_delete": "Let users delete conversations",
+            "help_text": "Reply to HELP and INFO",
+            "opt_out_confirmation": "Opt-out confirmation (reply to STOP)",
+            "opt_in_confirmation": "Opt-in confirmation (reply to START)",
+            "consent_required": "Send the consent message before the first text to a contact",
+            "consent_message": "Consent message",
+            "time_zone": "Time zone",
+            "business_hours_start": "Business hours start",
+            "business_hours_end": "Business hours end",
+            "drips_enabled": "Drip campaigns",
+            "blasts_enabled": "Blasts",
+        }
+        help_texts = {
+            "help_text": "“{org}” becomes your organization's name. Leave empty to send no reply.",
+            "opt_out_confirmation": "Leave empty to send none, if your carrier confirms for you.",
+            "opt_in_confirmation": "Leave empty to send none.",
+            "consent_required": "",
+            "consent_message": "Says who you are and how to opt out.",
+            "time_zone": "A name such as America/New_York; business hours are in this zone.",
+            "drips_enabled": "Off turns drip campaigns off for everyone.",
+            "blasts_enabled": "Off turns blasts off for everyone.",
+        }
+        widgets = {
+            "help_text": forms.Textarea(attrs={"rows": 2}),
+            "opt_out_confirmation": forms.Textarea(attrs={"rows": 2}),
+            "opt_in_confirmation": forms.Textarea(attrs={"rows": 2}),
+            "consent_message": forms.Textarea(attrs={"rows": 2}),
+            "time_zone": forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
+            "business_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "business_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["business_days"] = list(self.instance.business_days)
+        for name in ("name", "help_text", "opt_out_confirmation", "opt_in_confirmation"):
+            self.fields[name].required = False
+        for name in ("consent_message", "time_zone"):
+            self.fields[name].required = False
+
+    def clean_business_days(self) -> str:
+        return "".join(sorted(self.cleaned_data.get("business_days") or []))
+
+
+class AcceptInvitationForm(forms.Form):
+    name = forms.CharField(
+        label="Your name",
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password_again = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", "The two passwords are not the same.")
+        return data

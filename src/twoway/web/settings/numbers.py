@@ -1,0 +1,183 @@
+"""Settings → Numbers: the organization's numbers, buying one, and each number's inbox settings.
+
+Admins only (others get 403); a number of another organization is not found (404).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from twoway.accounts.access import access_phone_number, require_admin
+from twoway.accounts.models import Membership
+from twoway.carriers.base import AvailableNumber
+from twoway.core.errors import TwowayError
+from twoway.core.phones import format_for_display
+from twoway.numbers.models import DEFAULT_MPS
+from twoway.numbers.selectors import numbers_for_settings
+from twoway.numbers.services import (
+    InvalidNumberField,
+    number_add,
+    number_release,
+    number_search,
+    number_update,
+    provisioning_carriers,
+)
+from twoway.web.decorators import member_view
+from twoway.web.settings.numbers_forms import (
+    SELECTED,
+    NumberAddForm,
+    NumberSearchForm,
+    NumberSettingsForm,
+)
+
+
+def _form_error(form: forms.Form, exc: TwowayError) -> None:
+    """A service's refusal, shown beside the field it is about when the form has that field."""
+    field = exc.field if isinstance(exc, InvalidNumberField) else None
+    form.add_error(field if field in form.fields else None, exc.message)
+
+
+@member_view
+def numbers_list(request: HttpRequest, membership: Membership) -> HttpResponse:
+    require_admin(membership)
+    return render(
+        request,
+        "web/settings/numbers.html",
+        {"membership": membership, "numbers": numbers_for_settings(membership.organization)},
+    )
+
+
+@member_view
+def number_add_view(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """GET searches the carrier's available numbers; POST adds the one picked."""
+    require_admin(membership)
+    organization = membership.organization
+    carriers = provisioning_carriers()
+    search = NumberSearchForm(
+        request.GET if "carrier" in request.GET else None,
+        carriers=carriers,
+        initial={"carrier": carriers[0].slug if carriers else ""},
+    )
+    add = NumberAddForm(
+        request.POST if request.method == "POST" else None,
+        carriers=carriers,
+        initial={"carrier": request.GET.get("carrier", "")},
+    )
+    offers: list[AvailableNumber] | None = None
+    status = 200
+    if request.method == "POST":
+        if add.is_valid():
+            try:
+                number = number_add(
+                    actor=membership,
+                    organization=organization,
+                    carrier=add.cleaned_data["carrier"],
+                    number=add.cleaned_data["number"],
+                    label=add.cleaned_data["label"],
+                )
+            except TwowayError as exc:
+                _form_error(add, exc)
+            else:
+                messages.success(
+                    request,
+                    f"{number.display} is now one of your numbers. Choose who can use it.",
+                )
+                return redirect("settings_number_edit", number_id=number.pk)
+        status = 422
+    # The search stays in the URL, so a refused "add" shows the same choice again.
+    if search.is_bound and search.is_valid():
+        try:
+            offers = number_search(
+                organization=organization,
+                carrier=search.cleaned_data["carrier"],
+                area_code=search.cleaned_data["area_code"],
+            )
+        except TwowayError as exc:
+            _form_error(search, exc)
+            status = 422
+    elif search.is_bound:
+        status = 422
+    return render(
+        request,
+        "web/settings/number_add.html",
+        {
+            "membership": membership,
+            "search": search,
+            "add": add,
+            "offers": offers,
+            "carrier": search.cleaned_data.get("carrier") if search.is_bound else None,
+            "picked": add["number"].value() or "",
+            "default_mps": DEFAULT_MPS,
+        },
+        status=status,
+    )
+
+
+@member_view
+def number_edit(request: HttpRequest, membership: Membership, number_id: int) -> HttpResponse:
+    """A number's details and inbox settings."""
+    require_admin(membership)
+    number = access_phone_number(membership, number_id)
+    organization = membership.organization
+    status = 200
+    if request.method == "POST":
+        form = NumberSettingsForm(request.POST, organization=organization)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                number_update(
+                    actor=membership,
+                    number=number,
+                    label=data["label"],
+                    number_type=data["number_type"],
+                    sms_enabled=data["sms_enabled"],
+                    mms_enabled=data["mms_enabled"],
+                    mps_limit=data["mps_limit"],
+                    access_everyone=data["access"] != SELECTED,
+                    access_users=data["access_users"],
+                    access_teams=data["access_teams"],
+                    routing_mode=data["routing_mode"],
+                )
+            except TwowayError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, f"Saved the settings of {number.display}.")
+                return redirect("settings_numbers")
+        status = 422
+    else:
+        form = NumberSettingsForm(
+            initial=NumberSettingsForm.initial_for(number), organization=organization
+        )
+    return render(
+        request,
+        "web/settings/number_edit.html",
+        {
+            "membership": membership,
+            "number": number,
+            "form": form,
+            "conversation_count": number.conversations.count(),
+        },
+        status=status,
+    )
+
+
+@require_POST
+@member_view
+def number_release_view(
+    request: HttpRequest, membership: Membership, number_id: int
+) -> HttpResponse:
+    require_admin(membership)
+    number = access_phone_number(membership, number_id)
+    shown, carrier = format_for_display(number.number), number.carrier
+    try:
+        number_release(actor=membership, number=number)
+    except TwowayError as exc:
+        messages.error(request, exc.message)
+        return redirect("settings_number_edit", number_id=number.pk)
+    note = "" if carrier == "simulator" else f" Release it in your {carrier} account too."
+    messages.success(request, f"{shown} is released from Twoway.{note}")
+    return redirect("settings_numbers")
