@@ -62,3 +62,15 @@ def test_createadmin_and_apikey(tmp_path) -> None:
     from twoway.accounts.models import ApiKey
 
     assert ApiKey.find_active(key.stdout.strip()).organization.name == "Bakery"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_the_first_admin_gets_the_operators_django_admin(tmp_path) -> None:
+    from django.contrib.auth import get_user_model
+
+    env = subprocess_env(TWOWAY_DATA_DIR=str(tmp_path))
+    assert twoway("createadmin", "--email", "op@first.test", env=env).returncode == 0
+    assert twoway("createadmin", "--email", "boss@second.test", env=env).returncode == 0
+    users = get_user_model().objects.in_bulk(field_name="username")
+    assert users["op@first.test"].is_superuser and users["op@first.test"].is_staff
+    assert not users["boss@second.test"].is_superuser and not users["boss@second.test"].is_staff

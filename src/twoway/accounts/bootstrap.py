@@ -47,8 +47,11 @@ def admin_create(
     generated = not password
     password = password or secrets.token_urlsafe(9)
     organization = Organization.objects.create(name=organization_name, country=country.upper())
+    # Django's admin shows every organization: only the installation's first admin, its
+    # operator, gets it. Later organizations' admins manage theirs through Settings.
+    operator = not user_model.objects.filter(is_superuser=True).exists()
     user = user_model.objects.create_user(
-        username=email, email=email, password=password, is_staff=True, is_superuser=True
+        username=email, email=email, password=password, is_staff=operator, is_superuser=operator
     )
     Membership.objects.create(user=user, organization=organization, role=Role.ADMINISTRATIVE)
     number = None
