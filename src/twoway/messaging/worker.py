@@ -95,6 +95,10 @@ class Worker:
 
     def run_once(self) -> bool:
         """One pass over all kinds of work; True when there may be more to do at once."""
+        # Sends whose slot has come leave before any database work, which could make them late
+        # and so bunch them up with another worker's on-time sends from the same number.
+        self.in_flight = {f for f in self.in_flight if not f.done()}
+        self._start_due_sends()
         close_old_connections()
         busy = carrier_events_process_pending(limit=200) > 0
         if self.simulated:
