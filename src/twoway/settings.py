@@ -106,7 +106,12 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'twoway.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# A kept connection serves the worker loop, which reuses it; asgi.py sets 0 for the web server.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=int(env("TWOWAY_CONN_MAX_AGE", "60"))
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so two
     # workers never deadlock upgrading a read lock; the timeout waits out a busy writer.
