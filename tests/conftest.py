@@ -25,12 +25,12 @@ def make_member(org: Organization, email: str, role: str = Role.STANDARD) -> Mem
 
 @pytest.fixture
 def org(db: None) -> Organization:
-    return Organization.objects.create(name="Acme Dental", country="US")
+    return Organization.objects.create(name="Acme Dental", country="US", two_way_enabled=True)
 
 
 @pytest.fixture
 def other_org(db: None) -> Organization:
-    return Organization.objects.create(name="Other Org", country="US")
+    return Organization.objects.create(name="Other Org", country="US", two_way_enabled=True)
 
 
 @pytest.fixture

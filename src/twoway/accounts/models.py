@@ -11,10 +11,21 @@ DEFAULT_CONSENT_MESSAGE = (
     "{org} will text you here about your appointments and account. Reply STOP to opt out, HELP "
     "for help."
 )
+DEFAULT_DO_NOT_REPLY_TEXT = (
+    "{org}: this number does not receive replies. Please contact us another way. Reply STOP to "
+    "opt out."
+)
 DEFAULT_HELP_TEXT = (
     "{org}: you are texting our team. Reply STOP to unsubscribe, START to resubscribe. "
     "Msg&data rates may apply."
 )
+
+
+class OffReply(models.TextChoices):
+    """What a text to the organization gets while two-way texting is off (seed 001)."""
+
+    DO_NOT_REPLY = "do_not_reply", "Do-not-reply auto message"
+    NO_AUTO_REPLY = "no_auto_reply", "No auto reply"
 
 
 class Organization(models.Model):
@@ -44,6 +55,15 @@ class Organization(models.Model):
     # ISO weekdays the business is open, as digits: "12345" is Monday to Friday.
     business_days = models.CharField(max_length=7, default="12345")
     drips_enabled = models.BooleanField(default=True)
+    # Business info: the dedicated number gets this phone's area code where the carrier has one.
+    business_phone = models.CharField(max_length=20, blank=True)
+    # Two-way texting (seed 001): on, the organization has a dedicated number and an inbox; off,
+    # replies to its texts get `off_reply` instead of reaching anyone.
+    two_way_enabled = models.BooleanField(default=False)
+    off_reply = models.CharField(
+        max_length=16, choices=OffReply.choices, default=OffReply.NO_AUTO_REPLY
+    )
+    do_not_reply_text = models.CharField(max_length=320, default=DEFAULT_DO_NOT_REPLY_TEXT)
     blasts_enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
