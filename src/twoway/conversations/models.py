@@ -106,8 +106,10 @@ class Message(models.Model):
     # Our id, shown to integrators and passed to carriers as the idempotency key.
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    # None for texts that open no conversation: marketing, and transactional texts of an
+    # organization without two-way texting (seed 001).
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages"
+        Conversation, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
     )
     direction = models.CharField(max_length=3, choices=Direction.choices)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.MESSAGE)
