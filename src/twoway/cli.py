@@ -46,14 +46,21 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
 
 def cmd_createapikey(args: argparse.Namespace) -> int:
     _setup_django()
-    from twoway.accounts.models import ApiKey, Membership
+    from twoway.accounts.api_keys import api_key_create, api_key_owner_for_email
+    from twoway.core.errors import TwowayError
 
-    membership = Membership.objects.filter(user__email__iexact=args.email).first()
-    if membership is None:
-        print(f"twoway createapikey: no user with e-mail {args.email}", file=sys.stderr)
+    try:
+        owner = api_key_owner_for_email(args.email)
+        _, raw = api_key_create(owner=owner, name=args.name)
+    except TwowayError as exc:
+        print(f"twoway createapikey: {exc.message}", file=sys.stderr)
         return 2
-    _, raw = ApiKey.issue(organization=membership.organization, name=args.name)
     print(raw)
+    print(
+        f"(a key of {owner.user.email}, {owner.get_role_display()}, in "
+        f"{owner.organization.name}: it can do what they can; shown once)",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -199,8 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--country", default="US")
     p.set_defaults(func=cmd_createadmin)
 
-    p = sub.add_parser("createapikey", help="issue an API key for a user's organization")
-    p.add_argument("--email", required=True)
+    p = sub.add_parser(
+        "createapikey", help="issue a personal API key that acts as that user (printed once)"
+    )
+    p.add_argument("--email", help="whose key; the installation's first admin when left out")
     p.add_argument("--name", default="API key")
     p.set_defaults(func=cmd_createapikey)
 

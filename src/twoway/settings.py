@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "twoway.carriers",
     "twoway.carriers.simulator",
     "twoway.realtime",
+    "twoway.notifications",
     "twoway.web",
 ]
 
@@ -100,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "twoway.web.context.sms_balance",
+                "twoway.web.context.notifications",
             ],
         },
     },
@@ -180,6 +182,12 @@ TWOWAY_CARRIER_CONFIG: dict[str, dict[str, object]] = {
 }
 # Seconds the simulator waits before it reports a message delivered.
 SIMULATOR_DELIVERY_DELAY = env_float("SIMULATOR_DELIVERY_DELAY", 1.0)
+
+# --- Two-way texting ------------------------------------------------------------------------------
+# Days a dedicated number is kept for an organization after it switches two-way texting off.
+TWO_WAY_HOLD_DAYS = int(env("TWO_WAY_HOLD_DAYS", "90"))
+# How often the worker runs its periodic chores (releasing numbers whose hold ran out).
+HOUSEKEEPING_INTERVAL_SECONDS = env_float("HOUSEKEEPING_INTERVAL_SECONDS", 3600.0)
 
 # --- Sending and the worker ---------------------------------------------------------------------
 # How long a worker owns a message it claimed; after that another worker may take it over.

@@ -11,7 +11,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from twoway.accounts.models import ApiKey, Organization
+from tests.conftest import make_member
+from twoway.accounts.models import ApiKey, Membership, Organization, Role
 from twoway.api.pagination import MAX_LIMIT, MAX_OFFSET
 from twoway.contacts.models import Contact, ContactPhone, CreatedFrom, OptInStatus
 from twoway.conversations.models import Conversation, Folder, Message, Status
@@ -27,8 +28,8 @@ def _client(raw_key: str) -> Client:
 
 
 @pytest.fixture
-def raw_key(org: Organization) -> str:
-    return ApiKey.issue(organization=org, name="CRM")[1]
+def raw_key(admin: Membership) -> str:
+    return ApiKey.issue(owner=admin, name="CRM")[1]
 
 
 @pytest.fixture
@@ -43,7 +44,8 @@ def other_number(other_org: Organization) -> PhoneNumber:
 
 @pytest.fixture
 def outsider(other_org: Organization, other_number: PhoneNumber) -> Client:
-    return _client(ApiKey.issue(organization=other_org, name="Theirs")[1])
+    their_admin = make_member(other_org, "admin@other.test", Role.ADMINISTRATIVE)
+    return _client(ApiKey.issue(owner=their_admin, name="Theirs")[1])
 
 
 def _send(client: Client, **fields: Any) -> Any:
@@ -68,7 +70,13 @@ ENDPOINTS = [
     ("get", "/api/v1/conversations"),
     ("get", "/api/v1/conversations/1/messages"),
     ("post", "/api/v1/conversations/1/notes"),
+    ("get", "/api/v1/conversations/1"),
+    ("post", "/api/v1/conversations/1/archive"),
+    ("delete", "/api/v1/conversations/1"),
+    ("get", "/api/v1/conversations/1/export?start=2026-01-01&end=2026-01-02"),
     ("get", "/api/v1/numbers"),
+    ("get", "/api/v1/contacts"),
+    ("patch", "/api/v1/contacts/1"),
 ]
 
 
@@ -90,8 +98,8 @@ def test_unknown_or_malformed_key_is_401(number: PhoneNumber, header: str) -> No
     assert _error(response)["code"] == "unauthorized"
 
 
-def test_revoked_key_is_401(org: Organization, number: PhoneNumber) -> None:
-    key, raw = ApiKey.issue(organization=org, name="Old")
+def test_revoked_key_is_401(admin: Membership, number: PhoneNumber) -> None:
+    key, raw = ApiKey.issue(owner=admin, name="Old")
     assert _client(raw).get("/api/v1/numbers").status_code == 200
     key.revoked_at = timezone.now()
     key.save()
@@ -118,7 +126,9 @@ def test_last_used_at_is_written_at_most_once_a_minute(org: Organization, raw_ke
 # ---- sending --------------------------------------------------------------------------------
 
 
-def test_send_queues_the_message_and_answers_201(api: Client, number: PhoneNumber) -> None:
+def test_send_queues_the_message_and_answers_201(
+    api: Client, number: PhoneNumber, admin: Membership
+) -> None:
     response = _send(api, body="A" * 161, category="transactional")
     assert response.status_code == 201, response.content
     data = response.json()
@@ -132,7 +142,8 @@ def test_send_queues_the_message_and_answers_201(api: Client, number: PhoneNumbe
     assert (data["error_code"], data["error_message"]) == ("", "")
     assert data["created_at"] and data["sent_at"] is None
     assert (message.status, message.segments, message.sent_by_label) == (Status.QUEUED, 2, "api")
-    assert message.next_attempt_at is not None and message.sent_by is None
+    # The key acts as its owner, so the thread shows who sent it (labelled "api").
+    assert message.next_attempt_at is not None and message.sent_by == admin.user
     contact = message.conversation.contact
     assert contact.created_from == CreatedFrom.API
 
@@ -338,6 +349,15 @@ def test_openapi_document_lists_every_path_and_the_key_scheme(client: Client) ->
         "/api/v1/conversations",
         "/api/v1/conversations/{conversation_id}/messages",
         "/api/v1/conversations/{conversation_id}/notes",
+        "/api/v1/conversations/{conversation_id}",
+        "/api/v1/conversations/{conversation_id}/archive",
+        "/api/v1/conversations/{conversation_id}/unarchive",
+        "/api/v1/conversations/{conversation_id}/unread",
+        "/api/v1/conversations/{conversation_id}/mute",
+        "/api/v1/conversations/{conversation_id}/unmute",
+        "/api/v1/conversations/{conversation_id}/export",
+        "/api/v1/contacts",
+        "/api/v1/contacts/{contact_id}",
         "/api/v1/numbers",
     }
     schemes = document["components"]["securitySchemes"]

@@ -14,7 +14,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from twoway.accounts.models import ApiKey, Organization
+from twoway.accounts.models import ApiKey, Membership
 from twoway.numbers.models import PhoneNumber
 
 # Hypothesis caches (unicode tables, constants) go to the data dir, not into the repository.
@@ -43,9 +43,10 @@ schema = schemathesis.openapi.from_wsgi(
 
 
 @pytest.fixture
-def auth_headers(org: Organization, number: PhoneNumber) -> Iterator[dict[str, str]]:
-    """A real key of an organization with a number, so valid requests can succeed."""
-    _, raw = ApiKey.issue(organization=org, name="schemathesis")
+def auth_headers(admin: Membership, number: PhoneNumber) -> Iterator[dict[str, str]]:
+    """A real key of an administrator of an organization with a number, so valid requests
+    can succeed."""
+    _, raw = ApiKey.issue(owner=admin, name="schemathesis")
     # As Django's own test client does: closing the connection around each request would end
     # the test's transaction.
     for signal in (request_started, request_finished):

@@ -126,7 +126,7 @@ def test_grants_cannot_make_the_balance_negative(org) -> None:
 def test_the_api_and_the_inbox_say_why(org, admin: Membership, number: PhoneNumber) -> None:
     balance_grant(organization=org, amount=0 + 1)
     send(number)
-    _, key = ApiKey.issue(organization=org, name="crm")
+    _, key = ApiKey.issue(owner=admin, name="crm")
     response = logged_in(admin).post(
         "/api/v1/messages",
         {"from": number.number, "to": TO, "body": "Hi"},

@@ -61,7 +61,9 @@ def test_createadmin_and_apikey(tmp_path) -> None:
     assert key.returncode == 0 and key.stdout.startswith("tw_")
     from twoway.accounts.models import ApiKey
 
-    assert ApiKey.find_active(key.stdout.strip()).organization.name == "Bakery"
+    found = ApiKey.find_active(key.stdout.strip())
+    assert found.organization.name == "Bakery"
+    assert found.owner.user.email == "owner@example.com"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from twoway.carriers.errors import EXPLANATIONS
@@ -58,6 +61,14 @@ def dispatch(now: dt.datetime | None = None, limit: int = 10) -> list[dispatcher
 
 def unique_deliveries(fake: FakeTwilioServer, key: str) -> int:
     return len({d.sid for d in fake.deliveries if d.idempotency_key == key})
+
+
+def spacing(mps_limit: int, segments: int = 1) -> dt.timedelta:
+    """How far apart the dispatcher books a number's slots: its limit plus the margin."""
+    return dt.timedelta(seconds=float(dispatcher.slot_spacing(segments, Decimal(mps_limit))))
+
+
+SECOND = dt.timedelta(seconds=1)
 
 
 # --- Claiming ------------------------------------------------------------------------------------
@@ -282,26 +293,35 @@ def test_unconfigured_twilio_fails_at_once(twilio_number: PhoneNumber, settings)
 # --- Throughput and priority ---------------------------------------------------------------------
 
 
+def test_slots_are_booked_a_little_slower_than_the_limit() -> None:
+    # The margin keeps a carrier's one-second window within the limit when two sends reach it
+    # a few milliseconds closer than they left; it must stay small enough to use the limit.
+    assert SECOND < spacing(1) <= SECOND * 1.05
+    assert spacing(4) == spacing(1) / 4
+    assert spacing(1, segments=3) == spacing(1) * 3
+
+
 def test_mps_limit_books_one_slot_per_second(number: PhoneNumber) -> None:
     number.mps_limit = 1
     number.save(update_fields=["mps_limit"])
     messages = [queue(number, body=f"Message {i}") for i in range(4)]
+    slot = spacing(1)
     now = timezone.now()
     claims = dispatcher.claim_due(limit=10, now=now)
-    # Within the one-second lookahead: a slot now and one a second later, nothing more.
-    assert [c.message_id for c in claims] == [m.pk for m in messages[:2]]
-    assert [c.send_at for c in claims] == [now, now + dt.timedelta(seconds=1)]
-    assert [reload(m).status for m in messages] == [Status.SENDING] * 2 + [Status.QUEUED] * 2
+    # Within the one-second lookahead: a slot now; the next is a little over a second away.
+    assert [(c.message_id, c.send_at) for c in claims] == [(messages[0].pk, now)]
+    assert [reload(m).status for m in messages] == [Status.SENDING] + [Status.QUEUED] * 3
     number.refresh_from_db()
-    assert number.next_send_at == now + dt.timedelta(seconds=2)
+    assert number.next_send_at == now + slot
 
     # Another claimer at the same moment finds the number busy.
     assert dispatcher.claim_due(limit=10, now=now) == []
-    # A second later one more slot comes into the lookahead.
-    later = dispatcher.claim_due(limit=10, now=now + dt.timedelta(seconds=1))
-    assert [(c.message_id, c.send_at) for c in later] == [
-        (messages[2].pk, now + dt.timedelta(seconds=2))
-    ]
+    # Once the next slot is within the lookahead it is claimed, and only it.
+    assert dispatcher.claim_due(limit=10, now=now + slot - SECOND - dt.timedelta(0, 0, 1)) == []
+    later = dispatcher.claim_due(limit=10, now=now + slot - SECOND)
+    assert [(c.message_id, c.send_at) for c in later] == [(messages[1].pk, now + slot)]
+    number.refresh_from_db()
+    assert number.next_send_at == now + 2 * slot
 
 
 def test_multi_segment_message_books_a_slot_per_segment(number: PhoneNumber) -> None:
@@ -310,15 +330,16 @@ def test_multi_segment_message_books_a_slot_per_segment(number: PhoneNumber) -> 
     long = queue(number, body="x" * 400)  # 3 GSM-7 segments
     short = queue(number, body="after")
     assert long.segments == 3
+    three_slots = spacing(1, segments=3)
     now = timezone.now()
     claims = dispatcher.claim_due(limit=10, now=now)
     assert [c.message_id for c in claims] == [long.pk]
     number.refresh_from_db()
-    assert number.next_send_at == now + dt.timedelta(seconds=3)
-    assert dispatcher.claim_due(limit=10, now=now + dt.timedelta(seconds=1)) == []
-    [next_claim] = dispatcher.claim_due(limit=10, now=now + dt.timedelta(seconds=2))
+    assert number.next_send_at == now + three_slots
+    assert dispatcher.claim_due(limit=10, now=now + 2 * SECOND) == []
+    [next_claim] = dispatcher.claim_due(limit=10, now=now + three_slots - SECOND)
     assert next_claim.message_id == short.pk
-    assert next_claim.send_at == now + dt.timedelta(seconds=3)
+    assert next_claim.send_at == now + three_slots
 
 
 def test_higher_mps_limit_spaces_sends_evenly(number: PhoneNumber) -> None:
@@ -328,11 +349,12 @@ def test_higher_mps_limit_spaces_sends_evenly(number: PhoneNumber) -> None:
         queue(number, body=f"Message {i}")
     now = timezone.now()
     claims = dispatcher.claim_due(limit=20, now=now)
-    assert [c.send_at for c in claims] == [now + dt.timedelta(seconds=i / 4) for i in range(5)]
+    # Four slots a little over a quarter of a second apart fit into the one-second lookahead.
+    assert [c.send_at for c in claims] == [now + i * spacing(4) for i in range(4)]
 
 
 def test_busy_number_does_not_hold_up_another(org, number: PhoneNumber) -> None:
-    number.mps_limit = 1
+    number.mps_limit = 2  # two slots within the lookahead
     number.save(update_fields=["mps_limit"])
     other = PhoneNumber.objects.create(
         organization=org, number="+14155550111", carrier="simulator", mps_limit=1
@@ -361,7 +383,7 @@ def test_backlog_on_a_busy_number_does_not_starve_other_numbers(org, number: Pho
 
 
 def test_direct_message_goes_before_older_blast(number: PhoneNumber, standard) -> None:
-    number.mps_limit = 1
+    number.mps_limit = 2  # two slots within the lookahead
     number.save(update_fields=["mps_limit"])
     blasts = [
         queue(number, body="Sale!", to=f"+1415555016{i}", category=Category.BLAST) for i in range(3)
@@ -426,13 +448,94 @@ def test_idle_worker_sleeps_until_a_busy_sender_has_a_free_slot(number: PhoneNum
     number.save(update_fields=["mps_limit"])
     for _ in range(4):
         queue(number)
+    slot = spacing(1)
     now = timezone.now()
-    assert len(dispatcher.claim_due(limit=10, now=now)) == 2  # now, and one second on
-    wait = dispatcher.next_due_in(now=now)
-    # Two messages are due but their sender is booked for 2 s: come back when one second of
-    # its bookings is left, not at once.
-    assert wait is not None and 0.9 <= wait <= 1.1
+    assert len(dispatcher.claim_due(limit=10, now=now)) == 1  # now
+    later = now + slot - SECOND
+    assert len(dispatcher.claim_due(limit=10, now=later)) == 1  # the next slot, a second ahead
+    wait = dispatcher.next_due_in(now=later)
+    # Two messages are due but their sender is booked for two slots: come back when one second
+    # of its bookings is left, not at once.
+    assert wait is not None
+    assert wait == pytest.approx((now + 2 * slot - SECOND - later).total_seconds(), abs=0.01)
+    assert wait > 0.9
 
 
 def test_no_queued_message_means_no_wake_up(number: PhoneNumber) -> None:
     assert dispatcher.next_due_in() is None
+
+
+# --- Batches -------------------------------------------------------------------------------------
+
+
+def message_updates(queries: CaptureQueriesContext) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("UPDATE") and "conversations_message" in q["sql"]
+    ]
+
+
+def test_a_claim_updates_its_messages_in_one_statement(number: PhoneNumber) -> None:
+    messages = [queue(number, body=f"Message {i}", to=f"+1415555016{i}") for i in range(5)]
+    with CaptureQueriesContext(connection) as queries:
+        claims = dispatcher.claim_due(limit=10)
+    assert {c.message_id for c in claims} == {m.pk for m in messages}
+    assert len(message_updates(queries)) == 1
+    for message, claim in zip(messages, sorted(claims, key=lambda c: c.message_id), strict=True):
+        message = reload(message)
+        assert (message.status, message.attempts) == (Status.SENDING, 1)
+        assert message.lease_expires_at == claim.lease_expires_at
+
+
+def test_results_of_many_sends_are_recorded_together(number: PhoneNumber) -> None:
+    from twoway.carriers.base import CarrierError, SendResult
+
+    messages = [queue(number, body=f"Message {i}", to=f"+1415555017{i}") for i in range(4)]
+    claims = sorted(dispatcher.claim_due(limit=10), key=lambda c: c.message_id)
+    sent_at = timezone.now() - dt.timedelta(seconds=3)
+    outcomes = [
+        dispatcher.SendOutcome(c.message_id, c.attempt, result=SendResult(f"SM{i}"), at=sent_at)
+        for i, c in enumerate(claims[:3])
+    ]
+    outcomes.append(
+        dispatcher.SendOutcome(
+            claims[3].message_id, claims[3].attempt, error=CarrierError("busy", transient=True)
+        )
+    )
+    with CaptureQueriesContext(connection) as queries:
+        dispatcher.record_outcomes(outcomes)
+    # One statement for the three sent, one for the retry.
+    assert len(message_updates(queries)) == 2
+    for i, message in enumerate(messages[:3]):
+        message = reload(message)
+        assert (message.status, message.carrier_message_id) == (Status.SENT, f"SM{i}")
+        assert message.sent_at == sent_at  # when the carrier took it, not when it was recorded
+        assert message.lease_expires_at is None
+    retried = reload(messages[3])
+    assert (retried.status, retried.error_message) == (Status.QUEUED, "Retrying: busy")
+
+
+def test_a_stale_claims_failure_in_a_batch_records_nothing_for_it(
+    number: PhoneNumber, settings
+) -> None:
+    from twoway.carriers.base import CarrierError, SendResult
+
+    stale_message = queue(number, body="Taken over")
+    other = queue(number, body="Fine", to="+14155550143")
+    claims = {c.message_id: c for c in dispatcher.claim_due(limit=10)}
+    later = timezone.now() + dt.timedelta(seconds=settings.SEND_LEASE_SECONDS + 5)
+    Message.objects.filter(pk=other.pk).update(lease_expires_at=later + dt.timedelta(minutes=1))
+    [new_claim] = dispatcher.claim_due(limit=10, now=later)
+    assert new_claim.message_id == stale_message.pk
+    stale = claims[stale_message.pk]
+    dispatcher.record_outcomes(
+        [
+            dispatcher.SendOutcome(
+                stale.message_id, stale.attempt, error=CarrierError("gone", transient=False)
+            ),
+            dispatcher.SendOutcome(other.pk, claims[other.pk].attempt, result=SendResult("SM9")),
+        ]
+    )
+    assert (reload(stale_message).status, reload(stale_message).attempts) == (Status.SENDING, 2)
+    assert reload(other).status == Status.SENT

@@ -2,17 +2,36 @@
 
 Each `access_*` fetches the object *and* checks the user may see it, so nothing is read from
 another organization by accident. A row of another organization is reported as not found.
+The API goes through the same functions with the membership of the key's owner, so a key can do
+exactly what its owner can in the web UI.
+
+Who may do what (PRODUCT C3):
+- view, note, archive/unarchive, mark unread, mute: anyone who sees the conversation (its number
+  is open to them; admins see all numbers). Triage is part of answering, which Limited users do.
+- reply: also needs "Send SMS to clients" (checked by `message_send`); initiate: Administrative
+  or Standard with that permission (`Membership.can_initiate`).
+- delete a conversation: Administrative only, and only while the organization allows deleting.
+- export a conversation: anyone who sees it except Limited users, whose job is answering in the
+  inbox, not taking a client's history out of it.
+- contacts (browse, read, edit, opt out by hand): Administrative and Standard, every contact of
+  the organization; Limited users see a contact only through their conversations.
+- settings and numbers: Administrative only.
+- API keys: every member creates and revokes their own; admins see and revoke everyone's.
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
+from uuid import UUID
 
 from django.db.models import Q, QuerySet
 
-from twoway.accounts.models import Membership
-from twoway.conversations.models import Conversation
+from twoway.accounts.models import ApiKey, Membership, Role
+from twoway.contacts.models import Contact
+from twoway.conversations.models import Conversation, Message
 from twoway.core.errors import NotFound, PermissionDenied
+from twoway.core.phones import InvalidPhoneNumber, normalize_phone
 from twoway.numbers.models import PhoneNumber
 
 
@@ -46,11 +65,21 @@ def require_admin(membership: Membership) -> None:
         raise PermissionDenied("Only administrators can do that.", code="admin_only")
 
 
-def access_phone_number(membership: Membership, number_id: int) -> PhoneNumber:
-    number = numbers_usable_by(membership).filter(pk=number_id).first()
-    if number is None:
+def access_phone_number(membership: Membership, number: int | str) -> PhoneNumber:
+    """A number the member may use, by id (an integer) or by the number itself, typed as
+    E.164, nationally or as a short code (the API's `from`)."""
+    numbers = numbers_usable_by(membership)
+    if isinstance(number, int):
+        found = numbers.filter(pk=number).first()
+    else:
+        candidates = {number.strip()}
+        # A short code, or nothing we know, does not normalize: the lookup below decides.
+        with contextlib.suppress(InvalidPhoneNumber):
+            candidates.add(normalize_phone(number, membership.organization.country))
+        found = numbers.filter(number__in=candidates).first()
+    if found is None:
         raise NotFound("That phone number does not exist or is not yours to use.")
-    return number
+    return found
 
 
 def conversations_visible_to(membership: Membership) -> QuerySet[Conversation]:
@@ -70,3 +99,87 @@ def access_conversation(membership: Membership, conversation_id: int) -> Convers
     if conversation is None:
         raise NotFound("That conversation does not exist.")
     return conversation
+
+
+def access_conversation_delete(membership: Membership, conversation_id: int) -> Conversation:
+    """Deleting is for administrators, and only while the organization allows it (C5)."""
+    conversation = access_conversation(membership, conversation_id)
+    require_admin(membership)
+    if not membership.organization.allow_conversation_delete:
+        raise PermissionDenied(
+            "Deleting conversations is turned off for your organization (Settings, "
+            "Organization).",
+            code="delete_disabled",
+        )
+    return conversation
+
+
+def can_delete_conversations(membership: Membership) -> bool:
+    """Whether to offer Delete at all: the button is hidden from whoever may not use it."""
+    return membership.is_admin and membership.organization.allow_conversation_delete
+
+
+def can_export_conversations(membership: Membership) -> bool:
+    return membership.role != Role.LIMITED
+
+
+def access_conversation_export(membership: Membership, conversation_id: int) -> Conversation:
+    conversation = access_conversation(membership, conversation_id)
+    if not can_export_conversations(membership):
+        raise PermissionDenied(
+            "Your role can answer conversations but not export them.", code="export_not_allowed"
+        )
+    return conversation
+
+
+def access_message(membership: Membership, uid: UUID) -> Message:
+    """A message of a conversation the member sees, or a text without a conversation
+    (marketing) sent from a number they may use."""
+    numbers = numbers_usable_by(membership)
+    message = (
+        Message.objects.filter(organization_id=membership.organization_id, uid=uid)
+        .filter(
+            Q(conversation__phone_number__in=numbers)
+            | Q(conversation__isnull=True, from_number__in=numbers.values("number"))
+        )
+        .first()
+    )
+    if message is None:
+        raise NotFound("That message does not exist.")
+    return message
+
+
+def can_manage_contacts(membership: Membership) -> bool:
+    return membership.role in (Role.ADMINISTRATIVE, Role.STANDARD)
+
+
+def contacts_visible_to(membership: Membership) -> QuerySet[Contact]:
+    """The organization's contacts, for the roles that manage contacts."""
+    if not can_manage_contacts(membership):
+        raise PermissionDenied(
+            "Your role answers conversations in your inbox; it cannot browse contacts.",
+            code="contacts_not_allowed",
+        )
+    return Contact.objects.filter(organization_id=membership.organization_id)
+
+
+def access_contact(membership: Membership, contact_id: int) -> Contact:
+    contact = contacts_visible_to(membership).filter(pk=contact_id).first()
+    if contact is None:
+        raise NotFound("That contact does not exist.")
+    return contact
+
+
+def api_keys_visible_to(membership: Membership) -> QuerySet[ApiKey]:
+    """A member's own keys; an admin's view is every key of the organization."""
+    keys = ApiKey.objects.filter(organization_id=membership.organization_id)
+    if not membership.is_admin:
+        keys = keys.filter(owner=membership)
+    return keys
+
+
+def access_api_key(membership: Membership, key_id: int) -> ApiKey:
+    key = api_keys_visible_to(membership).select_related("owner__user").filter(pk=key_id).first()
+    if key is None:
+        raise NotFound("That API key does not exist.")
+    return key

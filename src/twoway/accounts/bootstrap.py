@@ -11,7 +11,8 @@ from django.db import transaction
 
 from twoway.accounts.models import Membership, Organization, Role
 from twoway.numbers.models import PhoneNumber
-from twoway.numbers.services import number_assign_simulated
+from twoway.numbers.activation import TWO_WAY_COUNTRIES, two_way_activate
+from twoway.numbers.services import system_number_ensure_simulated
 
 
 @dataclass
@@ -53,12 +54,17 @@ def admin_create(
     user = user_model.objects.create_user(
         username=email, email=email, password=password, is_staff=operator, is_superuser=operator
     )
-    Membership.objects.create(user=user, organization=organization, role=Role.ADMINISTRATIVE)
+    membership = Membership.objects.create(
+        user=user, organization=organization, role=Role.ADMINISTRATIVE
+    )
     number = None
     from django.conf import settings
 
-    if settings.TWOWAY_DEFAULT_CARRIER == "simulator":
-        number = number_assign_simulated(organization=organization)
+    if settings.TWOWAY_DEFAULT_CARRIER == "simulator" and country.upper() in TWO_WAY_COUNTRIES:
+        # Ready to text at once: the simulated network's system number, and two-way texting
+        # switched on with a dedicated number (the simulator answers inside this transaction).
+        system_number_ensure_simulated()
+        number = two_way_activate(actor=membership)
     return AdminCreated(organization, email, password, generated, number)
 
 

@@ -153,11 +153,16 @@ def _hash_key(raw: str) -> str:
 
 
 class ApiKey(models.Model):
-    """A per-organization API key. Only its hash is stored; the key is shown once."""
+    """A member's personal API key: it acts as its owner, with exactly their role, number
+    access and "Send SMS" permission, and stops working when they are deactivated. Only its
+    hash is stored; the key is shown once."""
 
+    # Always the owner's organization; kept on the key so keys are listed and scoped per
+    # organization without a join.
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="api_keys"
     )
+    owner = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, db_index=True)
     key_hash = models.CharField(max_length=64, unique=True)
@@ -168,18 +173,27 @@ class ApiKey(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
     @classmethod
-    def issue(cls, *, organization: Organization, name: str) -> tuple[ApiKey, str]:
+    def issue(cls, *, owner: Membership, name: str) -> tuple[ApiKey, str]:
         raw = "tw_" + secrets.token_urlsafe(32)
         key = cls.objects.create(
-            organization=organization, name=name, prefix=raw[:10], key_hash=_hash_key(raw)
+            organization_id=owner.organization_id,
+            owner=owner,
+            name=name,
+            prefix=raw[:10],
+            key_hash=_hash_key(raw),
         )
         return key, raw
 
     @classmethod
     def find_active(cls, raw: str) -> ApiKey | None:
+        """The unrevoked key whose owner may still log in; None otherwise."""
         return (
-            cls.objects.select_related("organization")
-            .filter(key_hash=_hash_key(raw), revoked_at__isnull=True)
+            cls.objects.select_related("owner__organization", "owner__user", "organization")
+            .filter(key_hash=_hash_key(raw), revoked_at__isnull=True, owner__user__is_active=True)
             .first()
         )

@@ -1,4 +1,4 @@
-"""API-key authentication: `Authorization: Bearer <key>`, one key per integration and org."""
+"""API-key authentication: `Authorization: Bearer <key>`; a key acts as the member who owns it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
-from twoway.accounts.models import ApiKey, Organization
+from twoway.accounts.models import ApiKey, Membership
 
 # `last_used_at` is for people judging whether a key is still in use: minute precision is
 # plenty, and it spares a busy integration a write (a SQLite write lock) on every request.
@@ -37,8 +37,9 @@ def _touch(key: ApiKey) -> None:
     key.last_used_at = now
 
 
-def request_organization(request: HttpRequest) -> Organization:
-    """The organization whose key authenticated this request; every API read is scoped to it."""
+def request_membership(request: HttpRequest) -> Membership:
+    """The owner of the key that authenticated this request: every API call is checked with
+    their role, number access and "Send SMS" permission through `accounts.access`."""
     key = getattr(request, "auth", None)
     assert isinstance(key, ApiKey), "API views run behind ApiKeyAuth"
-    return key.organization
+    return key.owner

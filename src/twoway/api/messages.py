@@ -8,8 +8,8 @@ from django.http import HttpRequest
 from ninja import Router
 from ninja.responses import Status
 
-from twoway.api.access import org_message, org_phone_number
-from twoway.api.auth import request_organization
+from twoway.accounts.access import access_message, access_phone_number
+from twoway.api.auth import request_membership
 from twoway.api.schemas import ERROR_RESPONSES, MessageIn, MessageOut
 from twoway.contacts.models import CreatedFrom
 from twoway.conversations.models import Message
@@ -23,16 +23,18 @@ router = Router(tags=["messages"], by_alias=True)
 def send_message(request: HttpRequest, payload: MessageIn) -> Status[Message]:
     """Queue a text to a contact; the contact is created if the number is new.
 
-    Opted-out contacts: 403 `opted_out` unless `confirm_opted_out` (never for marketing).
+    The key acts as its owner: `from` must be a number they may use, they need "Send SMS to
+    clients" (403 `no_sms_permission`), and a Limited user's key may only answer existing
+    conversations (403 `cannot_initiate`). Opted-out contacts: 403 `opted_out` unless
+    `confirm_opted_out` (never for marketing).
     """
-    organization = request_organization(request)
-    sender = org_phone_number(organization, payload.from_)
-    # membership=None: a key acts for the organization; compliance is still enforced inside.
+    membership = request_membership(request)
     message = message_send(
-        phone_number=sender,
+        phone_number=access_phone_number(membership, payload.from_),
         to=payload.to,
         body=payload.body,
         category=payload.category,
+        membership=membership,
         confirm_opted_out=payload.confirm_opted_out,
         label="api",
         created_from=CreatedFrom.API,
@@ -43,4 +45,4 @@ def send_message(request: HttpRequest, payload: MessageIn) -> Status[Message]:
 @router.get("/{uid}", response={200: MessageOut, **ERROR_RESPONSES}, operation_id="message_get")
 def get_message(request: HttpRequest, uid: UUID) -> Message:
     """A message with its current delivery status."""
-    return org_message(request_organization(request), uid)
+    return access_message(request_membership(request), uid)

@@ -1,4 +1,4 @@
-"""The organization's senders, so an integration can pick a `from`."""
+"""The senders the key's owner may use, so an integration can pick a `from`."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router
 
-from twoway.api.access import org_phone_numbers
-from twoway.api.auth import request_organization
+from twoway.accounts.access import numbers_usable_by
+from twoway.api.auth import request_membership
 from twoway.api.schemas import ERROR_RESPONSES, PhoneNumberOut
 from twoway.numbers.models import PhoneNumber
 
@@ -16,5 +16,6 @@ router = Router(tags=["numbers"])
 
 @router.get("", response={200: list[PhoneNumberOut], **ERROR_RESPONSES}, operation_id="number_list")
 def list_numbers(request: HttpRequest) -> QuerySet[PhoneNumber]:
-    """All numbers of the organization (a handful at most, so not paginated)."""
-    return org_phone_numbers(request_organization(request))
+    """The numbers the key's owner may send from: all of the organization's for an
+    administrator (a handful at most, so not paginated)."""
+    return numbers_usable_by(request_membership(request))

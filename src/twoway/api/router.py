@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from twoway.api import conversations, messages, numbers
+from twoway.api import contacts, conversations, messages, numbers
 from twoway.api.auth import ApiKeyAuth
 from twoway.api.errors import install_error_handlers
 
@@ -12,8 +12,9 @@ api = NinjaAPI(
     title="Twoway API",
     version="1",
     description=(
-        "Two-way business texting. Authenticate with an organization's API key: "
-        '`Authorization: Bearer <key>`. Errors are `{"error": {"code", "message"}}`, '
+        "Two-way business texting. Authenticate with a personal API key (Settings, API keys): "
+        "`Authorization: Bearer <key>`. A key acts as the person who created it, with their "
+        'role, numbers and permission to send. Errors are `{"error": {"code", "message"}}`, '
         "except 422 for a request that does not match this schema."
     ),
     urls_namespace="api",
@@ -25,3 +26,4 @@ install_error_handlers(api)
 api.add_router("/messages", messages.router)
 api.add_router("/conversations", conversations.router)
 api.add_router("/numbers", numbers.router)
+api.add_router("/contacts", contacts.router)

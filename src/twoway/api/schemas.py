@@ -107,6 +107,7 @@ class ConversationOut(Schema):
     contact_number: str
     phone_number_id: int
     unread_count: int
+    muted: bool
     last_message_at: datetime | None
     last_message_preview: str
     created_at: datetime
@@ -119,3 +120,33 @@ class PhoneNumberOut(Schema):
     number_type: str
     sms_enabled: bool
     mms_enabled: bool
+
+
+# ---- contacts -------------------------------------------------------------------------------
+
+
+class ContactOut(Schema):
+    id: int
+    name: str
+    email: str
+    phones: list[str] = Field(description="E.164 numbers, oldest first.")
+    opt_in_status: Literal["opted_in", "opted_out"]
+    consent_status: str
+    external_uid: str
+    client_id: str
+    created_from: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_phones(contact: Any) -> list[str]:
+        return [phone.number for phone in sorted(contact.phones.all(), key=lambda p: p.pk)]
+
+
+class ContactPatch(Schema):
+    """Only the fields sent change."""
+
+    name: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=254)
+    opted_out: bool | None = Field(
+        None, description="Opt the contact out (true) or back in (false); written to the ledger."
+    )

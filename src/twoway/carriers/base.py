@@ -70,6 +70,23 @@ class StatusUpdate:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+# Verification states a carrier can report for a number, in our vocabulary.
+VerificationStatus = Literal["pending", "in_review", "verified", "rejected"]
+
+
+@dataclass(frozen=True)
+class VerificationUpdate:
+    """The carriers' review of one of our numbers moved on (C1)."""
+
+    number: str  # E.164
+    status: VerificationStatus
+    reason: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+CarrierEventData = InboundMessage | StatusUpdate | VerificationUpdate
+
+
 @dataclass(frozen=True)
 class WebhookRequest:
     """What a webhook view hands an adapter: enough to verify and parse, nothing Django."""
@@ -130,13 +147,13 @@ class Carrier(abc.ABC):
         """True when the webhook really comes from the carrier (constant-time comparison)."""
 
     @abc.abstractmethod
-    def parse_webhook(self, request: WebhookRequest) -> InboundMessage | StatusUpdate | None:
+    def parse_webhook(self, request: WebhookRequest) -> CarrierEventData | None:
         """Turn a verified webhook into an event; None for event types we do not handle.
 
         Raises WebhookParseError for a body that is malformed.
         """
 
-    def webhook_response(self, event: InboundMessage | StatusUpdate | None) -> tuple[str, str]:
+    def webhook_response(self, event: CarrierEventData | None) -> tuple[str, str]:
         """Body and content type the carrier expects in answer to a webhook."""
         return "", "text/plain"
 

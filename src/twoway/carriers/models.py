@@ -6,6 +6,7 @@ from django.db import models
 class EventKind(models.TextChoices):
     INBOUND = "inbound", "Inbound message"
     STATUS = "status", "Status update"
+    VERIFICATION = "verify", "Number verification"
 
 
 class CarrierEvent(models.Model):

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from twoway.accounts.models import Organization
+from twoway.accounts.models import Membership, Organization
 from twoway.compliance.models import ConsentEvent, ConsentEventKind
 from twoway.contacts.models import (
     ConsentStatus,
@@ -13,6 +15,7 @@ from twoway.contacts.models import (
     CreatedFrom,
     OptInStatus,
 )
+from twoway.core.errors import InvalidInput
 from twoway.numbers.models import PhoneNumber
 
 if TYPE_CHECKING:
@@ -97,3 +100,49 @@ def contact_mark_consent_sent(*, contact: Contact, message: Message) -> None:
         phone_number=message.to_number,
         message=message,
     )
+
+
+@transaction.atomic
+def contact_update(
+    *,
+    contact: Contact,
+    changed_by: Membership,
+    source: str = "manual",
+    name: str | None = None,
+    email: str | None = None,
+    opted_out: bool | None = None,
+) -> Contact:
+    """Edit a contact's card; fields left None stay as they are.
+
+    A change of "Opted out" goes through `contact_set_opt_in`, so the consent ledger records
+    who changed it and how (`source`: "manual" from the card, "api").
+    """
+    fields: list[str] = []
+    if name is not None:
+        name = name.strip()
+        if len(name) > 200:
+            raise InvalidInput("A name can be at most 200 characters.", code="name_too_long")
+        contact.name = name
+        fields.append("name")
+    if email is not None:
+        email = email.strip()
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                raise InvalidInput(
+                    f"“{email}” is not an e-mail address.", code="invalid_email"
+                ) from None
+        contact.email = email
+        fields.append("email")
+    if fields:
+        contact.save(update_fields=fields)
+    if opted_out is not None:
+        contact_set_opt_in(
+            contact=contact,
+            opted_in=not opted_out,
+            source=source,
+            text=f"Changed by {changed_by.user.email}"
+            + (" over the API" if source == "api" else ""),
+        )
+    return contact

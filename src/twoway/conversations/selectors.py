@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from twoway.accounts.access import conversations_visible_to
 from twoway.accounts.models import Membership
@@ -41,3 +41,11 @@ def thread_messages(conversation: Conversation, limit: int = 200) -> list[Messag
 
 def messages_for_api(conversation: Conversation) -> QuerySet[Message]:
     return Message.objects.filter(conversation=conversation).order_by("created_at", "id")
+
+
+def conversations_for_api(membership: Membership, folder: str | None) -> QuerySet[Conversation]:
+    """What the member sees, newest activity first; conversations without a message go last."""
+    conversations = conversations_visible_to(membership)
+    if folder:
+        conversations = conversations.filter(folder=folder)
+    return conversations.order_by(F("last_message_at").desc(nulls_last=True), "-id")

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from twoway.contacts.models import Contact
-from twoway.conversations.models import Conversation, Folder, Kind, Message
+from twoway.conversations.models import Conversation, Direction, Folder, Kind, Message
 from twoway.numbers.models import PhoneNumber
 from twoway.realtime.services import event_publish
 
@@ -14,6 +14,7 @@ from twoway.realtime.services import event_publish
 def conversation_get_or_create(
     *, phone_number: PhoneNumber, contact: Contact, contact_number: str
 ) -> tuple[Conversation, bool]:
+    assert phone_number.organization_id is not None, "system numbers hold no conversations"
     lookup = {"phone_number": phone_number, "contact_number": contact_number}
     if found := Conversation.objects.filter(**lookup).first():
         return found, False
@@ -104,3 +105,81 @@ def note_add(
         message=str(note.uid),
     )
     return note
+
+
+# --- Actions on one conversation (C5) --------------------------------------------------------
+# Each locks the row so a concurrent inbound message (which moves folders too) is applied
+# before or after it, never half-way, and publishes the change for the other open inboxes.
+
+
+def _locked(conversation: Conversation) -> Conversation:
+    return Conversation.objects.select_for_update().get(pk=conversation.pk)
+
+
+def _save_and_publish(conversation: Conversation, fields: list[str]) -> Conversation:
+    conversation.save(update_fields=fields)
+    _publish_conversation(conversation)
+    return conversation
+
+
+@transaction.atomic
+def conversation_archive(*, conversation: Conversation) -> Conversation:
+    """Out of the active folders; history kept. The next message either way brings it back."""
+    locked = _locked(conversation)
+    locked.folder = Folder.ARCHIVED
+    return _save_and_publish(locked, ["folder"])
+
+
+@transaction.atomic
+def conversation_unarchive(*, conversation: Conversation) -> Conversation:
+    """Back where it would be had it never been archived: Needs attention while the contact's
+    last words are unanswered, Participating otherwise."""
+    locked = _locked(conversation)
+    if locked.folder == Folder.ARCHIVED:
+        locked.folder = Folder.NEEDS_ATTENTION if locked.unread_count else Folder.PARTICIPATING
+    return _save_and_publish(locked, ["folder"])
+
+
+@transaction.atomic
+def conversation_mark_unread(*, conversation: Conversation) -> Conversation:
+    """Back to Needs attention with the count of the contact's messages since our last reply
+    (at least one, so the badge shows even when the last word was ours)."""
+    locked = _locked(conversation)
+    messages = Message.objects.filter(conversation=locked, kind=Kind.MESSAGE)
+    last_reply = (
+        messages.filter(direction=Direction.OUTBOUND, sent_by__isnull=False)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    inbound = messages.filter(direction=Direction.INBOUND)
+    if last_reply is not None:
+        inbound = inbound.filter(created_at__gt=last_reply)
+    locked.folder = Folder.NEEDS_ATTENTION
+    locked.unread_count = max(inbound.count(), 1)
+    return _save_and_publish(locked, ["folder", "unread_count"])
+
+
+@transaction.atomic
+def conversation_set_muted(*, conversation: Conversation, muted: bool) -> Conversation:
+    """Muted: no alerts for the contact's new messages until unmuted; folders move as usual."""
+    locked = _locked(conversation)
+    locked.muted = muted
+    return _save_and_publish(locked, ["muted"])
+
+
+@transaction.atomic
+def conversation_delete(*, conversation: Conversation) -> None:
+    """Delete the conversation and every message and note in it, for good.
+
+    The consent and balance ledgers keep their entries (their link to the message is cleared),
+    as an audit trail must outlive the thread. The contact stays.
+    """
+    organization_id, conversation_id = conversation.organization_id, conversation.pk
+    Message.objects.filter(conversation_id=conversation_id).delete()
+    Conversation.objects.filter(pk=conversation_id).delete()
+    event_publish(
+        organization_id=organization_id,
+        kind="conversation.deleted",
+        conversation_id=conversation_id,
+    )

@@ -1,11 +1,12 @@
 """Hands queued messages to carriers: claim → send → record, safe with many workers.
 
-The message table is the queue. A claim moves a due message to `sending` with a lease, inside
+The message table is the queue. A claim moves due messages to `sending` with a lease, inside
 one short transaction that skips rows other workers hold (SKIP LOCKED on PostgreSQL; SQLite's
 BEGIN IMMEDIATE serialises claimers instead). If a worker dies mid-send, the lease runs out and
 another worker sends the message again with the same idempotency key, which a carrier that
 honours it (the simulator does) turns into one delivery. The only window for a duplicate is a
-carrier without such a key accepting the message and the worker dying before it records that.
+carrier without such a key accepting the message and the worker dying before it records that
+(the worker records results in batches, so that window is one pass of its loop).
 
 Each sender number's throughput limit is kept in `PhoneNumber.next_send_at`: a claim books the
 next free slot for the message's segments, so workers anywhere share one limit.
@@ -16,12 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from twoway.billing.services import balance_refund
@@ -37,25 +39,83 @@ log = logging.getLogger(__name__)
 # A claim may book slots up to this far ahead, so a busy number's next second of sends is claimed
 # in one go and then paced by the sender threads.
 CLAIM_LOOKAHEAD = dt.timedelta(seconds=1)
+# Slots are booked this much further apart than a number's limit asks. Two sends leave their
+# worker a slot apart but reach the carrier a few milliseconds closer or further (threads, the
+# network); without the margin such jitter at a second's edge puts one segment too many into the
+# carrier's window. It costs 3% of the limit.
+RATE_MARGIN = Decimal("0.03")
+# A worker paces two sends of one number at least this share of their booked spacing apart: less
+# than the booking, so a send that left late lets the next ones catch up with their slots instead
+# of pushing every later send back, more than the limit itself, so the margin keeps half its use.
+CATCH_UP_SHARE = (1 + RATE_MARGIN / 2) / (1 + RATE_MARGIN)
+# Claim candidates read per message wanted: rows of senders that fill up during the claim are
+# skipped, so a claim still finds work for the others.
+CANDIDATES_PER_CLAIM = 4
+
+QUEUE_ORDER = ("priority", "next_attempt_at", "id")
 
 
 @dataclass(frozen=True)
 class ClaimedSend:
     message_id: int
     send_at: dt.datetime
+    lease_expires_at: dt.datetime
     request: SendRequest
     carrier: str
     attempt: int  # which claim of the message this is: a stale one records nothing
-    spacing: float  # seconds this message occupies on its sender's rate limit
+    spacing: float  # seconds this message occupies on its sender's rate limit (margin included)
+
+    @property
+    def min_gap(self) -> float:
+        """Seconds this send must leave after its sender's previous one in the same worker."""
+        return self.spacing * float(CATCH_UP_SHARE)
 
 
-def _due_messages(now: dt.datetime) -> Q:
-    # A lost lease (`sending` whose lease ran out) is due again.
-    return Q(
-        direction=Direction.OUTBOUND,
-        kind=Kind.MESSAGE,
-        next_attempt_at__lte=now,
-    ) & (Q(status=Status.QUEUED) | Q(status=Status.SENDING, lease_expires_at__lt=now))
+@dataclass(frozen=True)
+class SendOutcome:
+    """What a carrier made of one send: its result, or the error it raised."""
+
+    message_id: int
+    # The claim's attempt; None records whatever the message's current claim is.
+    attempt: int | None
+    result: SendResult | None = None
+    error: CarrierError | None = None
+    at: dt.datetime = field(default_factory=timezone.now)
+
+
+def slot_spacing(segments: int, mps_limit: Decimal) -> Decimal:
+    """Seconds a message of `segments` takes on a number's rate limit, margin included."""
+    per_segment = (1 + RATE_MARGIN) / max(mps_limit, Decimal("0.01"))
+    return Decimal(max(segments, 1)) * per_segment
+
+
+def _due(now: dt.datetime) -> QuerySet[Message]:
+    # Senders already booked beyond the lookahead are left out, so a long backlog on one busy
+    # number never fills the candidate window and starves every other number.
+    busy_senders = PhoneNumber.objects.filter(next_send_at__gt=now + CLAIM_LOOKAHEAD).values(
+        "number"
+    )
+    return Message.objects.filter(
+        direction=Direction.OUTBOUND, kind=Kind.MESSAGE, next_attempt_at__lte=now
+    ).exclude(from_number__in=busy_senders)
+
+
+def _lock_candidates(now: dt.datetime, count: int) -> list[Message]:
+    """Due messages in queue order, locked: queued ones and those whose lease ran out.
+
+    Two queries, because each matches an index: the queued ones walk the partial index
+    `message_due_idx` in claim order and stop after `count` rows, instead of sorting the whole
+    queue; the few `sending` ones are found by `message_queue_idx`.
+    """
+    due = _due(now)
+    queued = due.filter(status=Status.QUEUED)
+    lost = due.filter(status=Status.SENDING, lease_expires_at__lt=now)
+    candidates = [
+        *queued.order_by(*QUEUE_ORDER).select_for_update(skip_locked=True)[:count],
+        *lost.order_by(*QUEUE_ORDER).select_for_update(skip_locked=True)[:count],
+    ]
+    candidates.sort(key=lambda m: (m.priority, m.next_attempt_at, m.pk))
+    return candidates[:count]
 
 
 def claim_due(limit: int, now: dt.datetime | None = None) -> list[ClaimedSend]:
@@ -63,18 +123,8 @@ def claim_due(limit: int, now: dt.datetime | None = None) -> list[ClaimedSend]:
     now = now or timezone.now()
     lease = dt.timedelta(seconds=settings.SEND_LEASE_SECONDS)
     claimed: list[ClaimedSend] = []
-    # Senders already booked beyond the lookahead are left out, so a long backlog on one busy
-    # number never fills the candidate window and starves every other number.
-    busy_senders = PhoneNumber.objects.filter(next_send_at__gt=now + CLAIM_LOOKAHEAD).values(
-        "number"
-    )
     with transaction.atomic():
-        candidates = list(
-            Message.objects.filter(_due_messages(now))
-            .exclude(from_number__in=busy_senders)
-            .order_by("priority", "next_attempt_at", "id")
-            .select_for_update(skip_locked=True)[: limit * 4]
-        )
+        candidates = _lock_candidates(now, limit * CANDIDATES_PER_CLAIM)
         if not candidates:
             return []
         numbers = {
@@ -84,7 +134,8 @@ def claim_due(limit: int, now: dt.datetime | None = None) -> list[ClaimedSend]:
             .filter(number__in={m.from_number for m in candidates})
             .order_by("pk")
         }
-        booked: set[str] = set()
+        taken: list[Message] = []
+        booked: dict[str, PhoneNumber] = {}
         for message in candidates:
             if len(claimed) >= limit:
                 break
@@ -95,33 +146,37 @@ def claim_due(limit: int, now: dt.datetime | None = None) -> list[ClaimedSend]:
             slot = max(now, number.next_send_at or now)
             if slot > now + CLAIM_LOOKAHEAD:
                 continue  # this sender is busy for now; lower-priority senders may still go
-            spacing = Decimal(max(message.segments, 1)) / max(number.mps_limit, Decimal("0.01"))
+            spacing = slot_spacing(message.segments, number.mps_limit)
             number.next_send_at = slot + dt.timedelta(seconds=float(spacing))
-            booked.add(number.number)
+            booked[number.number] = number
             message.status = Status.SENDING
             message.attempts += 1
             message.lease_expires_at = slot + lease
-            message.save(update_fields=["status", "attempts", "lease_expires_at"])
-            claimed.append(
-                ClaimedSend(
-                    message_id=message.pk,
-                    send_at=slot,
-                    carrier=message.carrier,
-                    attempt=message.attempts,
-                    spacing=float(spacing),
-                    request=SendRequest(
-                        idempotency_key=str(message.uid),
-                        from_number=message.from_number,
-                        to_number=message.to_number,
-                        body=message.body,
-                        status_callback_url=_status_callback_url(message.carrier),
-                    ),
-                )
-            )
-        for number_value in booked:
-            number = numbers[number_value]
-            number.save(update_fields=["next_send_at"])
+            taken.append(message)
+            claimed.append(_claimed_send(message, slot, float(spacing)))
+        # One UPDATE for the claimed messages and one for their senders, however many.
+        Message.objects.bulk_update(taken, ["status", "attempts", "lease_expires_at"])
+        PhoneNumber.objects.bulk_update(booked.values(), ["next_send_at"])
     return claimed
+
+
+def _claimed_send(message: Message, slot: dt.datetime, spacing: float) -> ClaimedSend:
+    assert message.lease_expires_at is not None  # set by the claim
+    return ClaimedSend(
+        message_id=message.pk,
+        send_at=slot,
+        lease_expires_at=message.lease_expires_at,
+        carrier=message.carrier,
+        attempt=message.attempts,
+        spacing=spacing,
+        request=SendRequest(
+            idempotency_key=str(message.uid),
+            from_number=message.from_number,
+            to_number=message.to_number,
+            body=message.body,
+            status_callback_url=_status_callback_url(message.carrier),
+        ),
+    )
 
 
 def _status_callback_url(carrier: str) -> str | None:
@@ -130,46 +185,76 @@ def _status_callback_url(carrier: str) -> str | None:
     return f"{settings.TWOWAY_PUBLIC_URL}/webhooks/{carrier}/"
 
 
+def send_to_carrier(claim: ClaimedSend) -> SendOutcome:
+    """Hand the message to its carrier now; what happened, for `record_outcomes`."""
+    try:
+        result = get_carrier(claim.carrier).send(claim.request)
+    except CarrierError as exc:
+        return SendOutcome(claim.message_id, claim.attempt, error=exc)
+    except Exception as exc:  # an adapter bug must not kill the worker or lose the message
+        log.exception("Carrier %s crashed sending message %s", claim.carrier, claim.message_id)
+        error = CarrierError(str(exc), transient=True)
+        return SendOutcome(claim.message_id, claim.attempt, error=error)
+    return SendOutcome(claim.message_id, claim.attempt, result=result)
+
+
 def send_claimed(claim: ClaimedSend) -> None:
     """Wait for the booked slot, hand the message to its carrier, record what happened."""
     delay = (claim.send_at - timezone.now()).total_seconds()
     if delay > 0:
         time.sleep(delay)
-    try:
-        result = get_carrier(claim.carrier).send(claim.request)
-    except CarrierError as exc:
-        record_failure(claim.message_id, exc, attempt=claim.attempt)
-    except Exception as exc:  # an adapter bug must not kill the worker or lose the message
-        log.exception("Carrier %s crashed sending message %s", claim.carrier, claim.message_id)
-        record_failure(
-            claim.message_id, CarrierError(str(exc), transient=True), attempt=claim.attempt
-        )
-    else:
-        record_sent(claim.message_id, result)
+    record_outcomes([send_to_carrier(claim)])
+
+
+SENT_FIELDS = [
+    "status",
+    "carrier_message_id",
+    "sent_at",
+    "lease_expires_at",
+    "error_code",
+    "error_message",
+]
 
 
 @transaction.atomic
-def record_sent(message_id: int, result: SendResult) -> None:
-    message = Message.objects.select_for_update().filter(pk=message_id).first()
-    if message is None or message.status not in (Status.SENDING, Status.QUEUED):
-        return  # deleted meanwhile, or a status report already moved it on
+def record_outcomes(outcomes: Sequence[SendOutcome]) -> None:
+    """Record what carriers said to many sends in one transaction: one commit for the batch."""
+    ids = sorted({o.message_id for o in outcomes})
+    # Locked in id order, so two recorders never wait on each other in a cycle.
+    messages = {
+        m.pk: m for m in Message.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    }
+    sent: dict[int, Message] = {}
+    for outcome in outcomes:
+        message = messages.get(outcome.message_id)
+        if message is None:
+            continue  # deleted meanwhile
+        if outcome.result is not None:
+            if _mark_sent(message, outcome.result, outcome.at):
+                sent[message.pk] = message
+        elif outcome.error is not None:
+            _record_error(message, outcome.error, outcome.attempt)
+    Message.objects.bulk_update(sent.values(), SENT_FIELDS)
+    for message in sent.values():
+        _publish_status(message)
+
+
+def _mark_sent(message: Message, result: SendResult, at: dt.datetime) -> bool:
+    # Any claim's success counts, a stale one's too: every claim of a message carries the same
+    # idempotency key, so the carrier's id is the same whoever records it.
+    if message.status not in (Status.SENDING, Status.QUEUED):
+        return False  # a status report already moved it on
     message.status = Status.SENT
     message.carrier_message_id = result.carrier_message_id
-    message.sent_at = timezone.now()
+    message.sent_at = at
     message.lease_expires_at = None
     message.error_code = ""
     message.error_message = ""
-    message.save(
-        update_fields=[
-            "status",
-            "carrier_message_id",
-            "sent_at",
-            "lease_expires_at",
-            "error_code",
-            "error_message",
-        ]
-    )
-    _publish_status(message)
+    return True
+
+
+def record_sent(message_id: int, result: SendResult) -> None:
+    record_outcomes([SendOutcome(message_id, None, result=result)])
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
@@ -177,12 +262,14 @@ def retry_delay(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(seconds, settings.SEND_RETRY_MAX_SECONDS))
 
 
-@transaction.atomic
 def record_failure(message_id: int, error: CarrierError, *, attempt: int | None = None) -> None:
     """Re-queue with backoff or fail for good. `attempt` is the claim's: a worker whose lease
     ran out while it waited on the carrier must not undo what the message's new owner does."""
-    message = Message.objects.select_for_update().filter(pk=message_id).first()
-    if message is None or message.status != Status.SENDING:
+    record_outcomes([SendOutcome(message_id, attempt, error=error)])
+
+
+def _record_error(message: Message, error: CarrierError, attempt: int | None) -> None:
+    if message.status != Status.SENDING:
         return
     if attempt is not None and message.attempts != attempt:
         return

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from twoway.carriers.base import InboundMessage, StatusUpdate
+from twoway.accounts.models import OffReply, Organization
+from twoway.carriers.base import (
+    CarrierEventData,
+    InboundMessage,
+    StatusUpdate,
+    VerificationUpdate,
+)
 from twoway.carriers.models import CarrierEvent, EventKind
 from twoway.compliance.keywords import (
     KeywordAction,
@@ -27,11 +35,14 @@ from twoway.compliance.keywords import (
 from twoway.compliance.models import ConsentEvent, ConsentEventKind
 from twoway.contacts.models import CreatedFrom
 from twoway.contacts.services import contact_get_or_create_by_phone, contact_set_opt_in
-from twoway.conversations.models import Category, Direction, Message, Status
+from twoway.conversations.models import Category, Conversation, Direction, Message, Status
 from twoway.conversations.services import conversation_get_or_create, conversation_record_inbound
 from twoway.core.phones import InvalidPhoneNumber, normalize_phone
 from twoway.messaging.segments import segment_info
+from twoway.messaging.senders import system_reply_origin
+from twoway.numbers.activation import dedicated_number
 from twoway.numbers.models import PhoneNumber
+from twoway.numbers.verification import number_verification_set
 from twoway.realtime.services import event_publish
 from twoway.realtime.wakeup import wake_worker
 
@@ -56,6 +67,11 @@ _STATUS_RANK = {
 }
 
 
+# A text no inbox shows gets the do-not-reply message at most this often per handset.
+DO_NOT_REPLY_INTERVAL = dt.timedelta(hours=24)
+DO_NOT_REPLY_LABEL = "do-not-reply"
+
+
 class RetryLater(Exception):
     pass
 
@@ -64,10 +80,14 @@ class Unprocessable(Exception):
     """The event can never be processed (an unknown number): recorded and left."""
 
 
-def carrier_event_record(carrier: str, event: InboundMessage | StatusUpdate) -> bool:
+def carrier_event_record(carrier: str, event: CarrierEventData) -> bool:
     """Store a verified webhook event once. False when it was a duplicate."""
     if isinstance(event, InboundMessage):
         kind, key = EventKind.INBOUND, event.carrier_message_id
+    elif isinstance(event, VerificationUpdate):
+        kind = EventKind.VERIFICATION
+        digest = hashlib.sha256(event.reason.encode()).hexdigest()[:16]
+        key = f"{event.number}:{event.status}:{digest}"
     else:
         kind = EventKind.STATUS
         key = f"{event.carrier_message_id}:{event.status}:{event.error_code}"
@@ -138,36 +158,49 @@ def _dispatch(event: CarrierEvent) -> None:
     if event.kind == EventKind.INBOUND:
         data["media_urls"] = tuple(data.get("media_urls") or ())
         inbound_message_receive(event.carrier, InboundMessage(**data))
+    elif event.kind == EventKind.VERIFICATION:
+        verification_update_apply(event.carrier, VerificationUpdate(**data))
     else:
         status_update_apply(event.carrier, StatusUpdate(**data))
 
 
+@dataclass(frozen=True)
+class InboundRoute:
+    """Where a text to one of our numbers goes."""
+
+    organization: Organization
+    # The number whose conversation shows it; None when it reaches no inbox (two-way texting
+    # off, or a reply to a marketing text).
+    inbox_number: PhoneNumber | None
+    conversation: Conversation | None = None  # the thread a system-number reply continues
+
+
 def inbound_message_receive(carrier: str, inbound: InboundMessage) -> Message:
     """A handset texted one of our numbers: store it where the agents will see it, then act."""
-    phone_number = (
+    texted = (
         PhoneNumber.objects.select_related("organization").filter(number=inbound.to_number).first()
     )
-    if phone_number is None:
+    if texted is None:
         raise Unprocessable(f"No number {inbound.to_number} is set up in Twoway.")
-    organization = phone_number.organization
-    try:
-        from_number = normalize_phone(inbound.from_number, organization.country)
-    except InvalidPhoneNumber:
-        from_number = inbound.from_number  # a short code or alphanumeric sender, kept as sent
-    contact, _ = contact_get_or_create_by_phone(
-        organization=organization,
-        number=from_number,
-        created_from=CreatedFrom.INBOUND,
-        source_number=phone_number,
-    )
-    conversation, _ = conversation_get_or_create(
-        phone_number=phone_number, contact=contact, contact_number=from_number
-    )
     existing = Message.objects.filter(
         carrier=carrier, carrier_message_id=inbound.carrier_message_id
     ).first()
     if existing:
         return existing
+    from_number = _sender_number(inbound.from_number, texted)
+    route = _route(texted, from_number)
+    organization = route.organization
+    contact, _ = contact_get_or_create_by_phone(
+        organization=organization,
+        number=from_number,
+        created_from=CreatedFrom.INBOUND,
+        source_number=route.inbox_number,
+    )
+    conversation = route.conversation
+    if conversation is None and route.inbox_number is not None:
+        conversation, _ = conversation_get_or_create(
+            phone_number=route.inbox_number, contact=contact, contact_number=from_number
+        )
     info = segment_info(inbound.body)
     message = Message.objects.create(
         organization=organization,
@@ -178,30 +211,106 @@ def inbound_message_receive(carrier: str, inbound: InboundMessage) -> Message:
         segments=info.segments,
         status=Status.RECEIVED,
         from_number=from_number,
-        to_number=phone_number.number,
+        to_number=texted.number,
         carrier=carrier,
         carrier_message_id=inbound.carrier_message_id,
     )
-    conversation_record_inbound(conversation=conversation, message=message)
-    event_publish(
-        organization_id=organization.pk,
-        kind="message.created",
-        conversation_id=conversation.pk,
-        message=str(message.uid),
-        direction="in",
-        muted=conversation.muted,
-        preview=message.body[:80],
-        contact=contact.name or from_number,
-    )
-    _apply_keywords(message, contact, phone_number)
+    if conversation is not None:
+        conversation_record_inbound(conversation=conversation, message=message)
+        event_publish(
+            organization_id=organization.pk,
+            kind="message.created",
+            conversation_id=conversation.pk,
+            message=str(message.uid),
+            direction="in",
+            muted=conversation.muted,
+            preview=message.body[:80],
+            contact=contact.name or from_number,
+        )
+    was_keyword = _apply_keywords(message, contact, organization, texted)
+    if conversation is None and not was_keyword and not contact.is_opted_out:
+        _answer_off_inbox(message, organization, texted, route)
     return message
 
 
-def _apply_keywords(message: Message, contact: Any, phone_number: PhoneNumber) -> None:
+def _sender_number(raw: str, texted: PhoneNumber) -> str:
+    country = texted.organization.country if texted.organization else "US"
+    try:
+        return normalize_phone(raw, country)
+    except InvalidPhoneNumber:
+        return raw  # a short code or alphanumeric sender, kept as sent
+
+
+def _route(texted: PhoneNumber, from_number: str) -> InboundRoute:
+    if texted.is_system:
+        return _route_system_reply(texted, from_number)
+    organization = texted.organization
+    assert organization is not None
+    if not organization.two_way_enabled or texted.is_held:
+        return InboundRoute(organization, None)
+    return InboundRoute(organization, texted)
+
+
+def _route_system_reply(system: PhoneNumber, from_number: str) -> InboundRoute:
+    """The system number is shared: a reply belongs to whoever texted that handset from it last.
+    Replies to transactional texts reach that organization's inbox while its two-way texting is
+    on; replies to marketing reach no inbox (seed 001)."""
+    origin = system_reply_origin(system, from_number)
+    if origin is None:
+        raise Unprocessable(
+            f"{from_number} texted the system number {system.number}, which has sent it nothing."
+        )
+    organization = origin.organization
+    if origin.category == Category.MARKETING or not organization.two_way_enabled:
+        return InboundRoute(organization, None)
+    if origin.conversation is not None and not origin.conversation.phone_number.is_held:
+        return InboundRoute(organization, origin.conversation.phone_number, origin.conversation)
+    own = dedicated_number(organization)
+    if own is None or own.is_held:
+        return InboundRoute(organization, None)
+    return InboundRoute(organization, own)
+
+
+def _answer_off_inbox(
+    message: Message, organization: Organization, texted: PhoneNumber, route: InboundRoute
+) -> None:
+    """A text no inbox shows gets the organization's do-not-reply message when it chose one,
+    at most once a day per handset, so two auto-responders never text each other forever."""
+    if texted.is_system and route.inbox_number is None and organization.two_way_enabled:
+        return  # a reply to marketing: carriers and the seed expect silence, not an answer
+    if organization.two_way_enabled or organization.off_reply != OffReply.DO_NOT_REPLY:
+        return
+    from twoway.messaging.services import message_send
+
+    since = timezone.now() - DO_NOT_REPLY_INTERVAL
+    already = Message.objects.filter(
+        organization=organization,
+        direction=Direction.OUTBOUND,
+        category=Category.AUTO_REPLY,
+        sent_by_label=DO_NOT_REPLY_LABEL,
+        from_number=texted.number,
+        to_number=message.from_number,
+        created_at__gte=since,
+    ).exists()
+    if already:
+        return
+    message_send(
+        organization=organization,
+        reply_from=texted,
+        to=message.from_number,
+        body=organization.render(organization.do_not_reply_text),
+        category=Category.AUTO_REPLY,
+        label=DO_NOT_REPLY_LABEL,
+    )
+
+
+def _apply_keywords(
+    message: Message, contact: Any, organization: Organization, texted: PhoneNumber
+) -> bool:
+    """Act on STOP, START and HELP (and flag a worded opt-out); True for a keyword."""
     # Imported here: sending depends on inbound's neighbours, not the other way round.
     from twoway.messaging.services import message_send
 
-    organization = phone_number.organization
     action = classify(message.body)
     reply = ""
     # Opt-out and opt-in confirm a change, once: a second STOP gets no second text, and "Yes"
@@ -239,14 +348,27 @@ def _apply_keywords(message: Message, contact: Any, phone_number: PhoneNumber) -
             conversation_id=message.conversation_id,
             opt_in_status=contact.opt_in_status,
         )
-    if reply:
-        message_send(
-            phone_number=phone_number,
-            to=message.from_number,
-            body=organization.render(reply),
-            category=Category.AUTO_REPLY,
-            label=f"keyword:{normalize_keyword(message.body)}",
-        )
+    if not reply:
+        return action is not None
+    conversation = message.conversation
+    # The confirmation leaves from the number the contact texted, and joins their thread.
+    message_send(
+        phone_number=conversation.phone_number if conversation is not None else None,
+        organization=organization,
+        reply_from=texted,
+        to=message.from_number,
+        body=organization.render(reply),
+        category=Category.AUTO_REPLY,
+        label=f"keyword:{normalize_keyword(message.body)}",
+    )
+    return True
+
+
+def verification_update_apply(carrier: str, update: VerificationUpdate) -> None:
+    number = PhoneNumber.objects.filter(number=update.number, carrier=carrier).first()
+    if number is None:
+        raise Unprocessable(f"No {carrier} number {update.number} is set up in Twoway.")
+    number_verification_set(number=number, status=update.status, reason=update.reason)
 
 
 def status_update_apply(carrier: str, update: StatusUpdate) -> None:

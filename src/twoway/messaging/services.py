@@ -27,6 +27,7 @@ from twoway.conversations.services import conversation_get_or_create, conversati
 from twoway.core.errors import InvalidInput, PermissionDenied
 from twoway.core.phones import InvalidPhoneNumber, normalize_phone
 from twoway.messaging.segments import segment_info
+from twoway.messaging.senders import SenderPlan, sender_plan
 from twoway.numbers.models import PhoneNumber
 from twoway.realtime.services import event_publish
 from twoway.realtime.wakeup import wake_worker
@@ -65,29 +66,43 @@ def validate_body(organization: Organization, body: str) -> str:
 @transaction.atomic
 def message_send(
     *,
-    phone_number: PhoneNumber,
+    phone_number: PhoneNumber | None = None,
     to: str,
     body: str,
     category: str = Category.DIRECT,
+    organization: Organization | None = None,
     membership: Membership | None = None,
     label: str = "",
     confirm_opted_out: bool = False,
     created_from: str = CreatedFrom.MANUAL,
+    reply_from: PhoneNumber | None = None,
 ) -> Message:
     """Store an outbound text and queue it; raises a TwowayError a person can read otherwise.
 
+    `phone_number` is the organization's number whose conversation the text belongs to; the
+    category decides which number it really leaves from (`senders.sender_plan`). Transactional
+    and marketing texts may leave it out and name the `organization` instead.
     `membership` is the person sending (None for the API and automation, which are checked by
     their callers); `confirm_opted_out` is the person's explicit "send anyway" to an opted-out
-    contact, which automation can never give.
+    contact, which automation can never give. `reply_from` is for compliance replies only: they
+    leave from the number the contact texted, whatever it is.
     """
-    organization = phone_number.organization
+    if organization is None:
+        if phone_number is None or phone_number.organization is None:
+            raise InvalidInput("Pick one of your numbers to send from.", code="sender_required")
+        organization = phone_number.organization
     text = validate_body(organization, body)
     try:
         to_number = normalize_phone(to, organization.country)
     except InvalidPhoneNumber as exc:
         raise InvalidInput(str(exc), code="invalid_to") from exc
-    if not phone_number.sms_enabled:
-        raise InvalidInput(f"{phone_number.display} cannot send SMS.", code="sender_disabled")
+    if reply_from is not None:
+        assert category == Category.AUTO_REPLY, "only compliance replies pick their sender"
+        plan = SenderPlan(sender=reply_from, conversation_number=phone_number)
+    else:
+        plan = sender_plan(organization=organization, phone_number=phone_number, category=category)
+    if not plan.sender.sms_enabled:
+        raise InvalidInput(f"{plan.sender.display} cannot send SMS.", code="sender_disabled")
     if membership is not None and not membership.can_reply:
         raise PermissionDenied(
             "You do not have the “Send SMS to clients” permission.", code="no_sms_permission"
@@ -96,23 +111,26 @@ def message_send(
     contact, _ = contact_get_or_create_by_phone(
         organization=organization, number=to_number, created_from=created_from
     )
-    conversation = Conversation.objects.filter(
-        phone_number=phone_number, contact_number=to_number
-    ).first()
+    conversation = None
+    if plan.conversation_number is not None:
+        conversation = Conversation.objects.filter(
+            phone_number=plan.conversation_number, contact_number=to_number
+        ).first()
     if conversation is None and membership is not None and not membership.can_initiate:
         raise PermissionDenied(
             "Your role can answer existing conversations but not start new ones.",
             code="cannot_initiate",
         )
     _check_opt_out(contact, category, confirm_opted_out, to_number)
-    if conversation is None:
+    if conversation is None and plan.conversation_number is not None:
         conversation, _ = conversation_get_or_create(
-            phone_number=phone_number, contact=contact, contact_number=to_number
+            phone_number=plan.conversation_number, contact=contact, contact_number=to_number
         )
     if _needs_consent_message(organization, contact, category):
         consent = _queue(
+            organization=organization,
             conversation=conversation,
-            phone_number=phone_number,
+            sender=plan.sender,
             to_number=to_number,
             text=organization.render(organization.consent_message),
             category=Category.CONSENT,
@@ -121,8 +139,9 @@ def message_send(
         )
         contact_mark_consent_sent(contact=contact, message=consent)
     return _queue(
+        organization=organization,
         conversation=conversation,
-        phone_number=phone_number,
+        sender=plan.sender,
         to_number=to_number,
         text=text,
         category=category,
@@ -159,8 +178,9 @@ def _check_opt_out(contact: Contact, category: str, confirmed: bool, to_number: 
 
 def _queue(
     *,
-    conversation: Conversation,
-    phone_number: PhoneNumber,
+    organization: Organization,
+    conversation: Conversation | None,
+    sender: PhoneNumber,
     to_number: str,
     text: str,
     category: str,
@@ -170,7 +190,7 @@ def _queue(
     info = segment_info(text)
     now = timezone.now()
     message = Message.objects.create(
-        organization_id=conversation.organization_id,
+        organization=organization,
         conversation=conversation,
         direction=Direction.OUTBOUND,
         category=category,
@@ -178,18 +198,19 @@ def _queue(
         encoding=info.encoding,
         segments=info.segments,
         status=Status.QUEUED,
-        from_number=phone_number.number,
+        from_number=sender.number,
         to_number=to_number,
-        carrier=phone_number.carrier,
+        carrier=sender.carrier,
         sent_by_id=membership.user_id if membership else None,
         sent_by_label=label,
         priority=_PRIORITY.get(Category(category), Priority.AUTOMATED),
         next_attempt_at=now,
     )
     balance_charge(message=message)
-    conversation_record_outbound(
-        conversation=conversation, message=message, answers=category == Category.DIRECT
-    )
+    if conversation is not None:
+        conversation_record_outbound(
+            conversation=conversation, message=message, answers=category == Category.DIRECT
+        )
     _publish_message(message, "message.created")
     wake_worker()
     return message

@@ -21,18 +21,61 @@ class RoutingMode(models.TextChoices):
     ASSISTANT = "assistant", "Virtual-assistant-backed"
 
 
+class Verification(models.TextChoices):
+    """A number's standing with the carriers (C1). Toll-free numbers, and a dedicated number
+    the carriers must register with the business's details, are filtered until verified."""
+
+    NOT_REQUIRED = "not_required", "Not required"
+    PENDING = "pending", "Pending"
+    IN_REVIEW = "in_review", "In review"
+    VERIFIED = "verified", "Verified"
+    REJECTED = "rejected", "Rejected"
+
+
+# Verification states in which texts from the number reach handsets reliably.
+TRUSTED = frozenset({Verification.NOT_REQUIRED, Verification.VERIFIED})
+
+
+class CurrentNumbers(models.Manager["PhoneNumber"]):
+    """Numbers Twoway holds now. A released number's row stays for its conversations' history,
+    which reach it through the base manager; everything else looks it up through this one."""
+
+    def get_queryset(self) -> models.QuerySet[PhoneNumber]:
+        return super().get_queryset().filter(released_at__isnull=True)
+
+
 def default_carrier() -> str:
     return settings.TWOWAY_DEFAULT_CARRIER
 
 
 class PhoneNumber(models.Model):
-    """A sender the organization texts from: a long code, toll-free number or short code."""
+    """A sender the organization texts from: a long code, toll-free number or short code.
 
+    A *system* number belongs to no organization: every organization's transactional and
+    marketing texts go from it until their own number is trusted (C7)."""
+
+    # None only for system numbers.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="phone_numbers"
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="phone_numbers",
     )
-    # E.164 for long codes and toll-free numbers, digits for short codes.
-    number = models.CharField(max_length=20, unique=True)
+    # E.164 for long codes and toll-free numbers, digits for short codes. Unique among the
+    # numbers held now: a released number may be bought again later.
+    number = models.CharField(max_length=20, db_index=True)
+    is_system = models.BooleanField(default=False)
+    # The organization's two-way number, assigned when two-way texting is switched on.
+    is_dedicated = models.BooleanField(default=False)
+    # While two-way texting is off the dedicated number is kept for the organization until then.
+    held_until = models.DateTimeField(null=True, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    verification_status = models.CharField(
+        max_length=16, choices=Verification.choices, default=Verification.NOT_REQUIRED
+    )
+    verification_reason = models.CharField(max_length=300, blank=True)
+    verification_updated_at = models.DateTimeField(null=True, blank=True)
     label = models.CharField(max_length=100, blank=True)
     number_type = models.CharField(max_length=16, choices=NumberType.choices, default="local")
     carrier = models.CharField(max_length=32, default=default_carrier)
@@ -58,6 +101,25 @@ class PhoneNumber(models.Model):
     next_send_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    all_objects = models.Manager()
+    objects = CurrentNumbers()
+
+    class Meta:
+        base_manager_name = "all_objects"
+        default_manager_name = "objects"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["number"],
+                condition=models.Q(released_at__isnull=True),
+                name="phone_number_held_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_system=True, organization__isnull=True)
+                | models.Q(is_system=False, organization__isnull=False),
+                name="phone_number_system_xor_organization",
+            ),
+        ]
+
     def __str__(self) -> str:
         return f"{self.label} {self.number}".strip()
 
@@ -66,3 +128,12 @@ class PhoneNumber(models.Model):
         from twoway.core.phones import format_for_display
 
         return format_for_display(self.number)
+
+    @property
+    def is_trusted(self) -> bool:
+        """Carriers deliver its texts without filtering them as unverified traffic."""
+        return self.verification_status in TRUSTED
+
+    @property
+    def is_held(self) -> bool:
+        return self.held_until is not None

@@ -68,10 +68,30 @@ def number_assign_simulated(*, organization: Organization) -> PhoneNumber:
     raise RuntimeError("The simulated network has no free numbers left for this area.")
 
 
+# The simulated network's shared system number: a toll-free number, like carriers' own.
+SIMULATED_SYSTEM_NUMBER = "+18885550100"
+
+
+def system_number_ensure_simulated() -> PhoneNumber:
+    """The simulated network's system number, created the first time it is needed."""
+    number, _ = PhoneNumber.objects.get_or_create(
+        number=SIMULATED_SYSTEM_NUMBER,
+        defaults={
+            "organization": None,
+            "is_system": True,
+            "label": "System",
+            "number_type": NumberType.TOLL_FREE,
+            "carrier": "simulator",
+            "mps_limit": DEFAULT_MPS[NumberType.TOLL_FREE],
+        },
+    )
+    return number
+
+
 # --- Helpers ---------------------------------------------------------------------------------
 
 
-def _require_admin_of(actor: Membership, organization_id: int) -> None:
+def _require_admin_of(actor: Membership, organization_id: int | None) -> None:
     """The actor is an active admin of that organization; other organizations look missing."""
     if not actor.user.is_active:
         raise PermissionDenied("Your account is deactivated.", code="inactive")
@@ -244,7 +264,7 @@ def number_add(
 
 
 def _same_organization(
-    organization_id: int, users: Iterable[Membership], teams: Iterable[Team]
+    organization_id: int | None, users: Iterable[Membership], teams: Iterable[Team]
 ) -> tuple[list[Membership], list[Team]]:
     users, teams = list(users), list(teams)
     for user in users:
@@ -345,6 +365,12 @@ def number_release(*, actor: Membership, number: PhoneNumber) -> None:
         f"{number.display} has conversations, so it cannot be released: their history would be "
         "lost. Limit who can use it instead."
     )
+    if number.is_dedicated:
+        raise InvalidInput(
+            f"{number.display} is your two-way texting number. Turn two-way texting off instead: "
+            "the number is then kept for three months, and released after.",
+            code="dedicated_number",
+        )
     if number.conversations.exists():
         raise InvalidInput(in_use, code="number_in_use")
     try:

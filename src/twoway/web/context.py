@@ -17,3 +17,13 @@ def sms_balance(request: HttpRequest) -> dict[str, object]:
     from twoway.billing.services import balance_of
 
     return {"sms_balance": balance_of(organization_id)}
+
+
+def notifications(request: HttpRequest) -> dict[str, object]:
+    """How many notifications the person has not seen, for the bell in the top bar."""
+    user = getattr(request, "user", None)
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    from twoway.notifications.selectors import unread_notification_count
+
+    return {"unread_notifications": unread_notification_count(user.pk)}  # type: ignore[union-attr]

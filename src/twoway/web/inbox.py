@@ -7,7 +7,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from twoway.accounts.access import access_conversation, access_phone_number, numbers_usable_by
+from twoway.accounts.access import (
+    access_conversation,
+    access_phone_number,
+    can_delete_conversations,
+    can_export_conversations,
+    numbers_usable_by,
+)
 from twoway.accounts.models import Membership
 from twoway.conversations.models import Conversation, Folder
 from twoway.conversations.selectors import folder_counts, inbox_conversations, thread_messages
@@ -63,13 +69,16 @@ def conversation_list(request: HttpRequest, membership: Membership) -> HttpRespo
     return render(request, "web/_conversation_list.html", context)
 
 
-def _thread_context(membership: Membership, conversation_id: int) -> dict[str, object]:
+def thread_context(membership: Membership, conversation_id: int) -> dict[str, object]:
     conversation = access_conversation(membership, conversation_id)
     return {
         "conversation": conversation,
         "contact": conversation.contact,
         "messages": thread_messages(conversation),
         "membership": membership,
+        # The actions bar offers only what this member may do.
+        "can_delete": can_delete_conversations(membership),
+        "can_export": can_export_conversations(membership),
     }
 
 
@@ -77,7 +86,7 @@ def _thread_context(membership: Membership, conversation_id: int) -> dict[str, o
 def conversation_detail(
     request: HttpRequest, membership: Membership, conversation_id: int
 ) -> HttpResponse:
-    context = _thread_context(membership, conversation_id)
+    context = thread_context(membership, conversation_id)
     conversation: Conversation = context["conversation"]  # type: ignore[assignment]
     context.update(_inbox_context(membership, _folder(request, conversation.folder)))
     context.update(
@@ -92,7 +101,7 @@ def conversation_detail(
 def conversation_thread(
     request: HttpRequest, membership: Membership, conversation_id: int
 ) -> HttpResponse:
-    return render(request, "web/_thread.html", _thread_context(membership, conversation_id))
+    return render(request, "web/_thread.html", thread_context(membership, conversation_id))
 
 
 @require_POST
@@ -114,7 +123,7 @@ def conversation_send(
         body = ""
     except TwowayError as exc:
         error = exc.message
-    context = _thread_context(membership, conversation_id)
+    context = thread_context(membership, conversation_id)
     context.update(body=body, error=error, counter=segment_info(body))
     # 422 tells a script the send failed; htmx is configured to show it all the same.
     return render(request, "web/_conversation_panel.html", context, status=422 if error else 200)
@@ -154,7 +163,12 @@ def new_conversation(request: HttpRequest, membership: Membership) -> HttpRespon
     context: dict[str, object] = {
         "numbers": numbers,
         "membership": membership,
-        "form": {"to": "", "body": "", "from_id": numbers[0].pk if numbers else None},
+        # "Text this contact" on a contact card links here with the number filled in.
+        "form": {
+            "to": request.GET.get("to", ""),
+            "body": "",
+            "from_id": numbers[0].pk if numbers else None,
+        },
         "counter": segment_info(""),
     }
     if not membership.can_initiate:

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from twoway.web import health, inbox, invitation
+from twoway.web import contacts, conversation_actions, health, inbox, invitation, notifications
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="inbox"), name="home"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("invite/<str:token>/", invitation.invitation_accept, name="invitation_accept"),
+    path("notifications/", notifications.notification_list, name="notifications"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/list/", inbox.conversation_list, name="conversation_list"),
     path("inbox/new/", inbox.new_conversation, name="new_conversation"),
@@ -22,4 +23,41 @@ urlpatterns = [
     ),
     path("inbox/c/<int:conversation_id>/send/", inbox.conversation_send, name="conversation_send"),
     path("inbox/c/<int:conversation_id>/note/", inbox.conversation_note, name="conversation_note"),
+    path(
+        "inbox/c/<int:conversation_id>/archive/",
+        conversation_actions.conversation_archive_view,
+        name="conversation_archive",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/unarchive/",
+        conversation_actions.conversation_unarchive_view,
+        name="conversation_unarchive",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/unread/",
+        conversation_actions.conversation_unread_view,
+        name="conversation_unread",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/mute/",
+        conversation_actions.conversation_mute_view,
+        name="conversation_mute",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/unmute/",
+        conversation_actions.conversation_unmute_view,
+        name="conversation_unmute",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/delete/",
+        conversation_actions.conversation_delete_view,
+        name="conversation_delete",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/export/",
+        conversation_actions.conversation_export_view,
+        name="conversation_export",
+    ),
+    path("contacts/", contacts.contact_list, name="contacts"),
+    path("contacts/<int:contact_id>/", contacts.contact_card, name="contact"),
 ]

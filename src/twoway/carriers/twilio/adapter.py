@@ -14,6 +14,7 @@ from twoway.carriers.base import (
     AvailableNumber,
     Carrier,
     CarrierError,
+    CarrierEventData,
     CarrierStatus,
     InboundMessage,
     ProvisionedNumber,
@@ -280,7 +281,7 @@ class TwilioCarrier(Carrier):
             "nor a status callback (no MessageStatus)"
         )
 
-    def webhook_response(self, event: InboundMessage | StatusUpdate | None) -> tuple[str, str]:
+    def webhook_response(self, event: CarrierEventData | None) -> tuple[str, str]:
         if isinstance(event, InboundMessage):
             # An empty <Response> tells Twilio "no auto-reply"; anything else is an error there.
             return EMPTY_TWIML, "text/xml"

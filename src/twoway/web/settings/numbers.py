@@ -16,7 +16,7 @@ from twoway.accounts.models import Membership
 from twoway.carriers.base import AvailableNumber
 from twoway.core.errors import TwowayError
 from twoway.core.phones import format_for_display
-from twoway.numbers.models import DEFAULT_MPS
+from twoway.numbers.models import DEFAULT_MPS, Verification
 from twoway.numbers.selectors import numbers_for_settings
 from twoway.numbers.services import (
     InvalidNumberField,
@@ -26,6 +26,7 @@ from twoway.numbers.services import (
     number_update,
     provisioning_carriers,
 )
+from twoway.numbers.verification import number_verification_set
 from twoway.web.decorators import member_view
 from twoway.web.settings.numbers_forms import (
     SELECTED,
@@ -160,6 +161,7 @@ def number_edit(request: HttpRequest, membership: Membership, number_id: int) ->
             "number": number,
             "form": form,
             "conversation_count": number.conversations.count(),
+            "verification_choices": Verification.choices,
         },
         status=status,
     )
@@ -181,3 +183,29 @@ def number_release_view(
     note = "" if carrier == "simulator" else f" Release it in your {carrier} account too."
     messages.success(request, f"{shown} is released from Twoway.{note}")
     return redirect("settings_numbers")
+
+
+@require_POST
+@member_view
+def number_verification_view(
+    request: HttpRequest, membership: Membership, number_id: int
+) -> HttpResponse:
+    """An admin records what the carrier said about the number's verification."""
+    require_admin(membership)
+    number = access_phone_number(membership, number_id)
+    try:
+        changed = number_verification_set(
+            number=number,
+            status=request.POST.get("status", ""),
+            reason=request.POST.get("reason", ""),
+            actor=membership,
+        )
+    except TwowayError as exc:
+        messages.error(request, exc.message)
+    else:
+        if changed:
+            messages.success(
+                request,
+                f"{number.display} is now “{number.get_verification_status_display()}”.",
+            )
+    return redirect("settings_number_edit", number_id=number.pk)
