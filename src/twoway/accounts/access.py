@@ -101,6 +101,17 @@ def access_conversation(membership: Membership, conversation_id: int) -> Convers
     return conversation
 
 
+def access_conversation_reply(membership: Membership, conversation_id: int) -> Conversation:
+    """Answering needs "Send SMS to clients" on top of seeing the conversation; `message_send`
+    checks it again for every other way in."""
+    conversation = access_conversation(membership, conversation_id)
+    if not membership.can_reply:
+        raise PermissionDenied(
+            "You do not have the “Send SMS to clients” permission.", code="no_sms_permission"
+        )
+    return conversation
+
+
 def access_conversation_delete(membership: Membership, conversation_id: int) -> Conversation:
     """Deleting is for administrators, and only while the organization allows it (C5)."""
     conversation = access_conversation(membership, conversation_id)

@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from twoway.accounts.models import Membership, Organization, Role
-from twoway.numbers.models import PhoneNumber
 from twoway.numbers.activation import TWO_WAY_COUNTRIES, two_way_activate
+from twoway.numbers.models import PhoneNumber
 from twoway.numbers.services import system_number_ensure_simulated
 
 

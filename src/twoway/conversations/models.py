@@ -146,13 +146,20 @@ class Message(models.Model):
         ]
         indexes = [
             models.Index(fields=["conversation", "created_at"]),
-            models.Index(fields=["status", "next_attempt_at"], name="message_queue_idx"),
-            # The dispatcher's claim walks this in claim order and stops after the rows it
-            # needs, instead of sorting every queued message (docs/performance.md).
+            # The dispatcher's queue (docs/performance.md). A claim walks the queued messages
+            # in claim order and stops after the rows it needs, instead of sorting all of them;
+            # lost leases are looked up among the few messages being sent. Partial indexes, so
+            # the claim has no other index to prefer when the table's statistics are stale
+            # after a large blast was queued.
             models.Index(
                 fields=["priority", "next_attempt_at", "id"],
                 condition=models.Q(status="queued"),
                 name="message_due_idx",
+            ),
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=models.Q(status="sending"),
+                name="message_lease_idx",
             ),
         ]
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import (
     access_conversation,
+    access_conversation_reply,
     access_phone_number,
     can_delete_conversations,
     can_export_conversations,
@@ -23,6 +24,10 @@ from twoway.messaging.segments import segment_info
 from twoway.messaging.services import OptedOutError, message_send
 from twoway.realtime.models import RealtimeEvent
 from twoway.web.decorators import member_view
+
+# Errors of access rather than of the form: a number the member may not use, a permission
+# they lack. (An opted-out contact or a used-up balance is a 422: the form can go ahead.)
+_ACCESS_DENIED_CODES = frozenset({"not_found", "cannot_initiate", "no_sms_permission"})
 
 FOLDER_TABS = [
     (Folder.NEEDS_ATTENTION, "Needs attention"),
@@ -109,7 +114,7 @@ def conversation_thread(
 def conversation_send(
     request: HttpRequest, membership: Membership, conversation_id: int
 ) -> HttpResponse:
-    conversation = access_conversation(membership, conversation_id)
+    conversation = access_conversation_reply(membership, conversation_id)
     body = request.POST.get("body", "")
     error = ""
     try:
@@ -192,6 +197,9 @@ def new_conversation(request: HttpRequest, membership: Membership) -> HttpRespon
             )
         except TwowayError as exc:
             context.update(error=exc.message, needs_confirmation=isinstance(exc, OptedOutError))
-            return render(request, "web/new_conversation.html", context, status=422)
+            # The form shows the message either way; the status tells a script a number it may
+            # not use (404) or a permission it lacks (403) from a mistake in the form (422).
+            status = exc.status if exc.code in _ACCESS_DENIED_CODES else 422
+            return render(request, "web/new_conversation.html", context, status=status)
         return redirect(reverse("conversation", args=[message.conversation_id]))
     return render(request, "web/new_conversation.html", context)

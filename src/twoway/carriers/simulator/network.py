@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from twoway.carriers.base import CarrierStatus, InboundMessage, StatusUpdate
+from twoway.carriers.base import CarrierStatus, InboundMessage, StatusUpdate, VerificationUpdate
 from twoway.carriers.simulator.models import HandsetBehaviour, SimHandset, SimMessage
 
 SLUG = "simulator"
@@ -108,3 +108,14 @@ def handset_send(*, handset_number: str, business_number: str, body: str) -> Sim
         ),
     )
     return message
+
+
+def network_verification_report(*, number: str, status: str, reason: str = "") -> bool:
+    """The simulated carriers finished a step of reviewing `number`: they report it like a
+    carrier's verification callback, processed by the worker."""
+    from twoway.messaging.inbound import carrier_event_record
+
+    return carrier_event_record(
+        SLUG,
+        VerificationUpdate(number=number, status=status, reason=reason),  # type: ignore[arg-type]
+    )

@@ -5,6 +5,7 @@ from twoway.carriers.simulator import views
 app_name = "simulator"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("carrier/", views.carrier_console, name="carrier"),
     path("<str:number>/", views.phone, name="phone"),
     path("<str:number>/screen/", views.phone_messages, name="screen"),
     path("<str:number>/send/", views.phone_send, name="send"),

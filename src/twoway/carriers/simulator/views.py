@@ -5,32 +5,72 @@ A member sees only the traffic between handsets and their own organization's num
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from twoway.accounts.access import numbers_usable_by
+from twoway.accounts.access import numbers_usable_by, require_admin
 from twoway.accounts.models import Membership
 from twoway.carriers.simulator.models import HandsetBehaviour, SimHandset, SimMessage
-from twoway.carriers.simulator.network import handset_get, handset_send
+from twoway.carriers.simulator.network import (
+    handset_get,
+    handset_send,
+    network_verification_report,
+)
+from twoway.conversations.models import Message
 from twoway.core.errors import InvalidInput, NotFound
 from twoway.core.phones import InvalidPhoneNumber, normalize_phone
+from twoway.numbers.models import PhoneNumber
 from twoway.web.decorators import member_view
 
 
 def _business_numbers(membership: Membership) -> list[str]:
+    """The member's simulated numbers, then the shared system numbers (any handset may text
+    those; what it sees from them is limited to this organization's traffic below)."""
+    own = numbers_usable_by(membership).filter(carrier="simulator").values_list("number", flat=True)
+    return list(own) + _system_numbers()
+
+
+def _system_numbers() -> list[str]:
     return list(
-        numbers_usable_by(membership).filter(carrier="simulator").values_list("number", flat=True)
+        PhoneNumber.objects.filter(is_system=True, carrier="simulator")
+        .order_by("pk")
+        .values_list("number", flat=True)
+    )
+
+
+def _visible_messages(membership: Membership, handset: SimHandset) -> Q:
+    """A handset's traffic with the member's numbers, and with a system number only the texts
+    this organization sent or received there: other organizations share that number."""
+    system = _system_numbers()
+    own = [n for n in _business_numbers(membership) if n not in system]
+    ours = Message.objects.filter(organization_id=membership.organization_id, carrier="simulator")
+    sent = ours.filter(from_number__in=system, to_number=handset.number).values_list(
+        "uid", flat=True
+    )
+    received = ours.filter(to_number__in=system, from_number=handset.number).values_list(
+        "carrier_message_id", flat=True
+    )
+    return (
+        Q(business_number__in=own)
+        | Q(business_number__in=system, idempotency_key__in=[str(uid) for uid in sent])
+        | Q(business_number__in=system, sid__in=[sid for sid in received if sid])
     )
 
 
 @member_view
 def index(request: HttpRequest, membership: Membership) -> HttpResponse:
     numbers = _business_numbers(membership)
-    handset_ids = (
-        SimMessage.objects.filter(business_number__in=numbers).values("handset_id").distinct()
-    )
-    handsets = SimHandset.objects.filter(pk__in=handset_ids).order_by("number")
+    system = _system_numbers()
+    own = [n for n in numbers if n not in system]
+    handset_ids = SimMessage.objects.filter(business_number__in=own).values("handset_id").distinct()
+    texted_from_system = Message.objects.filter(
+        organization_id=membership.organization_id, from_number__in=system
+    ).values("to_number")
+    handsets = SimHandset.objects.filter(
+        Q(pk__in=handset_ids) | Q(number__in=texted_from_system)
+    ).order_by("number")
     error = ""
     if request.GET.get("number"):
         try:
@@ -51,7 +91,7 @@ def _phone_context(membership: Membership, number: str) -> dict[str, object]:
     business_numbers = _business_numbers(membership)
     handset = handset_get(number)
     messages = list(
-        SimMessage.objects.filter(handset=handset, business_number__in=business_numbers).order_by(
+        SimMessage.objects.filter(_visible_messages(membership, handset), handset=handset).order_by(
             "created_at", "id"
         )
     )
@@ -102,3 +142,36 @@ def phone_behaviour(request: HttpRequest, membership: Membership, number: str) -
         raise InvalidInput("Unknown phone behaviour.")
     SimHandset.objects.filter(pk=handset.pk).update(behaviour=behaviour)
     return redirect("simulator:phone", number=handset.number)
+
+
+# What the simulated carriers can report about a number under review.
+_VERDICTS = {
+    "in_review": "Start the review",
+    "verified": "Approve",
+    "rejected": "Reject",
+}
+
+
+@member_view
+def carrier_console(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """Play the carriers reviewing the organization's simulated numbers: each verdict reaches
+    Twoway as a verification callback would."""
+    require_admin(membership)
+    numbers = PhoneNumber.objects.filter(
+        organization_id=membership.organization_id, carrier="simulator"
+    ).order_by("pk")
+    if request.method == "POST":
+        number = numbers.filter(pk=request.POST.get("number_id") or 0).first()
+        if number is None:
+            raise NotFound("That phone number does not exist.")
+        verdict = request.POST.get("status", "")
+        reason = request.POST.get("reason", "").strip()
+        if verdict not in _VERDICTS:
+            raise InvalidInput("Pick what the carriers decided.")
+        if verdict == "rejected" and not reason:
+            raise InvalidInput("Carriers always say why they reject a number: give a reason.")
+        network_verification_report(number=number.number, status=verdict, reason=reason)
+        return redirect("simulator:carrier")
+    return render(
+        request, "simulator/carrier.html", {"numbers": numbers, "verdicts": _VERDICTS.items()}
+    )
