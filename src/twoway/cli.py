@@ -36,6 +36,7 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
             password=args.password,
             organization_name=args.organization,
             country=args.country,
+            two_way=not args.no_two_way,
         )
     except ValueError as exc:
         print(f"twoway createadmin: {exc}", file=sys.stderr)
@@ -204,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password", help="generated and printed when left out")
     p.add_argument("--organization", default="My business")
     p.add_argument("--country", default="US")
+    p.add_argument(
+        "--no-two-way",
+        action="store_true",
+        help="leave two-way texting off (no dedicated number yet): an admin turns it on in "
+        "Settings > Two-way texting",
+    )
     p.set_defaults(func=cmd_createadmin)
 
     p = sub.add_parser(

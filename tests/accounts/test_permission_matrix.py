@@ -84,7 +84,7 @@ EXPECTED: dict[str, dict[str, dict[str, Any]]] = {
         },
         "api": {
             "admin": OK,
-            "admin_no_sms": HIDDEN,  # the API looks the number up before the send checks
+            "admin_no_sms": DENIED,
             "standard": HIDDEN,
             "standard_no_sms": HIDDEN,
             "limited": HIDDEN,

@@ -76,3 +76,32 @@ def test_only_the_first_admin_gets_the_operators_django_admin(tmp_path) -> None:
     users = get_user_model().objects.in_bulk(field_name="username")
     assert users["op@first.test"].is_superuser and users["op@first.test"].is_staff
     assert not users["boss@second.test"].is_superuser and not users["boss@second.test"].is_staff
+
+
+@pytest.mark.django_db(transaction=True)
+def test_createadmin_switches_two_way_on_unless_told_not_to(tmp_path) -> None:
+    from twoway.accounts.models import Organization
+    from twoway.numbers.models import PhoneNumber
+
+    env = subprocess_env(TWOWAY_DATA_DIR=str(tmp_path))
+    on = twoway("createadmin", "--email", "on@first.test", "--organization", "On", env=env)
+    assert on.returncode == 0, on.stderr
+    assert "Its texting number is" in on.stdout
+    off = twoway(
+        "createadmin",
+        "--email",
+        "off@second.test",
+        "--organization",
+        "Off",
+        "--no-two-way",
+        env=env,
+    )
+    assert off.returncode == 0, off.stderr
+    assert "Its texting number" not in off.stdout
+    assert "Two-way texting is off" in off.stdout
+    organizations = Organization.objects.in_bulk(field_name="name")
+    assert organizations["On"].two_way_enabled
+    assert not organizations["Off"].two_way_enabled
+    assert not PhoneNumber.objects.filter(organization=organizations["Off"]).exists()
+    # The shared system number is there all the same, for its transactional texts.
+    assert PhoneNumber.objects.filter(is_system=True).count() == 1

@@ -32,13 +32,22 @@ class AdminCreated:
         ]
         if self.number:
             lines.append(f"Its texting number is {self.number.display} (simulator).")
+        elif self.organization.country.upper() in TWO_WAY_COUNTRIES:
+            lines.append("Two-way texting is off: turn it on in Settings > Two-way texting.")
         return "\n".join(lines)
 
 
 @transaction.atomic
 def admin_create(
-    *, email: str, password: str | None, organization_name: str, country: str = "US"
+    *,
+    email: str,
+    password: str | None,
+    organization_name: str,
+    country: str = "US",
+    two_way: bool = True,
 ) -> AdminCreated:
+    """On the simulator, a US or Canadian organization gets two-way texting switched on at once
+    unless `two_way` is False (it can be switched on later in Settings > Two-way texting)."""
     email = email.strip().lower()
     if not email or "@" not in email:
         raise ValueError("Give an e-mail address to log in with.")
@@ -64,7 +73,8 @@ def admin_create(
         # Ready to text at once: the simulated network's system number, and two-way texting
         # switched on with a dedicated number (the simulator answers inside this transaction).
         system_number_ensure_simulated()
-        number = two_way_activate(actor=membership)
+        if two_way:
+            number = two_way_activate(actor=membership)
     return AdminCreated(organization, email, password, generated, number)
 
 

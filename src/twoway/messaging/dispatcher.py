@@ -119,7 +119,22 @@ def _due(now: dt.datetime) -> QuerySet[Message]:
     ).exclude(from_number__in=busy_senders)
 
 
-def _lock_candidates(now: dt.datetime, count: int) -> list[Message]:
+def _prefer_index_order() -> None:
+    """Keep PostgreSQL's planner on `message_due_idx` for the rest of this transaction.
+
+    Right after a large blast is queued the table's statistics still say almost nothing is
+    queued (autovacuum analyses after 10% of a table changed, so a big table may wait long),
+    and the planner then collects every due message and sorts them: 12-47 ms per claim at
+    10,000 queued, measured, against 0.4 ms walking the index. With sorting priced out, walking
+    the index in claim order is the plan whatever the statistics say. The other statements of
+    a claim are small and keyed, so they lose nothing.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_sort = off")
+
+
+def _lock_candidates(now: dt.datetime, count: int, lost_leases: bool) -> list[Message]:
     """Due messages in queue order, locked: queued ones and those whose lease ran out.
 
     Two queries, because each matches an index: the queued ones walk the partial index
@@ -129,17 +144,25 @@ def _lock_candidates(now: dt.datetime, count: int) -> list[Message]:
     due = _due(now).only(*CLAIM_FIELDS).select_for_update(skip_locked=True)
     queued = due.filter(status=Status.QUEUED).order_by(*QUEUE_ORDER)
     lost = due.filter(status=Status.SENDING, lease_expires_at__lt=now).order_by(*QUEUE_ORDER)
-    candidates = [*queued[:count], *lost[:count]]
+    candidates = [*queued[:count], *(lost[:count] if lost_leases else [])]
     candidates.sort(key=lambda m: (m.priority, m.next_attempt_at, m.pk))
     return candidates[:count]
 
 
-def claim_due(limit: int, now: dt.datetime | None = None) -> list[ClaimedSend]:
-    """Claim up to `limit` due messages whose sender has a free slot within the lookahead."""
+def claim_due(
+    limit: int, now: dt.datetime | None = None, *, lost_leases: bool = True
+) -> list[ClaimedSend]:
+    """Claim up to `limit` due messages whose sender has a free slot within the lookahead.
+
+    `lost_leases=False` leaves out messages whose lease ran out, for callers that look for
+    them less often than they claim (a lease is tens of seconds; a busy worker claims many
+    times a second).
+    """
     now = now or timezone.now()
     lease = dt.timedelta(seconds=settings.SEND_LEASE_SECONDS)
     with transaction.atomic():
-        candidates = _lock_candidates(now, limit * CANDIDATES_PER_CLAIM)
+        _prefer_index_order()
+        candidates = _lock_candidates(now, limit * CANDIDATES_PER_CLAIM, lost_leases)
         if not candidates:
             return []
         numbers = {
@@ -147,6 +170,7 @@ def claim_due(limit: int, now: dt.datetime | None = None) -> list[ClaimedSend]:
             # Locked in id order, so two claimers never wait on each other in a cycle.
             for n in PhoneNumber.objects.select_for_update()
             .filter(number__in={m.from_number for m in candidates})
+            .only("id", "number", "mps_limit", "next_send_at")
             .order_by("pk")
         }
         slots: list[tuple[Message, dt.datetime, Decimal]] = []
@@ -173,7 +197,7 @@ def claim_due(limit: int, now: dt.datetime | None = None) -> list[ClaimedSend]:
         Message.objects.filter(pk__in=[message.pk for message, _, _ in slots]).update(
             status=Status.SENDING, attempts=F("attempts") + 1, lease_expires_at=lease_expires_at
         )
-        PhoneNumber.objects.bulk_update(booked.values(), ["next_send_at"])
+        _save_next_send_at(list(booked.values()))
     return [
         _claimed_send(message, slot, float(spacing), lease_expires_at)
         for message, slot, spacing in slots
@@ -271,7 +295,18 @@ def _save_sent(messages: list[Message]) -> None:
         cursor.executemany(_SENT_UPDATE, rows)
 
 
-# Names from the model, values as parameters.
+def _save_next_send_at(numbers: list[PhoneNumber]) -> None:
+    # One statement for every booked sender, as in `_save_sent`.
+    rows = [
+        (connection.ops.adapt_datetimefield_value(number.next_send_at), number.pk)
+        for number in numbers
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(_NEXT_SEND_UPDATE, rows)
+
+
+# Names from the models, values as parameters.
+_NEXT_SEND_UPDATE = f"UPDATE {PhoneNumber._meta.db_table} SET next_send_at = %s WHERE id = %s"  # noqa: S608
 _SENT_UPDATE = (
     f"UPDATE {Message._meta.db_table} SET status = %s, carrier_message_id = %s, "  # noqa: S608
     "sent_at = %s, lease_expires_at = NULL, error_code = '', error_message = '' WHERE id = %s"

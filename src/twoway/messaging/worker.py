@@ -37,6 +37,9 @@ log = logging.getLogger("twoway.worker")
 MAX_CLAIMED_AHEAD = 1000
 # Send results recorded in one transaction at most.
 RECORD_BATCH = 500
+# How often a claim also looks for messages whose lease ran out (a dead worker's): leases last
+# tens of seconds, and the extra query on every claim cost a busy worker ~10% of its loop.
+LOST_LEASE_CHECK_SECONDS = 1.0
 
 
 class Worker:
@@ -51,6 +54,7 @@ class Worker:
         # Claimed sends waiting for their slot: (monotonic time due, tie-breaker, claim).
         self.scheduled: list[tuple[float, int, dispatcher.ClaimedSend]] = []
         self._order = itertools.count()
+        self.next_lost_lease_check = 0.0
         # When each sender number may next hand a message to a carrier in this process: when
         # its last send really left plus that send's own gap (a 2-segment text takes two slots),
         # so sends leave at least their spacing apart even when some left late.
@@ -139,7 +143,10 @@ class Worker:
         free = min(2 * self.concurrency - ready, MAX_CLAIMED_AHEAD - len(self.scheduled))
         if free <= 0:
             return False
-        claims = dispatcher.claim_due(limit=free)
+        lost_leases = now >= self.next_lost_lease_check
+        if lost_leases:
+            self.next_lost_lease_check = now + LOST_LEASE_CHECK_SECONDS
+        claims = dispatcher.claim_due(limit=free, lost_leases=lost_leases)
         for claim in claims:
             due = time.monotonic() + (claim.send_at - timezone.now()).total_seconds()
             heapq.heappush(self.scheduled, (due, next(self._order), claim))
