@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -259,3 +259,28 @@ def _screenshot_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
 def screenshots_dir() -> Path:
     SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS_DIR
+
+
+@pytest.fixture(scope="session")
+def twoway_cli(
+    twoway_server: TwowayServer, _server_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., str]:
+    """Run a `twoway` command (createadmin, manage, ...) on the running server's database, as an
+    operator would from a shell; returns its output, failing the test when it fails."""
+    data_dir = tmp_path_factory.mktemp("twoway-cli-shared")
+
+    def run(*args: str) -> str:
+        env = dict(os.environ)
+        env.update(DATABASE_URL=_server_database, TWOWAY_DATA_DIR=str(data_dir))
+        result = subprocess.run(
+            [sys.executable, "-m", "twoway.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, f"twoway {args[0]} failed:\n{result.stdout}\n{result.stderr}"
+        return result.stdout
+
+    return run

@@ -99,9 +99,9 @@ def test_createadmin_switches_two_way_on_unless_told_not_to(tmp_path) -> None:
     assert off.returncode == 0, off.stderr
     assert "Its texting number" not in off.stdout
     assert "Two-way texting is off" in off.stdout
-    organizations = Organization.objects.in_bulk(field_name="name")
-    assert organizations["On"].two_way_enabled
-    assert not organizations["Off"].two_way_enabled
-    assert not PhoneNumber.objects.filter(organization=organizations["Off"]).exists()
+    assert Organization.objects.get(name="On").two_way_enabled
+    off_org = Organization.objects.get(name="Off")
+    assert not off_org.two_way_enabled
+    assert not PhoneNumber.objects.filter(organization=off_org).exists()
     # The shared system number is there all the same, for its transactional texts.
     assert PhoneNumber.objects.filter(is_system=True).count() == 1

@@ -12,7 +12,8 @@ from twoway.accounts.access import access_message, access_phone_number
 from twoway.api.auth import request_membership
 from twoway.api.schemas import ERROR_RESPONSES, MessageIn, MessageOut
 from twoway.contacts.models import CreatedFrom
-from twoway.conversations.models import Message
+from twoway.conversations.models import Category, Message
+from twoway.core.errors import InvalidInput
 from twoway.messaging.services import message_send
 
 # by_alias: MessageOut writes its `from_` field as "from".
@@ -29,8 +30,15 @@ def send_message(request: HttpRequest, payload: MessageIn) -> Status[Message]:
     `confirm_opted_out` (never for marketing).
     """
     membership = request_membership(request)
+    if payload.from_ is None and payload.category == Category.DIRECT:
+        raise InvalidInput(
+            "Say which of your numbers to text from (`from`).", code="sender_required"
+        )
     message = message_send(
-        phone_number=access_phone_number(membership, payload.from_),
+        phone_number=(
+            access_phone_number(membership, payload.from_) if payload.from_ is not None else None
+        ),
+        organization=membership.organization,
         to=payload.to,
         body=payload.body,
         category=payload.category,

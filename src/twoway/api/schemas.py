@@ -42,9 +42,15 @@ ERROR_RESPONSES: dict[int, type[Schema]] = {
 
 class MessageIn(Schema):
     # `from` is a Python keyword, hence the alias.
-    from_: int | str = Field(
+    from_: int | str | None = Field(
+        None,
         alias="from",
-        description="One of your numbers: E.164 (`+14155550100`), as typed, or its numeric id.",
+        description=(
+            "One of your numbers: E.164 (`+14155550100`), as typed, or its numeric id. Required "
+            "for direct texts. Transactional texts may leave it out (the organization's own "
+            "number, sent from the shared system number until it is verified); marketing texts "
+            "usually do (the system number)."
+        ),
         examples=["+14155550100"],
     )
     to: str = Field(
@@ -75,7 +81,9 @@ class MessageOut(Schema):
     """A message or a note of a conversation; notes (`kind` "note") never reach the contact."""
 
     id: UUID = Field(validation_alias="uid")
-    conversation_id: int
+    conversation_id: int | None = Field(
+        description="None for texts that open no conversation (marketing)."
+    )
     kind: str
     direction: str
     status: str = Field(description="Delivery status; empty for notes.")

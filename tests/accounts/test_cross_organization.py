@@ -1,0 +1,419 @@
+"""Cross-organization access: every URL of the project that takes an id, a uuid or a token,
+tried by another organization's administrator, must answer 404 (or 403) and show none of the
+row's data, and change nothing.
+
+The URLs are enumerated from Django's resolver, so a new URL that takes an id fails
+`test_every_url_with_an_id_is_in_the_table` until it gets an entry in `TABLE` below.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from tests.conftest import logged_in, make_member
+from twoway.accounts.models import ApiKey, Invitation, Membership, Organization, Role, Team
+from twoway.contacts.models import Contact, ContactPhone
+from twoway.conversations.models import Conversation, Direction, Folder, Message, Status
+from twoway.numbers.models import PhoneNumber
+
+pytestmark = pytest.mark.django_db
+
+# What the victim organization holds; none of it may appear in an answer to the outsider.
+SECRETS = {
+    "contact_name": "Zebediah Quux",
+    "contact_email": "zebediah@private.test",
+    "contact_number": "+14155550177",
+    "contact_number_shown": "(415) 555-0177",
+    "message_body": "my-secret-diagnosis-42",
+    "note_body": "internal-note-about-zebediah",
+    "team_name": "Night Shift Secret",
+    "member_email": "victim-agent@acme.test",
+    "invited_email": "invitee@acme.test",
+    "number_label": "Secret clinic line",
+}
+
+
+@dataclass
+class Victim:
+    org: Organization
+    admin: Membership
+    member: Membership
+    number: PhoneNumber
+    contact: Contact
+    conversation: Conversation
+    message: Message
+    team: Team
+    invitation: Invitation
+    key: ApiKey
+    key_prefix: str = field(default="")
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def victim(org: Organization) -> Victim:
+    admin = make_member(org, "victim-admin@acme.test", Role.ADMINISTRATIVE)
+    member = make_member(org, SECRETS["member_email"], Role.STANDARD)
+    number = PhoneNumber.objects.create(
+        organization=org,
+        number="+14155550170",
+        carrier="simulator",
+        label=SECRETS["number_label"],
+    )
+    contact = Contact.objects.create(
+        organization=org, name=SECRETS["contact_name"], email=SECRETS["contact_email"]
+    )
+    ContactPhone.objects.create(organization=org, contact=contact, number=SECRETS["contact_number"])
+    conversation = Conversation.objects.create(
+        organization=org,
+        contact=contact,
+        phone_number=number,
+        contact_number=SECRETS["contact_number"],
+        folder=Folder.NEEDS_ATTENTION,
+        unread_count=1,
+        last_message_at=timezone.now(),
+        last_message_preview=SECRETS["message_body"],
+    )
+    message = Message.objects.create(
+        organization=org,
+        conversation=conversation,
+        direction=Direction.INBOUND,
+        body=SECRETS["message_body"],
+        status=Status.RECEIVED,
+        from_number=SECRETS["contact_number"],
+        to_number=number.number,
+    )
+    Message.objects.create(
+        organization=org,
+        conversation=conversation,
+        direction=Direction.OUTBOUND,
+        kind="note",
+        body=SECRETS["note_body"],
+    )
+    team = Team.objects.create(organization=org, name=SECRETS["team_name"])
+    team.members.add(member)
+    invitation = Invitation.objects.create(
+        organization=org,
+        email=SECRETS["invited_email"],
+        token="victim-invitation-token",
+        expires_at=timezone.now() + timezone.timedelta(days=7),
+    )
+    key, raw = ApiKey.issue(owner=admin, name="Victim CRM")
+    return Victim(
+        org, admin, member, number, contact, conversation, message, team, invitation, key, raw[:10]
+    )
+
+
+@pytest.fixture
+def outsider(other_org: Organization) -> Membership:
+    """An administrator of another organization, with a number and a conversation of their own."""
+    admin = make_member(other_org, "outsider@other.test", Role.ADMINISTRATIVE)
+    PhoneNumber.objects.create(organization=other_org, number="+14155550199", carrier="simulator")
+    return admin
+
+
+def snapshot(org: Organization) -> dict[str, list[Any]]:
+    """The victim's rows, to prove an attempt changed nothing."""
+    return {
+        "conversations": list(
+            Conversation.objects.filter(organization=org).values().order_by("pk")
+        ),
+        "messages": list(Message.objects.filter(organization=org).values().order_by("pk")),
+        "contacts": list(Contact.objects.filter(organization=org).values().order_by("pk")),
+        "numbers": list(
+            PhoneNumber.all_objects.filter(organization=org)
+            .values(
+                "pk", "number", "label", "released_at", "verification_status", "access_everyone"
+            )
+            .order_by("pk")
+        ),
+        "members": list(
+            Membership.objects.filter(organization=org)
+            .values("pk", "role", "can_send_sms", "user__is_active")
+            .order_by("pk")
+        ),
+        "teams": list(Team.objects.filter(organization=org).values("pk", "name").order_by("pk")),
+        "invitations": list(
+            Invitation.objects.filter(organization=org).values("pk", "expires_at", "accepted_at")
+        ),
+        "keys": list(ApiKey.objects.filter(organization=org).values("pk", "revoked_at")),
+    }
+
+
+# ---- the table: every URL that takes an id --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to attack one URL: its arguments from the victim's rows, the requests to make."""
+
+    kwargs: Callable[[Victim], dict[str, Any]]
+    # (method, data) pairs; JSON bodies for the API.
+    requests: tuple[tuple[str, dict[str, Any] | None], ...] = (("get", None), ("post", {}))
+    api: bool = False
+    # Statuses that count as refused. 405: a GET to a POST-only view refuses before any lookup.
+    refused: frozenset[int] = frozenset({403, 404, 405})
+    # SECRETS the request itself carries (the simulator's URL is a phone number): the page may
+    # repeat what the outsider typed, nothing else.
+    echoes: frozenset[str] = frozenset()
+
+
+def conversation_id(v: Victim) -> dict[str, Any]:
+    return {"conversation_id": v.conversation.pk}
+
+
+def number_id(v: Victim) -> dict[str, Any]:
+    return {"number_id": v.number.pk}
+
+
+def membership_id(v: Victim) -> dict[str, Any]:
+    return {"membership_id": v.member.pk}
+
+
+def team_id(v: Victim) -> dict[str, Any]:
+    return {"team_id": v.team.pk}
+
+
+def contact_id(v: Victim) -> dict[str, Any]:
+    return {"contact_id": v.contact.pk}
+
+
+EXPORT = {"start": str(timezone.localdate()), "end": str(timezone.localdate()), "format": "csv"}
+HANDSET = frozenset({"contact_number", "contact_number_shown"})
+
+TABLE: dict[str, Case] = {
+    # Inbox
+    "conversation": Case(conversation_id),
+    "conversation_thread": Case(conversation_id),
+    "conversation_send": Case(conversation_id, (("post", {"body": "hi"}),)),
+    "conversation_note": Case(conversation_id, (("post", {"body": "hi"}),)),
+    "conversation_archive": Case(conversation_id),
+    "conversation_unarchive": Case(conversation_id),
+    "conversation_unread": Case(conversation_id),
+    "conversation_mute": Case(conversation_id),
+    "conversation_unmute": Case(conversation_id),
+    "conversation_delete": Case(conversation_id),
+    "conversation_export": Case(conversation_id, (("get", EXPORT), ("get", None))),
+    "contact": Case(contact_id, (("get", None), ("post", {"name": "x", "opted_out": "on"}))),
+    # Settings
+    "settings_user_update": Case(
+        membership_id, (("post", {"role": "limited"}), ("get", None))
+    ),
+    "settings_user_deactivate": Case(membership_id),
+    "settings_user_reactivate": Case(membership_id),
+    "settings_invitation_cancel": Case(lambda v: {"invitation_id": v.invitation.pk}),
+    "settings_team_update": Case(team_id, (("post", {"name": "Taken over"}), ("get", None))),
+    "settings_team_delete": Case(team_id),
+    "settings_number_edit": Case(number_id, (("get", None), ("post", {"label": "Mine now"}))),
+    "settings_number_release": Case(number_id),
+    "settings_number_verification": Case(
+        number_id, (("post", {"status": "verified", "reason": ""}), ("get", None))
+    ),
+    "settings_api_key_revoke": Case(lambda v: {"key_id": v.key.pk}),
+    # The invitation link's token is the credential itself: whoever holds it may accept. What
+    # must hold is that a token one does not have shows nothing.
+    "invitation_accept": Case(
+        lambda v: {"token": "not-" + v.invitation.token},
+        (("get", None), ("post", {"name": "x", "password": "p", "password_again": "p"})),
+        refused=frozenset({404}),
+    ),
+    # The simulated phones: a handset is the simulated network's, not an organization's; the
+    # page shows a member only the traffic with their own organization's numbers, so the
+    # outsider sees the handset empty (200) and cannot text the victim's number from it (400).
+    "simulator:phone": Case(
+        lambda v: {"number": SECRETS["contact_number"]},
+        (("get", None),),
+        refused=frozenset({200}),
+        echoes=HANDSET,
+    ),
+    "simulator:screen": Case(
+        lambda v: {"number": SECRETS["contact_number"]},
+        (("get", None),),
+        refused=frozenset({200}),
+        echoes=HANDSET,
+    ),
+    "simulator:send": Case(
+        lambda v: {"number": SECRETS["contact_number"]},
+        (("post", {"to": "+14155550170", "body": "hi"}),),
+        refused=frozenset({400}),
+        echoes=HANDSET,
+    ),
+    "simulator:behaviour": Case(
+        lambda v: {"number": SECRETS["contact_number"]},
+        (("post", {"behaviour": "nonsense"}),),
+        refused=frozenset({400}),
+        echoes=HANDSET,
+    ),
+    # Carrier webhooks take the carrier's slug, not a row; unsigned requests are refused.
+    "carrier_webhook": Case(
+        lambda v: {"carrier": "twilio"}, (("post", {}),), refused=frozenset({403})
+    ),
+    # API (keyed by route: ninja names its URLs after the view functions)
+    "api/v1/messages/<uid>": Case(lambda v: {"uid": v.message.uid}, (("get", None),), api=True),
+    "api/v1/conversations/<conversation_id>": Case(
+        conversation_id, (("get", None), ("delete", None)), api=True
+    ),
+    "api/v1/conversations/<conversation_id>/messages": Case(
+        conversation_id, (("get", None),), api=True
+    ),
+    "api/v1/conversations/<conversation_id>/notes": Case(
+        conversation_id, (("post", {"body": "hi"}),), api=True
+    ),
+    **{
+        f"api/v1/conversations/<conversation_id>/{action}": Case(
+            conversation_id, (("post", None),), api=True
+        )
+        for action in ("archive", "unarchive", "unread", "mute", "unmute")
+    },
+    "api/v1/conversations/<conversation_id>/export": Case(
+        conversation_id, (("get", EXPORT),), api=True
+    ),
+    "api/v1/contacts/<contact_id>": Case(
+        contact_id, (("get", None), ("patch", {"name": "x", "opted_out": True})), api=True
+    ),
+}
+
+# Django's admin is the operator's (the installation's first admin); an organization's admin is
+# not staff and is sent to the admin's login page for every admin URL.
+ADMIN_PREFIX = "admin/"
+_PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>|\(\?P<(?P<rname>\w+)>")
+
+
+def _walk(
+    patterns: list[Any], prefix: str = "", namespace: str = ""
+) -> Iterator[tuple[str, str | None]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            ns = namespace
+            if pattern.namespace:
+                ns = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
+        elif isinstance(pattern, URLPattern):
+            name = pattern.name and (f"{namespace}:{pattern.name}" if namespace else pattern.name)
+            yield prefix + str(pattern.pattern), name
+
+
+def urls_with_ids() -> dict[str, str]:
+    """Every route taking a parameter, keyed as in TABLE (name, or route for the API)."""
+    found: dict[str, str] = {}
+    for route, name in _walk(get_resolver().url_patterns):
+        if not _PARAM.search(route) or route.startswith(ADMIN_PREFIX):
+            continue
+        key = route if route.startswith("api/") else (name or route)
+        found[key] = route
+    return found
+
+
+def test_every_url_with_an_id_is_in_the_table() -> None:
+    found = set(urls_with_ids())
+    assert found - set(TABLE) == set(), "URLs that take an id with no entry in TABLE"
+    assert set(TABLE) - found == set(), "entries in TABLE for URLs that no longer exist"
+
+
+def _path(route: str, kwargs: dict[str, Any]) -> str:
+    def fill(match: re.Match[str]) -> str:
+        return str(kwargs[match.group("name") or match.group("rname")])
+
+    return "/" + _PARAM.sub(fill, route)
+
+
+def _leaks(content: bytes, victim: Victim, echoes: frozenset[str] = frozenset()) -> list[str]:
+    text = content.decode(errors="replace")
+    secrets = [value for name, value in SECRETS.items() if name not in echoes]
+    values = [*secrets, victim.key_prefix, victim.invitation.token]
+    return [value for value in values if value and value in text]
+
+
+@pytest.mark.parametrize("key", sorted(TABLE))
+def test_another_organizations_admin_gets_nothing(
+    victim: Victim, outsider: Membership, key: str
+) -> None:
+    case = TABLE[key]
+    route = urls_with_ids()[key]
+    url = _path(route, case.kwargs(victim))
+    if case.api:
+        _, raw = ApiKey.issue(owner=outsider, name="outsider")
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    else:
+        client = logged_in(outsider)
+    before = snapshot(victim.org)
+    for method, data in case.requests:
+        if case.api and method != "get":
+            response = getattr(client, method)(url, data or {}, content_type="application/json")
+        else:
+            response = getattr(client, method)(url, data or {})
+        assert response.status_code in case.refused, (method, url, response.status_code)
+        assert _leaks(response.content, victim, case.echoes) == [], (method, url)
+        for header in ("Location", "Content-Disposition"):
+            leaked = _leaks(response.get(header, "").encode(), victim, case.echoes)
+            assert leaked == [], (method, url)
+    assert snapshot(victim.org) == before, url
+
+
+def test_the_django_admin_is_closed_to_organization_admins(
+    victim: Victim, outsider: Membership
+) -> None:
+    client = logged_in(outsider)
+    admin_routes = [
+        route
+        for route, _ in _walk(get_resolver().url_patterns)
+        if route.startswith(ADMIN_PREFIX) and _PARAM.search(route)
+    ]
+    assert admin_routes
+    ids = {"object_id": victim.conversation.pk, "app_label": "conversations", "url": "x"}
+    for route in admin_routes:
+        kwargs = {
+            m.group("name") or m.group("rname"): ids.get(
+                m.group("name") or m.group("rname"), victim.conversation.pk
+            )
+            for m in _PARAM.finditer(route)
+        }
+        url = _path(route, kwargs)
+        response = client.get(url)
+        assert response.status_code in (302, 404), (url, response.status_code)
+        if response.status_code == 302:
+            assert response["Location"].startswith("/admin/login/"), url
+        assert _leaks(response.content, victim) == [], url
+
+
+def test_api_ids_of_another_organization_are_not_found(
+    victim: Victim, outsider: Membership
+) -> None:
+    """The same answer as for an id that exists nowhere: the outsider learns nothing."""
+    _, raw = ApiKey.issue(owner=outsider, name="outsider")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    theirs = client.get(f"/api/v1/conversations/{victim.conversation.pk}")
+    nowhere = client.get("/api/v1/conversations/999999")
+    assert theirs.status_code == nowhere.status_code == 404
+    assert theirs.json() == nowhere.json()
+    assert (
+        client.get(f"/api/v1/messages/{uuid.uuid4()}").json()
+        == client.get(f"/api/v1/messages/{victim.message.uid}").json()
+    )
+    listed = client.get("/api/v1/conversations").json()["items"]
+    assert victim.conversation.pk not in {c["id"] for c in listed}
+    contacts = client.get("/api/v1/contacts").json()["items"]
+    assert victim.contact.pk not in {c["id"] for c in contacts}
+
+
+def test_the_leak_check_sees_the_victims_data_when_it_is_shown(victim: Victim) -> None:
+    """A control: the victim's own admin gets the pages, so an empty leak list means something."""
+    client = logged_in(victim.admin)
+    page = client.get(f"/inbox/c/{victim.conversation.pk}/")
+    assert page.status_code == 200
+    assert {"contact_name", "message_body", "note_body"} <= {
+        name for name, value in SECRETS.items() if value in page.content.decode()
+    }
+    assert SECRETS["team_name"] in client.get("/settings/teams/").content.decode()
