@@ -108,6 +108,8 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'twoway.sqlite3'}")
+# PostgreSQL connections one web server process keeps in its pool (0: no pool).
+DB_POOL_SIZE = int(env("TWOWAY_DB_POOL_SIZE", "10"))
 # A kept connection serves the worker loop, which reuses it; asgi.py sets 0 for the web server.
 DATABASES = {
     "default": dj_database_url.parse(
@@ -126,6 +128,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The web server keeps no connection (asgi.py: each request runs in a thread of its own, so
+    # a kept one would never be reused). A pool hands connections from request to request
+    # instead: without it every webhook opened one, and PostgreSQL forked a backend for it.
+    if DATABASES["default"]["CONN_MAX_AGE"] == 0 and DB_POOL_SIZE > 0:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(2, DB_POOL_SIZE),
+            "max_size": DB_POOL_SIZE,
+            "timeout": 10,  # seconds a request waits for a free connection before it fails
+        }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -208,9 +208,7 @@ TABLE: dict[str, Case] = {
     "conversation_export": Case(conversation_id, (("get", EXPORT), ("get", None))),
     "contact": Case(contact_id, (("get", None), ("post", {"name": "x", "opted_out": "on"}))),
     # Settings
-    "settings_user_update": Case(
-        membership_id, (("post", {"role": "limited"}), ("get", None))
-    ),
+    "settings_user_update": Case(membership_id, (("post", {"role": "limited"}), ("get", None))),
     "settings_user_deactivate": Case(membership_id),
     "settings_user_reactivate": Case(membership_id),
     "settings_invitation_cancel": Case(lambda v: {"invitation_id": v.invitation.pk}),

@@ -215,8 +215,8 @@ def test_marketing_never_goes_to_opted_out_contacts(api: Client, org: Organizati
 def test_request_not_matching_the_schema_is_422_in_ninjas_format(api: Client) -> None:
     response = api.post("/api/v1/messages", {"to": CONTACT}, content_type="application/json")
     assert response.status_code == 422
+    # `from` may be left out (transactional and marketing texts); `body` may not.
     assert {tuple(e["loc"]) for e in response.json()["detail"]} == {
-        ("body", "payload", "from"),
         ("body", "payload", "body"),
     }
     assert _send(api, category="blast").status_code == 422

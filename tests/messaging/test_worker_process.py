@@ -280,3 +280,41 @@ def test_two_workers_share_the_rate_limit_and_send_each_message_once(
     arrivals = sorted(d.at for d in fake.deliveries)
     spans = [later - earlier for earlier, later in zip(arrivals, arrivals[5:], strict=False)]
     assert min(spans) >= 0.9, spans
+
+
+def test_a_claim_that_waited_past_its_lease_is_left_to_its_next_owner() -> None:
+    """The pacer hands a claim to a send thread only while its lease holds: after that another
+    worker may have claimed the message and be sending it."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from twoway.carriers.base import SendRequest
+    from twoway.messaging.dispatcher import ClaimedSend
+    from twoway.messaging.worker import Worker
+
+    def claim(message_id: int, lease_left: float) -> ClaimedSend:
+        now = timezone.now()
+        return ClaimedSend(
+            message_id=message_id,
+            send_at=now - dt.timedelta(seconds=5),
+            lease_expires_at=now + dt.timedelta(seconds=lease_left),
+            request=SendRequest(f"key-{message_id}", "+14155550100", "+14155550142", "Hi"),
+            carrier="twilio",
+            attempt=1,
+            spacing=0.001,
+        )
+
+    worker = Worker(concurrency=2, wake_port=free_port())
+    started: list[int] = []
+    worker._send = lambda c: started.append(c.message_id)  # type: ignore[method-assign]
+    try:
+        worker.scheduled = [(0.0, 0, claim(1, lease_left=-0.1)), (0.0, 1, claim(2, 30))]
+        with worker.clock:
+            assert worker._start_due_sends() is None
+        worker.pool.shutdown(wait=True)
+        assert started == [2]
+        assert worker.scheduled == []
+    finally:
+        worker.pool.shutdown(wait=True)
+        worker.listener.close()

@@ -118,8 +118,7 @@ def access_conversation_delete(membership: Membership, conversation_id: int) -> 
     require_admin(membership)
     if not membership.organization.allow_conversation_delete:
         raise PermissionDenied(
-            "Deleting conversations is turned off for your organization (Settings, "
-            "Organization).",
+            "Deleting conversations is turned off for your organization (Settings, Organization).",
             code="delete_disabled",
         )
     return conversation
@@ -144,15 +143,18 @@ def access_conversation_export(membership: Membership, conversation_id: int) -> 
 
 
 def access_message(membership: Membership, uid: UUID) -> Message:
-    """A message of a conversation the member sees, or a text without a conversation
-    (marketing) sent from a number they may use."""
+    """A message of a conversation the member sees; a text without a conversation (marketing,
+    transactional, perhaps from the shared system number) to admins, to whoever sent it, and
+    to the members who may use the number it went from."""
     numbers = numbers_usable_by(membership)
+    without_conversation = Q(conversation__isnull=True)
+    if not membership.is_admin:
+        without_conversation &= Q(sent_by_id=membership.user_id) | Q(
+            from_number__in=numbers.values("number")
+        )
     message = (
         Message.objects.filter(organization_id=membership.organization_id, uid=uid)
-        .filter(
-            Q(conversation__phone_number__in=numbers)
-            | Q(conversation__isnull=True, from_number__in=numbers.values("number"))
-        )
+        .filter(Q(conversation__phone_number__in=numbers) | without_conversation)
         .first()
     )
     if message is None:

@@ -1,11 +1,13 @@
 """The worker process: processes carrier events, runs the simulated network, sends messages.
 
-One loop does the database work and keeps the clock: claimed messages wait in a heap for their
-booked slot and are handed to a pool of threads, which only talk to carriers, so a slow carrier
-never holds up inbound processing and a busy pool never makes a send late and then bunched up.
-The threads hand what the carrier said back to the loop, which records a whole batch of results
-in one transaction. Stopping (SIGINT/SIGTERM) lets in-flight sends finish and records them; a
-message a killed worker had claimed is taken over by another worker when its lease runs out.
+One loop does the database work: it claims due messages, records what carriers said in batches
+(one transaction for many sends) and processes inbound events. A pacer thread keeps the clock:
+claimed messages wait in a heap for their booked slot and are handed to a pool of threads the
+moment both the slot and a thread are free, which only talk to carriers. So a slow carrier never
+holds up inbound processing, a busy pool never makes a send late and then bunched up, and sends
+never wait for the loop to finish a database round trip. Stopping (SIGINT/SIGTERM) lets in-flight
+sends finish and records them; a message a killed worker had claimed is taken over by another
+worker when its lease runs out.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import signal
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 
 from django.conf import settings
@@ -40,6 +42,19 @@ RECORD_BATCH = 500
 # How often a claim also looks for messages whose lease ran out (a dead worker's): leases last
 # tens of seconds, and the extra query on every claim cost a busy worker ~10% of its loop.
 LOST_LEASE_CHECK_SECONDS = 1.0
+# How often the loop checks its database connection (age, errors): each check costs the next
+# query a round trip to PostgreSQL (CONN_HEALTH_CHECKS), which a busy loop should not pay on
+# every pass.
+CONNECTION_CHECK_SECONDS = 1.0
+# Sends ready to go (in flight, or due and waiting for a thread) per send thread: enough that
+# one pass of the loop claims and records batches of this size, few enough that a slow carrier
+# never sits on claims another worker could send.
+READY_PER_THREAD = 4
+# How often a busy loop looks for simulated delivery reports that are due: they come a second or
+# so after a send, and looking on every pass cost a busy worker ~10% of its CPU.
+SIMULATOR_CHECK_SECONDS = 0.1
+# The pacer looks at the stop flag at least this often (a signal handler must not take its lock).
+PACER_TICK_SECONDS = 0.5
 
 
 class Worker:
@@ -48,13 +63,18 @@ class Worker:
         self.stopping = threading.Event()
         self.listener = WakeListener(wake_port)
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send")
-        self.in_flight: set[Future[None]] = set()
         # What carriers said, waiting to be recorded by the loop (appended by send threads).
         self.outcomes: deque[dispatcher.SendOutcome] = deque()
+        self.next_lost_lease_check = 0.0
+        self.next_connection_check = 0.0
+        self.next_simulator_check = 0.0
+        # The pacer's state, shared by the loop, the pacer and the send threads under `clock`.
+        self.clock = threading.Condition()
+        self.pacer = threading.Thread(target=self._pace, name="pacer", daemon=True)
+        self.sending = 0  # sends handed to the pool and not finished
         # Claimed sends waiting for their slot: (monotonic time due, tie-breaker, claim).
         self.scheduled: list[tuple[float, int, dispatcher.ClaimedSend]] = []
         self._order = itertools.count()
-        self.next_lost_lease_check = 0.0
         # When each sender number may next hand a message to a carrier in this process: when
         # its last send really left plus that send's own gap (a 2-segment text takes two slots),
         # so sends leave at least their spacing apart even when some left late.
@@ -70,6 +90,7 @@ class Worker:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         self._prepare_carriers()
+        self.pacer.start()
         log.info("Worker started (%d send threads)", self.concurrency)
         try:
             while not self.stopping.is_set():
@@ -77,10 +98,14 @@ class Worker:
                 if not busy:
                     self.listener.wait(self._idle_timeout())
         finally:
+            self.stopping.set()
+            with self.clock:
+                self.clock.notify_all()
+            self.pacer.join()
             # Claimed but not yet sent: their leases run out and another worker sends them.
             log.info(
                 "Worker stopping: waiting for %d sends in flight, leaving %d unsent",
-                len(self.in_flight),
+                self.sending,
                 len(self.scheduled),
             )
             self.pool.shutdown(wait=True)
@@ -111,45 +136,59 @@ class Worker:
                 )
 
     def run_once(self) -> bool:
-        """One pass over all kinds of work; True when there may be more to do at once."""
-        # Sends whose slot has come leave before any database work, which could make them late
-        # and so bunch them up with another worker's on-time sends from the same number.
-        self.in_flight = {f for f in self.in_flight if not f.done()}
-        self._start_due_sends()
-        close_old_connections()
+        """One pass over the database work; True when there may be more to do at once."""
+        self._check_connection()
         self._record_outcomes()
         busy = carrier_events_process_pending(limit=200) > 0
         self.housekeeping.run_if_due()
-        if self.simulated:
-            from twoway.carriers.simulator.network import network_report_due
-
-            busy |= network_report_due() > 0
-        self.in_flight = {f for f in self.in_flight if not f.done()}
+        busy |= self._report_simulated_deliveries()
         busy |= self._claim()
-        self._start_due_sends()
         return busy or bool(self.outcomes)
+
+    def _report_simulated_deliveries(self) -> bool:
+        now = time.monotonic()
+        if not self.simulated or now < self.next_simulator_check:
+            return False
+        from twoway.carriers.simulator.network import network_report_due
+
+        reported = network_report_due()
+        # More may be due at once when some were; else look again a little later.
+        self.next_simulator_check = now if reported else now + SIMULATOR_CHECK_SECONDS
+        return reported > 0
+
+    def _check_connection(self) -> None:
+        now = time.monotonic()
+        if now >= self.next_connection_check:
+            self.next_connection_check = now + CONNECTION_CHECK_SECONDS
+            close_old_connections()
 
     def _claim(self) -> bool:
         """Claim what the send threads can take on now, plus what the senders' limits allow
         ahead: True when something was claimed.
 
-        Sends ready to go (in flight, or due and waiting for a thread) are capped at twice the
-        threads, so a slow carrier never sits on claims another worker could send. Sends booked
-        for later slots are not counted: the claim lookahead and the senders' limits already
-        bound them, and counting them would let a few numbers' bookings starve the others.
+        Sends ready to go (in flight, or due and waiting for a thread) are capped at
+        READY_PER_THREAD per thread, so a slow carrier never sits on claims another worker
+        could send. Sends booked for later slots are not counted: the claim lookahead and the
+        senders' limits already bound them, and counting them would let a few numbers' bookings
+        starve the others.
         """
         now = time.monotonic()
-        ready = len(self.in_flight) + sum(1 for due, _, _ in self.scheduled if due <= now)
-        free = min(2 * self.concurrency - ready, MAX_CLAIMED_AHEAD - len(self.scheduled))
+        with self.clock:
+            ready = self.sending + sum(1 for due, _, _ in self.scheduled if due <= now)
+            ahead = len(self.scheduled)
+        free = min(READY_PER_THREAD * self.concurrency - ready, MAX_CLAIMED_AHEAD - ahead)
         if free <= 0:
             return False
         lost_leases = now >= self.next_lost_lease_check
         if lost_leases:
             self.next_lost_lease_check = now + LOST_LEASE_CHECK_SECONDS
         claims = dispatcher.claim_due(limit=free, lost_leases=lost_leases)
-        for claim in claims:
-            due = time.monotonic() + (claim.send_at - timezone.now()).total_seconds()
-            heapq.heappush(self.scheduled, (due, next(self._order), claim))
+        if claims:
+            with self.clock:
+                for claim in claims:
+                    due = time.monotonic() + (claim.send_at - timezone.now()).total_seconds()
+                    heapq.heappush(self.scheduled, (due, next(self._order), claim))
+                self.clock.notify()
         return bool(claims)
 
     def _record_outcomes(self) -> None:
@@ -172,11 +211,25 @@ class Worker:
         except Exception:  # their leases run out and the messages are sent again, same key
             log.exception("Could not record %d send results", len(self.outcomes))
 
-    def _start_due_sends(self) -> None:
+    def _pace(self) -> None:
+        """The pacer thread: start each send when its slot has come and a thread is free."""
+        with self.clock:
+            while not self.stopping.is_set():
+                try:
+                    next_due = self._start_due_sends()
+                except Exception:  # never lose the clock: what failed is claimed again later
+                    log.exception("The pacer failed to start sends")
+                    next_due = PACER_TICK_SECONDS
+                timeout = PACER_TICK_SECONDS if next_due is None else next_due
+                self.clock.wait(min(timeout, PACER_TICK_SECONDS))
+
+    def _start_due_sends(self) -> float | None:
+        """Hand due sends to free threads (`clock` held); seconds until the next one is due,
+        None when there is none or every thread is busy (a finishing send wakes the pacer)."""
         now = time.monotonic()
         while self.scheduled and self.scheduled[0][0] <= now:
-            if len(self.in_flight) >= self.concurrency:
-                return  # the pool is full; the loop comes back when a send finishes
+            if self.sending >= self.concurrency:
+                return None
             _, order, claim = heapq.heappop(self.scheduled)
             if self._lease_ran_out(claim):
                 continue
@@ -186,7 +239,9 @@ class Worker:
                 heapq.heappush(self.scheduled, (earliest, order, claim))
                 continue
             self.next_free[sender] = now + claim.min_gap
-            self.in_flight.add(self.pool.submit(self._send, claim))
+            self.sending += 1
+            self.pool.submit(self._send, claim)
+        return self.scheduled[0][0] - now if self.scheduled else None
 
     def _lease_ran_out(self, claim: dispatcher.ClaimedSend) -> bool:
         """A claim that waited here past its lease may belong to another worker by now: it is
@@ -206,12 +261,13 @@ class Worker:
             close_old_connections()
             self.outcomes.append(dispatcher.send_to_carrier(claim))
         finally:
-            _send_nudge()  # a finished send frees a slot: let the loop record and claim
+            with self.clock:
+                self.sending -= 1
+                self.clock.notify()  # a thread is free: the pacer may start the next send
+            _send_nudge()  # and the loop may record this one and claim more
 
     def _idle_timeout(self) -> float:
         timeout = settings.WORKER_POLL_SECONDS
-        if self.scheduled:
-            timeout = min(timeout, max(self.scheduled[0][0] - time.monotonic(), 0.0))
         waits = [dispatcher.next_due_in()]
         if self.simulated:
             from twoway.carriers.simulator.network import network_next_report_in

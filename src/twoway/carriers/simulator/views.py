@@ -5,6 +5,7 @@ A member sees only the traffic between handsets and their own organization's num
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -160,18 +161,29 @@ def carrier_console(request: HttpRequest, membership: Membership) -> HttpRespons
     numbers = PhoneNumber.objects.filter(
         organization_id=membership.organization_id, carrier="simulator"
     ).order_by("pk")
+    error = ""
     if request.method == "POST":
         number = numbers.filter(pk=request.POST.get("number_id") or 0).first()
         if number is None:
             raise NotFound("That phone number does not exist.")
         verdict = request.POST.get("status", "")
         reason = request.POST.get("reason", "").strip()
+        # Refusals stay on the console (not an error page), beside the numbers to try again.
         if verdict not in _VERDICTS:
-            raise InvalidInput("Pick what the carriers decided.")
-        if verdict == "rejected" and not reason:
-            raise InvalidInput("Carriers always say why they reject a number: give a reason.")
-        network_verification_report(number=number.number, status=verdict, reason=reason)
-        return redirect("simulator:carrier")
+            error = "Pick what the carriers decided."
+        elif verdict == "rejected" and not reason:
+            error = "Carriers always say why they reject a number: give a reason."
+        else:
+            network_verification_report(number=number.number, status=verdict, reason=reason)
+            messages.success(
+                request,
+                f"“{_VERDICTS[verdict]}” for {number.display} is reported to Twoway; reload in a "
+                "moment to see it applied.",
+            )
+            return redirect("simulator:carrier")
     return render(
-        request, "simulator/carrier.html", {"numbers": numbers, "verdicts": _VERDICTS.items()}
+        request,
+        "simulator/carrier.html",
+        {"numbers": numbers, "verdicts": _VERDICTS.items(), "error": error},
+        status=422 if error else 200,
     )

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from twoway.accounts.access import require_admin
 from twoway.accounts.models import Membership, OffReply, Organization
 from twoway.core.errors import TwowayError
-from twoway.core.phones import InvalidPhoneNumber, normalize_phone
+from twoway.core.phones import InvalidPhoneNumber, format_for_display, normalize_phone
 from twoway.numbers.activation import (
     TWO_WAY_COUNTRIES,
     dedicated_number,
@@ -76,7 +76,8 @@ def two_way_settings(request: HttpRequest, membership: Membership) -> HttpRespon
     require_admin(membership)
     organization = membership.organization
     activate = ActivateForm(
-        initial={"business_phone": organization.business_phone}, organization=organization
+        initial={"business_phone": format_for_display(organization.business_phone)},
+        organization=organization,
     )
     deactivate = DeactivateForm(
         initial={
@@ -130,13 +131,9 @@ def two_way_off(request: HttpRequest, membership: Membership) -> HttpResponse:
         Organization.objects.filter(pk=organization.pk).update(
             do_not_reply_text=form.cleaned_data["do_not_reply_text"].strip()
         )
-        number = two_way_deactivate(actor=membership, off_reply=form.cleaned_data["off_reply"])
-        kept = (
-            f" Your number {number.display} is kept for you until {number.held_until:%B %-d, %Y}."
-            if number and number.held_until
-            else ""
-        )
-        messages.success(request, "Two-way texting is off." + kept)
+        two_way_deactivate(actor=membership, off_reply=form.cleaned_data["off_reply"])
+        # The page itself says until when the number is kept: no need to say it twice.
+        messages.success(request, "Two-way texting is off.")
         return redirect("settings_two_way")
     return render(
         request,
