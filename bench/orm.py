@@ -29,7 +29,9 @@ def seed_organization(payload: dict[str, Any]) -> dict[str, Any]:
     from twoway.accounts.models import Organization
     from twoway.numbers.models import PhoneNumber
 
-    organization = Organization.objects.create(name="Bench Dental", country="US", two_way_enabled=True)
+    organization = Organization.objects.create(
+        name="Bench Dental", country="US", two_way_enabled=True
+    )
     PhoneNumber.objects.bulk_create(
         PhoneNumber(
             organization=organization,
