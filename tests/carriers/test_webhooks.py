@@ -3,11 +3,13 @@ the worker's processing of what was stored. Twilio bodies are recorded fixtures,
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.http import HttpResponse
 from django.test import Client
 from django.utils import timezone
@@ -434,3 +436,81 @@ def test_inbound_to_a_number_nobody_has_is_recorded_and_leaks_nowhere(
     assert not Message.objects.exists()
     assert not RealtimeEvent.objects.exists()
     assert carrier_events_process_pending() == 0
+
+
+# --- The lean path under ASGI (what `twoway web` serves) -----------------------------------------
+
+
+@pytest.fixture
+def asgi_application(monkeypatch):
+    """The ASGI application, imported without leaving its web-server environment to the
+    processes later tests start."""
+    monkeypatch.setenv("TWOWAY_CONN_MAX_AGE", "0")
+    from twoway.asgi import application
+
+    return application
+
+
+def asgi_call(application, method: str, path: str, body: str = "", headers=()) -> tuple:
+    """One request through the ASGI application: (status, headers as a dict, body)."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"content-type", FORM.encode()), *headers],
+        "client": ("127.0.0.1", 40000),
+        "server": ("testserver", 80),
+    }
+    sent: list[dict] = []
+    requests = [{"type": "http.request", "body": body.encode(), "more_body": False}]
+
+    async def receive() -> dict:
+        if requests:
+            return requests.pop()
+        await asyncio.Event().wait()  # the client stays connected
+        return {}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async_to_sync(application)(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], {k.decode().lower(): v.decode() for k, v in start["headers"]}, content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_webhook_under_asgi_skips_the_browser_middleware_and_is_stored(
+    asgi_application, twilio_number: PhoneNumber
+) -> None:
+    body = recorded("inbound_sms.txt")
+    signature = (b"x-twilio-signature", sign(body).encode())
+    status, headers, content = asgi_call(
+        asgi_application, "POST", "/webhooks/twilio/", body, [signature]
+    )
+    assert (status, content.decode()) == (200, EMPTY_TWIML)
+    assert headers["content-length"] == str(len(content))
+    # No session, CSRF or clickjacking middleware ran on the webhook...
+    assert not {"x-frame-options", "set-cookie", "vary"} & set(headers)
+    [event] = CarrierEvent.objects.all()
+    assert (event.kind, event.dedupe_key) == (EventKind.INBOUND, INBOUND_SID)
+    # ...while every other page still gets the full stack.
+    status, headers, _ = asgi_call(asgi_application, "GET", "/healthz")
+    assert (status, headers["x-frame-options"]) == (200, "DENY")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_webhook_under_asgi_with_a_bad_signature_stores_nothing(
+    asgi_application, twilio_number: PhoneNumber
+) -> None:
+    body = recorded("inbound_sms.txt")
+    signature = (b"x-twilio-signature", sign(body, token="wrong").encode())
+    status, _, _ = asgi_call(asgi_application, "POST", "/webhooks/twilio/", body, [signature])
+    assert status == 403
+    assert nothing_stored()

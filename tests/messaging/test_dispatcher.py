@@ -542,3 +542,12 @@ def test_a_stale_claims_failure_in_a_batch_records_nothing_for_it(
     )
     assert (reload(stale_message).status, reload(stale_message).attempts) == (Status.SENDING, 2)
     assert reload(other).status == Status.SENT
+
+
+def test_a_claim_may_leave_lost_leases_for_a_later_look(number: PhoneNumber, settings) -> None:
+    message = queue(number)
+    dispatcher.claim_due(limit=10)
+    later = timezone.now() + dt.timedelta(seconds=settings.SEND_LEASE_SECONDS + 5)
+    assert dispatcher.claim_due(limit=10, now=later, lost_leases=False) == []
+    [again] = dispatcher.claim_due(limit=10, now=later)
+    assert (again.message_id, again.attempt) == (message.pk, 2)

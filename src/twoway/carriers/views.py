@@ -16,6 +16,16 @@ from twoway.messaging.inbound import carrier_event_record
 log = logging.getLogger(__name__)
 
 
+def _answer(
+    body: str | bytes, *, status: int = 200, content_type: str = "text/plain"
+) -> HttpResponse:
+    """A response with its length: the webhook path has no CommonMiddleware to add it, and
+    without it the answer goes out chunked."""
+    response = HttpResponse(body, status=status, content_type=content_type)
+    response["Content-Length"] = str(len(response.content))
+    return response
+
+
 def _called_url(request: HttpRequest) -> str:
     """The URL as the carrier called it, which is what its signature covers."""
     if settings.TWOWAY_PUBLIC_URL:
@@ -29,7 +39,7 @@ def carrier_webhook(request: HttpRequest, carrier: str) -> HttpResponse:
     try:
         adapter = get_carrier(carrier)
     except UnknownCarrier:
-        return HttpResponse("No such carrier.", status=404, content_type="text/plain")
+        return _answer("No such carrier.", status=404)
     content_type = request.content_type or ""
     webhook = WebhookRequest(
         url=_called_url(request),
@@ -44,15 +54,15 @@ def carrier_webhook(request: HttpRequest, carrier: str) -> HttpResponse:
             carrier,
             request.META.get("REMOTE_ADDR"),
         )
-        return HttpResponse("Invalid signature.", status=403, content_type="text/plain")
+        return _answer("Invalid signature.", status=403)
     try:
         event = adapter.parse_webhook(webhook)
     except WebhookParseError as exc:
         log.warning("Malformed %s webhook: %s", carrier, exc)
-        return HttpResponse(f"Malformed webhook: {exc}", status=400, content_type="text/plain")
+        return _answer(f"Malformed webhook: {exc}", status=400)
     if event is None:
         log.info("Ignored a %s webhook of a type Twoway does not handle", carrier)
     else:
         carrier_event_record(carrier, event)
     body, body_type = adapter.webhook_response(event)
-    return HttpResponse(body, content_type=body_type)
+    return _answer(body, content_type=body_type)

@@ -34,8 +34,16 @@ class Conversation(models.Model):
     # Inbound messages since a person last texted the contact: what Needs attention counts.
     unread_count = models.PositiveIntegerField(default=0)
     muted = models.BooleanField(default=False)
+    # Assigned to one agent or to one team (never both): who is expected to answer.
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    assignee_team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_conversations",
     )
     last_message_at = models.DateTimeField(null=True, blank=True)
     last_message_preview = models.CharField(max_length=160, blank=True)
@@ -45,7 +53,11 @@ class Conversation(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["phone_number", "contact_number"], name="conversation_unique_pair"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(assignee__isnull=True) | models.Q(assignee_team__isnull=True),
+                name="conversation_one_assignee",
+            ),
         ]
         indexes = [models.Index(fields=["organization", "folder", "-last_message_at"])]
 
@@ -146,6 +158,11 @@ class Message(models.Model):
         ]
         indexes = [
             models.Index(fields=["conversation", "created_at"]),
+            # A reply to the shared system number belongs to the last text sent from it to
+            # that handset (messaging/senders.py).
+            models.Index(
+                fields=["from_number", "to_number", "created_at"], name="message_pair_recent_idx"
+            ),
             # The dispatcher's queue (docs/performance.md). A claim walks the queued messages
             # in claim order and stops after the rows it needs, instead of sorting all of them;
             # lost leases are looked up among the few messages being sent. Partial indexes, so

@@ -259,12 +259,22 @@ class Worker:
         # close_old_connections replaces it when it broke or grew too old.
         try:
             close_old_connections()
+            self._mark_departure(claim)
             self.outcomes.append(dispatcher.send_to_carrier(claim))
         finally:
             with self.clock:
                 self.sending -= 1
                 self.clock.notify()  # a thread is free: the pacer may start the next send
             _send_nudge()  # and the loop may record this one and claim more
+
+    def _mark_departure(self, claim: dispatcher.ClaimedSend) -> None:
+        """Pace the sender's next send from when this one really leaves: a thread can start a
+        few milliseconds after the pacer handed it the send (the GIL, the scheduler), and pacing
+        from the hand-over would bring the next send that much closer at the carrier."""
+        sender = claim.request.from_number
+        with self.clock:
+            left = time.monotonic()
+            self.next_free[sender] = max(self.next_free.get(sender, 0.0), left + claim.min_gap)
 
     def _idle_timeout(self) -> float:
         timeout = settings.WORKER_POLL_SECONDS
