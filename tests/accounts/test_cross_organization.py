@@ -21,6 +21,8 @@ from django.utils import timezone
 
 from tests.conftest import logged_in, make_member
 from twoway.accounts.models import ApiKey, Invitation, Membership, Organization, Role, Team
+from twoway.carriers.simulator.models import SimMessage
+from twoway.carriers.simulator.network import handset_get
 from twoway.contacts.models import Contact, ContactPhone
 from twoway.conversations.models import Conversation, Direction, Folder, Message, Status
 from twoway.numbers.models import PhoneNumber
@@ -86,6 +88,13 @@ def victim(org: Organization) -> Victim:
         last_message_at=timezone.now(),
         last_message_preview=SECRETS["message_body"],
     )
+    # The contact's text crossed the simulated network: the handset has traffic with the victim.
+    sim = SimMessage.objects.create(
+        handset=handset_get(SECRETS["contact_number"]),
+        direction=SimMessage.MO,
+        business_number=number.number,
+        body=SECRETS["message_body"],
+    )
     message = Message.objects.create(
         organization=org,
         conversation=conversation,
@@ -94,6 +103,8 @@ def victim(org: Organization) -> Victim:
         status=Status.RECEIVED,
         from_number=SECRETS["contact_number"],
         to_number=number.number,
+        carrier="simulator",
+        carrier_message_id=str(sim.sid),
     )
     Message.objects.create(
         organization=org,
@@ -229,7 +240,8 @@ TABLE: dict[str, Case] = {
     ),
     # The simulated phones: a handset is the simulated network's, not an organization's; the
     # page shows a member only the traffic with their own organization's numbers, so the
-    # outsider sees the handset empty (200) and cannot text the victim's number from it (400).
+    # outsider sees the handset empty (200), cannot text the victim's number from it (400) and
+    # cannot change how the victim's client's phone behaves (403).
     "simulator:phone": Case(
         lambda v: {"number": SECRETS["contact_number"]},
         (("get", None),),
@@ -250,8 +262,8 @@ TABLE: dict[str, Case] = {
     ),
     "simulator:behaviour": Case(
         lambda v: {"number": SECRETS["contact_number"]},
-        (("post", {"behaviour": "nonsense"}),),
-        refused=frozenset({400}),
+        (("post", {"behaviour": "landline"}),),
+        refused=frozenset({403}),
         echoes=HANDSET,
     ),
     # Carrier webhooks take the carrier's slug, not a row; unsigned requests are refused.

@@ -20,7 +20,7 @@ from twoway.carriers.simulator.network import (
     network_verification_report,
 )
 from twoway.conversations.models import Message
-from twoway.core.errors import InvalidInput, NotFound
+from twoway.core.errors import InvalidInput, NotFound, PermissionDenied
 from twoway.core.phones import InvalidPhoneNumber, normalize_phone
 from twoway.numbers.models import PhoneNumber
 from twoway.web.decorators import member_view
@@ -141,6 +141,13 @@ def phone_behaviour(request: HttpRequest, membership: Membership, number: str) -
     behaviour = request.POST.get("behaviour", "")
     if behaviour not in HandsetBehaviour.values:
         raise InvalidInput("Unknown phone behaviour.")
+    # The simulated network is shared: a phone another organization texts with would fail
+    # their deliveries too, so only a phone whose whole traffic is this member's may change.
+    if handset.messages.count() != len(context["messages"]):  # type: ignore[arg-type]
+        raise PermissionDenied(
+            "This phone also texts with another organization's numbers on the simulated "
+            "network, so its behaviour cannot be changed from here."
+        )
     SimHandset.objects.filter(pk=handset.pk).update(behaviour=behaviour)
     return redirect("simulator:phone", number=handset.number)
 
