@@ -88,3 +88,57 @@ async def test_stream_needs_a_member(org, django_user_model) -> None:
     await sync_to_async(client.force_login)(member.user)
     response = await client.get("/events/?after=abc")
     assert response.status_code == 400
+
+
+def _two_numbers_one_open(org) -> tuple[Membership, int, int]:
+    """A Standard member who may use one of two numbers; a conversation on each number."""
+    from twoway.contacts.models import Contact
+    from twoway.conversations.models import Conversation
+    from twoway.numbers.models import PhoneNumber
+
+    agent = make_member(org, "agent@acme.test", Role.STANDARD)
+    open_number = PhoneNumber.objects.create(organization=org, number="+14155550100")
+    closed_number = PhoneNumber.objects.create(
+        organization=org, number="+14155550101", access_everyone=False
+    )
+    contact = Contact.objects.create(organization=org, name="Client")
+    ids = [
+        Conversation.objects.create(
+            organization=org, contact=contact, phone_number=number, contact_number="+14155550142"
+        ).pk
+        for number in (open_number, closed_number)
+    ]
+    return agent, ids[0], ids[1]
+
+
+async def test_stream_hides_conversations_on_numbers_the_member_cannot_use(org) -> None:
+    agent, visible, hidden = await sync_to_async(_two_numbers_one_open)(org)
+    client = AsyncClient()
+    await sync_to_async(client.force_login)(agent.user)
+    response = await client.get("/events/?after=0")
+    for conversation_id in (hidden, visible):
+        await sync_to_async(event_publish)(
+            organization_id=org.pk, kind="message.created", conversation_id=conversation_id
+        )
+    await sync_to_async(event_publish)(organization_id=org.pk, kind="numbers.changed")
+    text = await _read(response, '"kind": "numbers.changed"')
+    assert f"event: conversation-{visible}\n" in text
+    assert f'"conversation": {hidden}' not in text
+    assert f"conversation-{hidden}" not in text
+
+
+async def test_stream_ends_when_the_member_is_deactivated(admin: Membership) -> None:
+    client = AsyncClient()
+    await sync_to_async(client.force_login)(admin.user)
+    response = await client.get("/events/?after=0")
+    await sync_to_async(type(admin.user).objects.filter(pk=admin.user_id).update)(is_active=False)
+    await sync_to_async(event_publish)(
+        organization_id=admin.organization_id, kind="message.created", conversation_id=5
+    )
+
+    async def until_closed() -> str:
+        chunks = [chunk async for chunk in response.streaming_content]
+        return "".join(c.decode() if isinstance(c, bytes) else c for c in chunks)
+
+    text = await asyncio.wait_for(until_closed(), 5.0)  # the stream ends by itself
+    assert "conversation-5" not in text

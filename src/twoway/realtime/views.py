@@ -12,22 +12,33 @@ from collections.abc import AsyncIterator
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
-from twoway.accounts.access import access_membership
+from twoway.accounts.access import access_membership, conversations_visible_to
+from twoway.accounts.models import Membership
 from twoway.core.errors import TwowayError
 from twoway.realtime.models import RealtimeEvent
 
 KEEPALIVE_SECONDS = 15.0
 
 
-def _events_after(organization_id: int, after: int) -> list[RealtimeEvent]:
-    return list(
-        RealtimeEvent.objects.filter(organization_id=organization_id, id__gt=after).order_by("id")[
-            :200
-        ]
-    )
+def _events_after(membership_id: int, after: int) -> list[RealtimeEvent] | None:
+    """The next events the member may hear of, or None once they may hear nothing.
+
+    A member who sees only some numbers hears nothing, not even an id, of the conversations
+    on the others. Role, number access and the account itself are read again on every poll,
+    so access taken away stops the events at once.
+    """
+    membership = Membership.objects.select_related("user").filter(pk=membership_id).first()
+    if membership is None or not membership.user.is_active:
+        return None
+    events = RealtimeEvent.objects.filter(organization_id=membership.organization_id, id__gt=after)
+    if not membership.is_admin:
+        visible = conversations_visible_to(membership).values("pk")
+        events = events.filter(Q(conversation_id__isnull=True) | Q(conversation_id__in=visible))
+    return list(events.order_by("id")[:200])
 
 
 def _format(event: RealtimeEvent) -> str:
@@ -39,12 +50,14 @@ def _format(event: RealtimeEvent) -> str:
     return "".join(chunks)
 
 
-async def _stream(organization_id: int, after: int) -> AsyncIterator[str]:
+async def _stream(membership_id: int, after: int) -> AsyncIterator[str]:
     fetch = sync_to_async(_events_after)
     idle = 0.0
     yield "retry: 2000\n\n"
     while True:
-        events = await fetch(organization_id, after)
+        events = await fetch(membership_id, after)
+        if events is None:
+            return
         for event in events:
             after = event.pk
             yield _format(event)
@@ -70,7 +83,7 @@ async def event_stream(request: HttpRequest) -> HttpResponseBase:
     except ValueError:
         return HttpResponse("`after` must be an event id.", status=400, content_type="text/plain")
     response = StreamingHttpResponse(
-        _stream(membership.organization_id, after), content_type="text/event-stream"
+        _stream(membership.pk, after), content_type="text/event-stream"
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass events through as they come
