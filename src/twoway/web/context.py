@@ -11,12 +11,16 @@ def sms_balance(request: HttpRequest) -> dict[str, object]:
     if not getattr(user, "is_authenticated", False):
         return {}
     try:
-        organization_id = user.membership.organization_id  # type: ignore[union-attr]
+        membership = user.membership  # type: ignore[union-attr]
     except Membership.DoesNotExist:
         return {}
     from twoway.billing.services import balance_of
 
-    return {"sms_balance": balance_of(organization_id)}
+    # Administrators follow it to the ledger.
+    return {
+        "sms_balance": balance_of(membership.organization_id),
+        "sms_balance_link": membership.is_admin,
+    }
 
 
 def notifications(request: HttpRequest) -> dict[str, object]:

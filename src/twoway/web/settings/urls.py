@@ -1,12 +1,13 @@
 from django.urls import include, path
 
-from twoway.web.settings import api_keys, index, two_way
+from twoway.web.settings import api_keys, balance, index, two_way
 
 urlpatterns = [
     path("", index.settings_index, name="settings"),
     path("two-way/", two_way.two_way_settings, name="settings_two_way"),
     path("two-way/on/", two_way.two_way_on, name="settings_two_way_on"),
     path("two-way/off/", two_way.two_way_off, name="settings_two_way_off"),
+    path("balance/", balance.balance, name="settings_balance"),
     path("api-keys/", api_keys.api_keys, name="settings_api_keys"),
     path(
         "api-keys/<int:key_id>/revoke/",
