@@ -1,4 +1,4 @@
-"""Settings › SMS balance: the balance and the ledger of every change, for administrators."""
+"""Settings > SMS balance: the balance and the ledger of every change, for administrators."""
 
 from __future__ import annotations
 
