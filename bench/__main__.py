@@ -1,4 +1,6 @@
-"""`python -m bench [inbound|outbound|ceilings|all] --db sqlite|postgres|both --size smoke|full`
+"""`python -m bench [BENCHMARK ...|all] --db sqlite|postgres|both --size smoke|full`
+
+Benchmarks: inbound, outbound, inbox, ceilings (always first, unless --no-ceilings).
 
 Prints one JSON line per result on stdout as it is measured, and a table on stderr at the end.
 Exits 1 when any correctness check failed or a benchmark could not run.
@@ -50,6 +52,12 @@ def build_parser(names: list[str]) -> argparse.ArgumentParser:
     parser.add_argument("--web-processes", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--worker-concurrency", type=int, default=None)
+    parser.add_argument(
+        "--worker-processes",
+        type=int,
+        default=None,
+        help="processes each `twoway worker` runs (default: Twoway's WORKER_PROCESSES)",
+    )
     parser.add_argument("--carrier-latency-ms", type=float, default=0.0)
     parser.add_argument(
         "--no-ceilings", action="store_true", help="skip the ceilings (no ratios then)"
@@ -59,6 +67,13 @@ def build_parser(names: list[str]) -> argparse.ArgumentParser:
         "--py-spy", type=Path, default=None, metavar="DIR", help="profile web and workers into DIR"
     )
     parser.add_argument("--py-spy-gil", action="store_true", help="profile CPU only (--gil)")
+    parser.add_argument(
+        "--soak-messages",
+        type=int,
+        default=0,
+        metavar="N",
+        help="inbound: afterwards, N raw events straight into the table for the worker (RSS)",
+    )
     parser.add_argument(
         "--wait-quiet",
         type=float,
@@ -87,9 +102,11 @@ def main(argv: list[str] | None = None) -> int:
         web_processes=args.web_processes,
         workers=args.workers,
         worker_concurrency=args.worker_concurrency,
+        worker_processes=args.worker_processes,
         carrier_latency_ms=args.carrier_latency_ms,
         profile_dir=args.py_spy.resolve() if args.py_spy else None,
         profile_gil=args.py_spy_gil,
+        soak_messages=args.soak_messages,
     )
     signal.signal(signal.SIGTERM, _terminate)
     started = time.monotonic()

@@ -242,9 +242,12 @@ class Child:
             os.killpg(self.process.pid, signal.SIGKILL)
 
     def kill(self) -> None:
-        """SIGKILL: the crash a worker must survive without losing or duplicating a message."""
+        """SIGKILL: the crash a worker must survive without losing or duplicating a message.
+
+        The whole process group: a `twoway worker` running several processes dies with all of
+        them, as one process would."""
         with contextlib.suppress(ProcessLookupError):
-            os.kill(self.process.pid, signal.SIGKILL)
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
 
@@ -301,6 +304,26 @@ def listens_udp(pid: int, port: int) -> bool:
     return bool(_udp_inodes_on_port(port) & _socket_inodes(pid))
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants, from /proc (children of every thread)."""
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    todo += [int(child) for child in children.read().split()]
+    return tree
+
+
+def workers_listen(pid: int, port: int) -> bool:
+    """True once every worker process of a `twoway worker` has bound the wake-up port: the
+    process itself, or each child of a supervisor running several."""
+    children = process_tree(pid)[1:]
+    return all(listens_udp(p, port) for p in (children or [pid]))
+
+
 def tcp_open(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
@@ -326,6 +349,8 @@ class StackConfig:
     web_processes: int = 1
     workers: int = 1
     worker_concurrency: int | None = None  # None: Twoway's default (WORKER_CONCURRENCY)
+    # Processes each `twoway worker` supervises; None: Twoway's default (WORKER_PROCESSES).
+    worker_processes: int | None = None
     fake: FakeCarrierConfig | None = field(default_factory=FakeCarrierConfig)
     env: dict[str, str] = field(default_factory=dict)  # more Twoway settings
     start_workers: bool = True
@@ -363,6 +388,8 @@ class Stack:
         )
         if config.worker_concurrency:
             self.env["WORKER_CONCURRENCY"] = str(config.worker_concurrency)
+        if config.worker_processes:
+            self.env["WORKER_PROCESSES"] = str(config.worker_processes)
         self.env.update(config.env)
 
     def __enter__(self) -> Stack:
@@ -429,7 +456,7 @@ class Stack:
         )
         self.workers[index] = worker
         self._wait_alive(
-            worker, lambda: listens_udp(worker.pid, self.wake_port), f"twoway worker {index}"
+            worker, lambda: workers_listen(worker.pid, self.wake_port), f"twoway worker {index}"
         )
         self.profile(worker)
         return worker
@@ -462,7 +489,8 @@ class Stack:
 
     def worker_rss_mib(self) -> float:
         """Resident memory of all workers together (MiB)."""
-        return sum(rss_kib(w.pid) for w in self.workers if w and w.alive()) / 1024
+        pids = [p for w in self.workers if w and w.alive() for p in process_tree(w.pid)]
+        return sum(rss_kib(pid) for pid in pids) / 1024
 
     def check_alive(self) -> None:
         for child in [self.web, self.fake, *self.workers]:

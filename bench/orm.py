@@ -231,12 +231,43 @@ def orm_insert_rate(payload: dict[str, Any]) -> dict[str, Any]:
     return {"inserts": count, "seconds": elapsed}
 
 
+def insert_inbound_events(payload: dict[str, Any]) -> dict[str, Any]:
+    """Raw inbound events as the webhook stores them, without the web server: payload
+    {"numbers": [...], "contacts": [...], "count": n, "prefix": "..."}."""
+    import random
+
+    from twoway.carriers.models import CarrierEvent, EventKind
+
+    rng = random.Random(payload["prefix"])
+    events = []
+    for index in range(payload["count"]):
+        sid = f"{payload['prefix']}{index:010d}"
+        events.append(
+            CarrierEvent(
+                carrier="twilio",
+                kind=EventKind.INBOUND,
+                dedupe_key=sid,
+                payload={
+                    "carrier_message_id": sid,
+                    "from_number": rng.choice(payload["contacts"]),
+                    "to_number": rng.choice(payload["numbers"]),
+                    "body": rng.choice(payload["bodies"]),
+                    "media_urls": [],
+                    "raw": {},
+                },
+            )
+        )
+    CarrierEvent.objects.bulk_create(events, batch_size=2000)
+    return {"inserted": len(events)}
+
+
 COMMANDS = {
     "seed_organization": seed_organization,
     "seed_outbound": seed_outbound,
     "inbound_facts": inbound_facts,
     "outbound_facts": outbound_facts,
     "orm_insert_rate": orm_insert_rate,
+    "insert_inbound_events": insert_inbound_events,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -12,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 
-from twoway.accounts.models import Membership, Organization, Role
+from twoway.accounts.models import Membership, Organization, Role, Team
 from twoway.numbers.models import PhoneNumber
 
 PASSWORD = "correct-horse-battery"
@@ -60,6 +61,48 @@ def twilio_number(org: Organization) -> PhoneNumber:
     return PhoneNumber.objects.create(
         organization=org, number="+14155550123", carrier="twilio", mps_limit=100
     )
+
+
+def make_conversation(
+    org: Organization,
+    number: PhoneNumber,
+    handset: str,
+    *,
+    name: str = "",
+    folder: str = "needs_attention",
+) -> Any:
+    """A conversation with a contact of its own, active just now."""
+    from django.utils import timezone
+
+    from twoway.contacts.models import Contact
+    from twoway.conversations.models import Conversation
+
+    contact = Contact.objects.create(organization=org, name=name or f"Client {handset[-4:]}")
+    return Conversation.objects.create(
+        organization=org,
+        contact=contact,
+        phone_number=number,
+        contact_number=handset,
+        folder=folder,
+        last_message_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def sam(org: Organization) -> Membership:
+    """A Standard user with a name, as assignments show people."""
+    member = make_member(org, "sam@acme.test", Role.STANDARD)
+    member.user.first_name = "Sam Rivera"
+    member.user.save()
+    return member
+
+
+@pytest.fixture
+def front_desk(org: Organization, sam: Membership) -> Team:
+    """A team with Sam in it."""
+    team = Team.objects.create(organization=org, name="Front desk")
+    team.members.add(sam)
+    return team
 
 
 def logged_in(membership: Membership) -> Client:

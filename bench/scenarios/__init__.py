@@ -42,9 +42,11 @@ class Options:
     web_processes: int = 1
     workers: int = 1
     worker_concurrency: int | None = None  # None: Twoway's default
+    worker_processes: int | None = None  # per `twoway worker`; None: Twoway's default
     carrier_latency_ms: float = 0.0
     profile_dir: Path | None = None  # py-spy output, when profiling
     profile_gil: bool = False  # py-spy: CPU only (samples holding the GIL)
+    soak_messages: int = 0  # inbound: raw events for the worker alone after the phases
 
     def stack_config(self, **overrides: Any) -> StackConfig:
         """The stack every benchmark runs on, as these options set it."""
@@ -52,6 +54,7 @@ class Options:
             web_processes=self.web_processes,
             workers=self.workers,
             worker_concurrency=self.worker_concurrency,
+            worker_processes=self.worker_processes,
             profile_dir=self.profile_dir,
             profile_gil=self.profile_gil,
         )
@@ -111,6 +114,11 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def registry() -> dict[str, Callable[[Context], None]]:
-    from bench.scenarios import ceilings, inbound, outbound
+    from bench.scenarios import ceilings, inbound, inbox, outbound
 
-    return {"ceilings": ceilings.run, "inbound": inbound.run, "outbound": outbound.run}
+    return {
+        "ceilings": ceilings.run,
+        "inbound": inbound.run,
+        "outbound": outbound.run,
+        "inbox": inbox.run,
+    }

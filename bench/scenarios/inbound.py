@@ -260,6 +260,42 @@ def _run_phases(ctx: Context, size: Size, db: Database, stack: Stack, numbers: l
     ctx.record(BENCH, "all", "worker_rss_start", rss_start, "MiB")
     ctx.record(BENCH, "all", "worker_rss_warm", rss_warm, "MiB")
     ctx.record(BENCH, "all", "worker_rss_end", rss_end, "MiB")
+    if ctx.options.soak_messages:
+        _soak(ctx, db, stack, numbers, contacts)
+
+
+# Raw events the soak inserts at a time: the worker never has more than this waiting.
+SOAK_CHUNK = 20_000
+
+
+def _soak(
+    ctx: Context, db: Database, stack: Stack, numbers: list[str], contacts: list[str]
+) -> None:
+    """Many messages through the worker alone (stored as the webhook would store them): does its
+    memory grow? RSS after the first chunk (warm) and at the end; processing rate."""
+    total, done, rss_warm = ctx.options.soak_messages, 0, 0.0
+    rss_start = stack.worker_rss_mib()
+    bodies = [body for body in BODIES if body.upper() != "STOP"]
+    started = time.monotonic()
+    while done < total:
+        count = min(SOAK_CHUNK, total - done)
+        spec = {"numbers": numbers, "contacts": contacts, "bodies": bodies, "count": count}
+        run_orm("insert_inbound_events", {**spec, "prefix": f"SOAK{done:09d}x"}, db.env())
+        _wait_processed(db, 3600)
+        stack.check_alive()
+        done += count
+        if not rss_warm:
+            rss_warm = stack.worker_rss_mib()
+    elapsed = time.monotonic() - started
+    unprocessed = db.scalar(
+        "SELECT COUNT(*) FROM carriers_carrierevent WHERE processed_at IS NULL OR error <> ''"
+    )
+    case = f"soak {total}"
+    ctx.record(BENCH, case, "unprocessed_events", unprocessed, "count", ok=unprocessed == 0)
+    ctx.record(BENCH, case, "processed_rate", total / elapsed, "msg/s")
+    ctx.record(BENCH, case, "worker_rss_start", rss_start, "MiB")
+    ctx.record(BENCH, case, "worker_rss_warm", rss_warm, "MiB")
+    ctx.record(BENCH, case, "worker_rss_end", stack.worker_rss_mib(), "MiB")
 
 
 def _pg_sessions(db: Database) -> int | None:

@@ -88,6 +88,45 @@ def cmd_balance(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate_inbox(args: argparse.Namespace) -> int:
+    """A new organization with a generated inbox of the given size (benchmarks, trials)."""
+    _setup_django()
+    import json
+
+    from twoway.conversations.generate import inbox_generate
+
+    def progress(text: str) -> None:
+        if not args.json:
+            print(text, file=sys.stderr, flush=True)
+
+    try:
+        result = inbox_generate(
+            conversations=args.conversations,
+            messages=args.messages,
+            organization_name=args.organization,
+            admin_email=args.admin_email,
+            standard_email=args.standard_email,
+            password=args.password,
+            numbers=args.numbers,
+            seed=args.seed,
+            progress=progress,
+        )
+    except ValueError as exc:
+        print(f"twoway generate-inbox: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result.as_dict()))
+    else:
+        print(
+            f"Organization {result.organization_id}: {result.contacts:,} contacts, "
+            f"{result.conversations:,} conversations, {result.messages:,} messages in "
+            f"{result.seconds:.0f} s.\nLog in as {result.admin_email} (Administrative) or "
+            f"{result.standard_email} (Standard, numbers {', '.join(result.standard_numbers)}) "
+            f"with password {result.password}."
+        )
+    return 0
+
+
 def cmd_web(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -108,6 +147,13 @@ def cmd_web(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     _setup_django()
+    from django.conf import settings
+
+    processes = args.processes or settings.WORKER_PROCESSES
+    if processes > 1:
+        from twoway.messaging.supervisor import worker_processes_run
+
+        return worker_processes_run(processes, args.concurrency)
     from twoway.messaging.worker import Worker
 
     Worker(concurrency=args.concurrency).run()
@@ -194,6 +240,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--concurrency", type=int, default=int(os.environ.get("WORKER_CONCURRENCY", "8"))
     )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help="worker processes, supervised (default WORKER_PROCESSES: 2 on PostgreSQL, 1 on "
+        "SQLite)",
+    )
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("migrate", help="create or update the database tables")
@@ -225,6 +278,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--add", type=int, default=0, help="segments to add (negative removes)")
     p.add_argument("--note", default="", help="why, for the ledger")
     p.set_defaults(func=cmd_balance)
+
+    p = sub.add_parser(
+        "generate-inbox", help="create an organization with a generated inbox (benchmarks)"
+    )
+    p.add_argument("--conversations", type=int, default=100_000)
+    p.add_argument("--messages", type=int, default=1_000_000)
+    p.add_argument("--organization", default="Generated inbox", help="its name")
+    p.add_argument("--admin-email", help="default admin@org<ID>.example.com")
+    p.add_argument("--standard-email", help="default agent@org<ID>.example.com")
+    p.add_argument("--password", help="of both users; generated and printed when left out")
+    p.add_argument("--numbers", type=int, default=5, help="business numbers (at least 1)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    p.set_defaults(func=cmd_generate_inbox)
 
     p = sub.add_parser("segments", help="encoding and SMS segments of a text, as JSON")
     p.add_argument("text", nargs="*", help="the text; without it, JSON strings from stdin")

@@ -207,6 +207,7 @@ HANDSET = frozenset({"contact_number", "contact_number_shown"})
 TABLE: dict[str, Case] = {
     # Inbox
     "conversation": Case(conversation_id),
+    "conversation_panel": Case(conversation_id),
     "conversation_thread": Case(conversation_id),
     "conversation_send": Case(conversation_id, (("post", {"body": "hi"}),)),
     "conversation_note": Case(conversation_id, (("post", {"body": "hi"}),)),
@@ -215,6 +216,9 @@ TABLE: dict[str, Case] = {
     "conversation_unread": Case(conversation_id),
     "conversation_mute": Case(conversation_id),
     "conversation_unmute": Case(conversation_id),
+    "conversation_assign": Case(
+        conversation_id, (("post", {"assignee": ""}), ("post", {"assignee": "user:1"}))
+    ),
     "conversation_delete": Case(conversation_id),
     "conversation_export": Case(conversation_id, (("get", EXPORT), ("get", None))),
     "contact": Case(contact_id, (("get", None), ("post", {"name": "x", "opted_out": "on"}))),
@@ -287,6 +291,9 @@ TABLE: dict[str, Case] = {
         )
         for action in ("archive", "unarchive", "unread", "mute", "unmute")
     },
+    "api/v1/conversations/<conversation_id>/assignee": Case(
+        conversation_id, (("post", {}), ("post", {"user_id": 1})), api=True
+    ),
     "api/v1/conversations/<conversation_id>/export": Case(
         conversation_id, (("get", EXPORT),), api=True
     ),

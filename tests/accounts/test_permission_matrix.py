@@ -96,6 +96,11 @@ EXPECTED: dict[str, dict[str, dict[str, Any]]] = {
     "unarchive": {"web": dict.fromkeys(ROLES, OK), "api": dict.fromkeys(ROLES, OK)},
     "mark_unread": {"web": dict.fromkeys(ROLES, OK), "api": dict.fromkeys(ROLES, OK)},
     "mute": {"web": dict.fromkeys(ROLES, OK), "api": dict.fromkeys(ROLES, OK)},
+    # Handing out work: everyone who sees the conversation except Limited users.
+    "assign": {
+        "web": {**dict.fromkeys(ROLES, OK), "limited": DENIED},
+        "api": {**dict.fromkeys(ROLES, OK), "limited": DENIED},
+    },
     # Administrative only, while the organization allows it...
     "delete": {
         "web": {
@@ -244,7 +249,7 @@ def snapshot(org: Organization) -> dict[str, list[Any]]:
         "conversations": list(
             Conversation.objects.filter(organization=org)
             .order_by("pk")
-            .values("pk", "folder", "unread_count", "muted")
+            .values("pk", "folder", "unread_count", "muted", "assignee_id", "assignee_team_id")
         ),
         "messages": list(
             Message.objects.filter(organization=org).order_by("pk").values("pk", "body", "kind")
@@ -319,6 +324,9 @@ WEB_ACTIONS: dict[str, Callable[[Client, World], Any]] = {
     "unarchive": lambda c, w: c.post(_conv_url(w, "unarchive")),
     "mark_unread": lambda c, w: c.post(_conv_url(w, "unread")),
     "mute": lambda c, w: c.post(_conv_url(w, "mute")),
+    "assign": lambda c, w: c.post(
+        _conv_url(w, "assign"), {"assignee": f"user:{w.bystander.user_id}"}
+    ),
     "delete": lambda c, w: c.post(_conv_url(w, "delete")),
     "delete_when_disabled": lambda c, w: c.post(_conv_url(w, "delete")),
     "export": lambda c, w: c.get(_conv_url(w, "export"), {**WEEK, "format": "csv"}),
@@ -345,6 +353,11 @@ API_ACTIONS: dict[str, Callable[[Client, World], Any]] = {
     "unarchive": lambda c, w: c.post(_api_conv_url(w, "unarchive")),
     "mark_unread": lambda c, w: c.post(_api_conv_url(w, "unread")),
     "mute": lambda c, w: c.post(_api_conv_url(w, "mute")),
+    "assign": lambda c, w: c.post(
+        _api_conv_url(w, "assignee"),
+        {"user_id": w.bystander.user_id},
+        content_type="application/json",
+    ),
     "delete": lambda c, w: c.delete(_api_conv_url(w)),
     "delete_when_disabled": lambda c, w: c.delete(_api_conv_url(w)),
     "export": lambda c, w: c.get(_api_conv_url(w, "export"), {**WEEK, "format": "csv"}),
@@ -391,6 +404,12 @@ EFFECTS: dict[str, Callable[[World, Membership, str, Any], bool]] = {
         (_conversation(w).folder, _conversation(w).unread_count) == (Folder.NEEDS_ATTENTION, 1)
     ),
     "mute": lambda w, m, door, r: _conversation(w).muted,
+    "assign": lambda w, m, door, r: (
+        _conversation(w).assignee_id == w.bystander.user_id
+        and Message.objects.filter(
+            conversation=w.conversation, kind="note", sent_by_label="assignment", sent_by=m.user
+        ).exists()
+    ),
     "delete": lambda w, m, door, r: (
         not Conversation.objects.filter(pk=w.conversation.pk).exists()
         and not Message.objects.filter(organization=w.org).exists()

@@ -77,6 +77,7 @@ ENDPOINTS = [
     ("get", "/api/v1/numbers"),
     ("get", "/api/v1/contacts"),
     ("patch", "/api/v1/contacts/1"),
+    ("get", "/api/v1/search?q=x"),
 ]
 
 
@@ -355,10 +356,12 @@ def test_openapi_document_lists_every_path_and_the_key_scheme(client: Client) ->
         "/api/v1/conversations/{conversation_id}/unread",
         "/api/v1/conversations/{conversation_id}/mute",
         "/api/v1/conversations/{conversation_id}/unmute",
+        "/api/v1/conversations/{conversation_id}/assignee",
         "/api/v1/conversations/{conversation_id}/export",
         "/api/v1/contacts",
         "/api/v1/contacts/{contact_id}",
         "/api/v1/numbers",
+        "/api/v1/search",
     }
     schemes = document["components"]["securitySchemes"]
     assert schemes == {"ApiKeyAuth": {"type": "http", "scheme": "bearer"}}

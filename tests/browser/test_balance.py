@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser import pages
+
 if TYPE_CHECKING:
     from conftest import TwowayServer  # tests/browser/conftest.py
 
@@ -35,10 +37,7 @@ def test_balance_counts_down_and_the_ledger_explains_it(
     twoway_cli("balance", "--email", email, "--add", "20", "--note", "Starter plan")
 
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.goto(f"{twoway_server.url}/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    pages.log_in(page, twoway_server, email, PASSWORD)
     banner = page.get_by_role("banner")
     expect(banner.get_by_role("link", name="20 segments left")).to_be_visible()
 
@@ -48,7 +47,9 @@ def test_balance_counts_down_and_the_ledger_explains_it(
         label=f"{number.group(1)} · Two-way · not verified: delivery not guaranteed"
     )
     page.get_by_label("To (phone number)").fill("202-555-0147")
-    page.get_by_label("Message").fill("Rex is due for his booster. " * 6 + "See you soon!")
+    page.get_by_label("Message", exact=True).fill(
+        "Rex is due for his booster. " * 6 + "See you soon!"
+    )
     page.get_by_role("button", name="Send").click()
     expect(page).to_have_url(re.compile(r"/inbox/c/\d+/"))
     expect(banner.get_by_role("link", name="18 segments left")).to_be_visible()

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser import pages
+
 if TYPE_CHECKING:
     from conftest import TwowayServer  # tests/browser/conftest.py
 
@@ -96,12 +98,7 @@ def bravo(
 
 
 def log_in(page: Page, server: TwowayServer, email: str) -> None:
-    page.set_default_timeout(TIMEOUT)
-    page.goto(f"{server.url}/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/inbox/$"))
+    pages.log_in(page, server, email, PASSWORD)
 
 
 def new_page(browser: Browser) -> Page:
@@ -186,7 +183,7 @@ def test_admin_adds_a_number_and_restricts_it_to_one_agent(
     # Sam texts a client from it; the conversation is Sam's (and the admin's), not Alex's.
     sam.get_by_label("From").select_option(label=f"{shown} · Night line")
     sam.get_by_label("To (phone number)").fill(NEW_CLIENT_TYPED)
-    sam.get_by_label("Message").fill("Your evening appointment is confirmed.")
+    sam.get_by_label("Message", exact=True).fill("Your evening appointment is confirmed.")
     sam.get_by_role("button", name="Send").click()
     expect(sam).to_have_url(re.compile(r"/inbox/c/\d+/"))
     expect(sam.locator(".thread-header")).to_contain_text(f"via {shown}")
@@ -251,7 +248,7 @@ def test_limited_user_answers_but_cannot_start_a_conversation(
     item.get_by_role("link").click()
     expect(page).to_have_url(re.compile(r"/inbox/c/\d+/"))
     expect(page.locator(".thread-header")).to_contain_text(f"via {bravo.main_number}")
-    page.get_by_label("Message").fill("Friday at 10 works, see you then!")
+    page.get_by_label("Message", exact=True).fill("Friday at 10 works, see you then!")
     page.get_by_role("button", name="Send").click()
     reply = page.locator("#thread li.message.outbound").filter(has_text="Friday at 10 works")
     expect(reply).to_have_count(1)

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests.browser import pages
+
 if TYPE_CHECKING:
     from conftest import TwowayServer  # tests/browser/conftest.py
 
@@ -41,12 +43,7 @@ expect.set_options(timeout=TIMEOUT)
 
 
 def log_in(page: Page, server: TwowayServer, email: str) -> None:
-    page.set_default_timeout(TIMEOUT)
-    page.goto(f"{server.url}/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/inbox/$"))
+    pages.log_in(page, server, email, PASSWORD)
 
 
 def top_bar_link(page: Page, name: str) -> Locator:

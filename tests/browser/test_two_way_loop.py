@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
+from tests.browser import pages
+
 if TYPE_CHECKING:
     from conftest import TwowayServer  # tests/browser/conftest.py
 
@@ -25,12 +27,7 @@ expect.set_options(timeout=TIMEOUT)
 
 
 def log_in(page: Page, server: TwowayServer) -> None:
-    page.set_default_timeout(TIMEOUT)
-    page.goto(f"{server.url}/login/")
-    page.get_by_label("E-mail").fill(server.admin_email)
-    page.get_by_label("Password").fill(server.admin_password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/inbox/$"))
+    pages.log_in(page, server, server.admin_email, server.admin_password)
 
 
 def folder_count(page: Page, folder: str) -> Locator:
@@ -81,7 +78,7 @@ def test_two_way_loop(
     from_select.select_option(index=0)
     expect(from_select).to_have_value(re.compile(r"^\d+$"))
     page.get_by_label("To (phone number)").fill(CLIENT_TYPED)
-    body = page.get_by_label("Message")
+    body = page.get_by_label("Message", exact=True)
     counter = page.locator("p.counter")
 
     body.fill("x" * 161)
@@ -161,12 +158,12 @@ def test_two_way_loop(
     expect(confirmation_in_thread).to_have_count(1)
 
     opted_out_text = "Your appointment is moved to 4pm."
-    page.get_by_label("Message").fill(opted_out_text)
+    page.get_by_label("Message", exact=True).fill(opted_out_text)
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_role("alert")).to_contain_text("opted out")
     expect(thread_message(page, opted_out_text)).to_have_count(0)
     expect(send_anyway).not_to_be_checked()
-    expect(page.get_by_label("Message")).to_have_value(opted_out_text)  # nothing lost
+    expect(page.get_by_label("Message", exact=True)).to_have_value(opted_out_text)  # nothing lost
     send_anyway.check()
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_role("alert")).to_have_count(0)
@@ -208,7 +205,7 @@ def test_new_conversation_validation(page: Page, twoway_server: TwowayServer) ->
 
     page.get_by_role("link", name="New conversation").click()
     to = page.get_by_label("To (phone number)")
-    body = page.get_by_label("Message")
+    body = page.get_by_label("Message", exact=True)
 
     # A number that is not one.
     to.fill("12345")

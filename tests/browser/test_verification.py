@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests.browser import pages
+
 if TYPE_CHECKING:
     from conftest import TwowayServer  # tests/browser/conftest.py
 
@@ -63,12 +65,7 @@ def new_admin(twoway_cli: Callable[..., str]) -> Callable[[str, str], Admin]:
 
 
 def log_in(page: Page, server: TwowayServer, email: str) -> None:
-    page.set_default_timeout(TIMEOUT)
-    page.goto(f"{server.url}/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/inbox/$"))
+    pages.log_in(page, server, email, PASSWORD)
 
 
 def top_bar_link(page: Page, name: str) -> Locator:
@@ -96,7 +93,7 @@ def start_conversation(page: Page, admin: Admin, text: str) -> str:
         label=f"{admin.number} · Two-way · not verified: delivery not guaranteed"
     )
     page.get_by_label("To (phone number)").fill(CLIENT_TYPED)
-    page.get_by_label("Message").fill(text)
+    page.get_by_label("Message", exact=True).fill(text)
     page.get_by_role("button", name="Send").click()
     expect(page).to_have_url(re.compile(r"/inbox/c/\d+/"))
     return page.url
@@ -156,7 +153,7 @@ def test_carrier_approval_notifies_the_admins(
     expect(bell(page)).to_have_attribute("aria-label", "Notifications: 1 new")
     # ...and the composer no longer warns.
     expect(page.locator(".composer [data-unverified]")).to_have_count(0)
-    expect(page.get_by_label("Message")).to_be_visible()
+    expect(page.get_by_label("Message", exact=True)).to_be_visible()
 
     bell(page).click()
     expect(page).to_have_url(re.compile(r"/notifications/$"))

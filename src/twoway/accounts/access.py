@@ -13,6 +13,11 @@ Who may do what (PRODUCT C3):
 - delete a conversation: Administrative only, and only while the organization allows deleting.
 - export a conversation: anyone who sees it except Limited users, whose job is answering in the
   inbox, not taking a client's history out of it.
+- assign a conversation (to a person or a team) or unassign it: Administrative and Standard
+  users who see it, with or without "Send SMS". Not Limited users: they answer what is in their
+  inbox, and deciding who answers a conversation is handing out work, which is for the others.
+  The assignee must be able to see the conversation too: an active member who may use its number
+  (`members_who_see`), or a team the number is open to (`teams_who_see`).
 - contacts (browse, read, edit, opt out by hand): Administrative and Standard, every contact of
   the organization; Limited users see a contact only through their conversations.
 - settings and numbers: Administrative only.
@@ -27,7 +32,7 @@ from uuid import UUID
 
 from django.db.models import Q, QuerySet
 
-from twoway.accounts.models import ApiKey, Membership, Role
+from twoway.accounts.models import ApiKey, Membership, Role, Team
 from twoway.contacts.models import Contact
 from twoway.conversations.models import Conversation, Message
 from twoway.core.errors import NotFound, PermissionDenied
@@ -83,9 +88,13 @@ def access_phone_number(membership: Membership, number: int | str) -> PhoneNumbe
 
 
 def conversations_visible_to(membership: Membership) -> QuerySet[Conversation]:
+    # The number ids as a list, not a subquery: PostgreSQL never gathers statistics on a
+    # table of a few numbers, and with a subquery it estimated one number and sorted a whole
+    # folder for the inbox's first page instead of reading its index in order (50,000
+    # conversations: 580 ms instead of 1-10; docs/performance.md, "Inbox").
+    number_ids = list(numbers_usable_by(membership).values_list("pk", flat=True))
     return Conversation.objects.filter(
-        organization_id=membership.organization_id,
-        phone_number__in=numbers_usable_by(membership),
+        organization_id=membership.organization_id, phone_number_id__in=number_ids
     )
 
 
@@ -140,6 +149,49 @@ def access_conversation_export(membership: Membership, conversation_id: int) -> 
             "Your role can answer conversations but not export them.", code="export_not_allowed"
         )
     return conversation
+
+
+def can_assign_conversations(membership: Membership) -> bool:
+    return membership.role != Role.LIMITED
+
+
+def access_conversation_assign(membership: Membership, conversation_id: int) -> Conversation:
+    conversation = access_conversation(membership, conversation_id)
+    if not can_assign_conversations(membership):
+        raise PermissionDenied(
+            "Your role can answer conversations but not assign them.", code="assign_not_allowed"
+        )
+    return conversation
+
+
+def members_who_see(number: PhoneNumber) -> QuerySet[Membership]:
+    """Active members whose inbox shows the number's conversations: the reverse of
+    `numbers_usable_by`."""
+    if number.organization_id is None:  # the shared system number: nobody's inbox
+        return Membership.objects.none()
+    members = Membership.objects.filter(
+        organization_id=number.organization_id, user__is_active=True
+    )
+    if not number.access_everyone:
+        in_teams = Team.members.through.objects.filter(
+            team_id__in=number.access_teams.values("pk")
+        ).values("membership_id")
+        members = members.filter(
+            Q(role=Role.ADMINISTRATIVE)
+            | Q(pk__in=number.access_users.values("pk"))
+            | Q(pk__in=in_teams)
+        )
+    return members
+
+
+def teams_who_see(number: PhoneNumber) -> QuerySet[Team]:
+    """Teams the number is open to as a team: every team when it is open to everyone."""
+    if number.organization_id is None:
+        return Team.objects.none()
+    teams = Team.objects.filter(organization_id=number.organization_id)
+    if not number.access_everyone:
+        teams = teams.filter(pk__in=number.access_teams.values("pk"))
+    return teams
 
 
 def access_message(membership: Membership, uid: UUID) -> Message:

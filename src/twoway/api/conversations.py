@@ -1,5 +1,5 @@
 """Conversations: list, read, their threads (messages and notes), notes, the folder actions,
-delete and export.
+assignment, delete and export.
 
 Every operation checks the key owner's access through `accounts.access`, as the inbox does.
 
@@ -18,17 +18,23 @@ from ninja.responses import Status
 
 from twoway.accounts.access import (
     access_conversation,
+    access_conversation_assign,
     access_conversation_delete,
     access_conversation_export,
 )
 from twoway.api.auth import request_membership
 from twoway.api.pagination import Pagination
-from twoway.api.schemas import ERROR_RESPONSES, ConversationOut, MessageOut, NoteIn
+from twoway.api.schemas import ERROR_RESPONSES, AssignIn, ConversationOut, MessageOut, NoteIn
 from twoway.conversations.export import conversation_export
 from twoway.conversations.models import Conversation, Folder, Message
-from twoway.conversations.selectors import conversations_for_api, messages_for_api
+from twoway.conversations.selectors import (
+    ASSIGNEE_FILTER,
+    conversations_for_api,
+    messages_for_api,
+)
 from twoway.conversations.services import (
     conversation_archive,
+    conversation_assign,
     conversation_delete,
     conversation_mark_unread,
     conversation_set_muted,
@@ -47,11 +53,20 @@ router = Router(tags=["conversations"], by_alias=True)
 )
 @paginate(Pagination)
 def list_conversations(
-    request: HttpRequest, folder: Folder | None = None
+    request: HttpRequest,
+    folder: Folder | None = None,
+    assignee: str | None = Query(
+        None,
+        pattern=ASSIGNEE_FILTER.pattern,
+        description=(
+            "`me` (the key's owner or a team they belong to), `none` (unassigned), "
+            "`user:<user id>` or `team:<team id>`."
+        ),
+    ),
 ) -> QuerySet[Conversation]:
     """Conversations on the numbers the key's owner may use, most recent activity first;
-    `folder` narrows to one inbox folder."""
-    return conversations_for_api(request_membership(request), folder)
+    `folder` narrows to one inbox folder, `assignee` to whom they are assigned."""
+    return conversations_for_api(request_membership(request), folder, assignee)
 
 
 @router.get(
@@ -131,6 +146,26 @@ def mute(request: HttpRequest, conversation_id: int) -> Conversation:
 def unmute(request: HttpRequest, conversation_id: int) -> Conversation:
     conversation = access_conversation(request_membership(request), conversation_id)
     return conversation_set_muted(conversation=conversation, muted=False)
+
+
+@router.post(
+    "/{conversation_id}/assignee",
+    response={200: ConversationOut, **ERROR_RESPONSES},
+    operation_id="conversation_assign",
+    summary="Assign or unassign",
+)
+def assign(request: HttpRequest, conversation_id: int, payload: AssignIn) -> Conversation:
+    """Assign to a person (`user_id`) or a team (`team_id`), or unassign with `{}`. The
+    assignee must be able to see the conversation (400 otherwise); Limited users may not assign
+    (403). The change is recorded as a note in the thread."""
+    membership = request_membership(request)
+    conversation = access_conversation_assign(membership, conversation_id)
+    return conversation_assign(
+        conversation=conversation,
+        actor=membership,
+        user_id=payload.user_id,
+        team_id=payload.team_id,
+    )
 
 
 @router.delete(

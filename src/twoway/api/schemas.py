@@ -108,6 +108,16 @@ class NoteIn(Schema):
 # ---- conversations and numbers --------------------------------------------------------------
 
 
+class AssigneeOut(Schema):
+    id: int = Field(description="The user's id, as `user_id` takes it.")
+    name: str = Field(description="Their full name, or their e-mail when they have none.")
+
+
+class AssigneeTeamOut(Schema):
+    id: int
+    name: str
+
+
 class ConversationOut(Schema):
     id: int
     folder: str
@@ -116,9 +126,45 @@ class ConversationOut(Schema):
     phone_number_id: int
     unread_count: int
     muted: bool
+    assignee: AssigneeOut | None = Field(
+        description="The person it is assigned to; None when unassigned or assigned to a team."
+    )
+    assignee_team: AssigneeTeamOut | None = Field(
+        description="The team it is assigned to; None when unassigned or assigned to a person."
+    )
     last_message_at: datetime | None
     last_message_preview: str
     created_at: datetime
+
+    @staticmethod
+    def resolve_assignee(conversation: Any) -> dict[str, Any] | None:
+        user = conversation.assignee
+        if user is None:
+            return None
+        return {"id": user.pk, "name": user.get_full_name() or user.email}
+
+
+# The largest id a row can have: the databases' integers are 64-bit.
+MAX_ID = 2**63 - 1
+
+
+class AssignIn(Schema):
+    """One of `user_id` and `team_id`, or neither to unassign."""
+
+    user_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="A member who may use the conversation's number."
+    )
+    team_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="A team of your organization the number is open to."
+    )
+
+    @field_validator("user_id", "team_id", mode="before")
+    @classmethod
+    def _reject_booleans(cls, value: object) -> object:
+        # pydantic's lax int reads `true` as 1, which would pick the user or team with id 1.
+        if isinstance(value, bool):
+            raise ValueError("Give an id, not true or false.")
+        return value
 
 
 class PhoneNumberOut(Schema):

@@ -2,50 +2,143 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, F, Q, QuerySet
+import re
+from typing import Any
 
-from twoway.accounts.access import conversations_visible_to
-from twoway.accounts.models import Membership
+from django.core.exceptions import ValidationError
+from django.db.models import F, Q, QuerySet
+
+from twoway.accounts.access import conversations_visible_to, members_who_see, teams_who_see
+from twoway.accounts.models import Membership, Team
 from twoway.conversations.models import Conversation, Folder, Message
+
+# The assignee filter of the inbox and the API: "me" (the member, or a team they belong to),
+# "none" (unassigned), "user:<user id>", "team:<team id>". Ids of up to 18 digits fit the
+# databases' 64-bit integers.
+ASSIGNEE_FILTER = re.compile(r"^(?:me|none|user:[0-9]{1,18}|team:[0-9]{1,18})$")
+
+
+def filter_by_assignee(
+    conversations: QuerySet[Conversation], membership: Membership, assignee: str
+) -> QuerySet[Conversation]:
+    """Narrow to an assignee (see ASSIGNEE_FILTER); an empty or unknown value keeps them all.
+    Filters on the two assignee columns only, so it adds no join to the inbox's query."""
+    if not ASSIGNEE_FILTER.match(assignee):
+        return conversations
+    if assignee == "me":
+        teams = list(membership.teams.values_list("pk", flat=True))
+        return conversations.filter(
+            Q(assignee_id=membership.user_id) | Q(assignee_team_id__in=teams)
+        )
+    if assignee == "none":
+        return conversations.filter(assignee__isnull=True, assignee_team__isnull=True)
+    kind, pk = assignee.split(":")
+    if kind == "user":
+        return conversations.filter(assignee_id=int(pk))
+    return conversations.filter(assignee_team_id=int(pk))
+
+
+def assignee_choices(conversation: Conversation) -> dict[str, QuerySet[Any]]:
+    """Whom the conversation may be assigned to: the people and teams who see its number."""
+    number = conversation.phone_number
+    return {
+        "members": members_who_see(number).select_related("user").order_by("user__email"),
+        "teams": teams_who_see(number).order_by("name", "pk"),
+    }
+
+
+def assignee_filter_choices(membership: Membership) -> dict[str, QuerySet[Any]]:
+    """The inbox filter's people and teams: the organization's active members and its teams."""
+    org_id = membership.organization_id
+    return {
+        "members": Membership.objects.filter(organization_id=org_id, user__is_active=True)
+        .select_related("user")
+        .order_by("user__email"),
+        "teams": Team.objects.filter(organization_id=org_id).order_by("name", "pk"),
+    }
 
 
 def inbox_conversations(
-    membership: Membership, folder: str, limit: int = 100
+    membership: Membership, folder: str, limit: int = 100, assignee: str = ""
 ) -> list[Conversation]:
     return list(
-        conversations_visible_to(membership)
+        filter_by_assignee(conversations_visible_to(membership), membership, assignee)
         .filter(folder=folder)
-        .select_related("contact", "phone_number")
+        .select_related("contact", "phone_number", "assignee", "assignee_team")
         .order_by("-last_message_at", "-id")[:limit]
     )
 
 
-def folder_counts(membership: Membership) -> dict[str, int]:
-    """Conversations per folder, for the tabs."""
-    counts = conversations_visible_to(membership).aggregate(
-        **{folder: Count("id", filter=Q(folder=folder)) for folder in Folder.values}
-    )
-    return {folder: counts[folder] or 0 for folder in Folder.values}
+# The tabs count up to this many conversations and show more as "999+": an exact count read
+# every conversation of the organization on every page (100,000: 70-200 ms), a capped one
+# reads at most this many index entries per folder (docs/performance.md, "Inbox").
+FOLDER_COUNT_CAP = 999
 
 
-def thread_messages(conversation: Conversation, limit: int = 200) -> list[Message]:
-    """The newest `limit` messages and notes, oldest first."""
-    newest = list(
-        Message.objects.filter(conversation=conversation)
-        .select_related("sent_by")
-        .order_by("-created_at", "-id")[:limit]
-    )
-    newest.reverse()
-    return newest
+def folder_counts(membership: Membership, assignee: str = "") -> dict[str, int]:
+    """Conversations per folder (of those the assignee filter keeps), for the tabs; any count
+    above FOLDER_COUNT_CAP is FOLDER_COUNT_CAP + 1."""
+    visible = filter_by_assignee(conversations_visible_to(membership), membership, assignee)
+    return {
+        folder: visible.filter(folder=folder).order_by()[: FOLDER_COUNT_CAP + 1].count()
+        for folder in Folder.values
+    }
+
+
+# Messages a thread shows on open, and per "Show earlier messages".
+THREAD_PAGE = 50
+
+
+def thread_page(
+    conversation: Conversation,
+    *,
+    before: str = "",
+    around: str = "",
+    limit: int = THREAD_PAGE,
+) -> tuple[list[Message], bool]:
+    """A page of the thread, oldest first, and whether older messages remain.
+
+    The newest `limit` messages; with `before` (a message uid), the `limit` ones older than it;
+    with `around` (a message uid: a search hit), that message, every newer one and `limit` older
+    ones, so its `#message-<uid>` anchor is on the page however old it is. An unknown uid (or one
+    of another conversation) as `around` is ignored; as `before`, it has nothing older.
+    """
+    messages = Message.objects.filter(conversation=conversation)
+    anchor_uid = before or around
+    anchor = None
+    if anchor_uid:
+        try:
+            anchor = messages.filter(uid=anchor_uid).values("created_at", "id").first()
+        except ValidationError:  # not a uuid
+            anchor = None
+    if before and anchor is None:
+        return [], False
+    if anchor is not None:
+        older = Q(created_at__lt=anchor["created_at"]) | Q(
+            created_at=anchor["created_at"], id__lt=anchor["id"]
+        )
+        if before:
+            messages = messages.filter(older)
+        else:
+            limit += messages.exclude(older).count()
+    page = list(messages.select_related("sent_by").order_by("-created_at", "-id")[: limit + 1])
+    has_earlier = len(page) > limit
+    page = page[:limit]
+    page.reverse()
+    return page, has_earlier
 
 
 def messages_for_api(conversation: Conversation) -> QuerySet[Message]:
     return Message.objects.filter(conversation=conversation).order_by("created_at", "id")
 
 
-def conversations_for_api(membership: Membership, folder: str | None) -> QuerySet[Conversation]:
+def conversations_for_api(
+    membership: Membership, folder: str | None, assignee: str | None = None
+) -> QuerySet[Conversation]:
     """What the member sees, newest activity first; conversations without a message go last."""
-    conversations = conversations_visible_to(membership)
+    conversations = conversations_visible_to(membership).select_related("assignee", "assignee_team")
     if folder:
         conversations = conversations.filter(folder=folder)
+    if assignee:
+        conversations = filter_by_assignee(conversations, membership, assignee)
     return conversations.order_by(F("last_message_at").desc(nulls_last=True), "-id")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from twoway.accounts.access import members_who_see, teams_who_see
+from twoway.accounts.models import Membership, Team
 from twoway.contacts.models import Contact
 from twoway.conversations.models import Conversation, Direction, Folder, Kind, Message
+from twoway.core.errors import InvalidInput
 from twoway.numbers.models import PhoneNumber
 from twoway.realtime.services import event_publish
 
@@ -27,27 +32,36 @@ def conversation_get_or_create(
         return Conversation.objects.get(**lookup), False
 
 
-def _preview(message: Message) -> str:
+def conversation_preview(message: Message) -> str:
+    """The line the inbox shows for a conversation's last message."""
     return message.body[:160]
 
 
 def conversation_record_inbound(*, conversation: Conversation, message: Message) -> None:
-    """The contact wrote: Needs attention, one more unread, even out of the archive.
-
-    On a virtual-assistant-backed number the assistant holds the conversation, so its agents
-    see it in Participating until the assistant hands it over.
-    """
-    from twoway.numbers.models import RoutingMode
-
-    assistant = conversation.phone_number.routing_mode == RoutingMode.ASSISTANT
+    """The contact wrote: Needs attention (see `inbound_folder`), one more unread, even out of
+    the archive."""
     Conversation.objects.filter(pk=conversation.pk).update(
-        folder=Folder.PARTICIPATING if assistant else Folder.NEEDS_ATTENTION,
+        folder=inbound_folder(conversation.phone_number),
         unread_count=F("unread_count") + 1,
         last_message_at=message.created_at,
-        last_message_preview=_preview(message),
+        last_message_preview=conversation_preview(message),
     )
     conversation.refresh_from_db()
     _publish_conversation(conversation)
+
+
+def inbound_folder(phone_number: PhoneNumber) -> str:
+    """Where a text from the contact puts the conversation: Needs attention, or Participating on
+    a virtual-assistant-backed number (the assistant holds it until it hands it over)."""
+    from twoway.numbers.models import RoutingMode
+
+    assistant = phone_number.routing_mode == RoutingMode.ASSISTANT
+    return Folder.PARTICIPATING if assistant else Folder.NEEDS_ATTENTION
+
+
+def conversation_updated_event(conversation: Conversation) -> dict[str, Any]:
+    """What `conversation.updated` says, for callers that publish many events at once."""
+    return {"folder": conversation.folder, "unread_count": conversation.unread_count}
 
 
 def conversation_record_outbound(
@@ -57,7 +71,7 @@ def conversation_record_outbound(
     an automatic one (a STOP confirmation) only updates the preview."""
     fields: dict[str, object] = {
         "last_message_at": message.created_at,
-        "last_message_preview": _preview(message),
+        "last_message_preview": conversation_preview(message),
     }
     if answers:
         fields.update(folder=Folder.PARTICIPATING, unread_count=0)
@@ -71,8 +85,7 @@ def _publish_conversation(conversation: Conversation) -> None:
         organization_id=conversation.organization_id,
         kind="conversation.updated",
         conversation_id=conversation.pk,
-        folder=conversation.folder,
-        unread_count=conversation.unread_count,
+        **conversation_updated_event(conversation),
     )
 
 
@@ -183,3 +196,87 @@ def conversation_delete(*, conversation: Conversation) -> None:
         kind="conversation.deleted",
         conversation_id=conversation_id,
     )
+
+
+def _person(user: Any) -> str:
+    return str(user.get_full_name() or user.email)
+
+
+def _assignee_label(conversation: Conversation) -> str:
+    if conversation.assignee_id is not None:
+        return _person(conversation.assignee)
+    if conversation.assignee_team_id is not None:
+        assert conversation.assignee_team is not None
+        return f"the team {conversation.assignee_team.name}"
+    return ""
+
+
+@transaction.atomic
+def conversation_assign(
+    *,
+    conversation: Conversation,
+    actor: Membership,
+    user_id: int | None = None,
+    team_id: int | None = None,
+) -> Conversation:
+    """Assign to one person (`user_id`) or one team (`team_id`), or unassign (neither).
+
+    The assignee must see the conversation: an active member who may use its number, or a team
+    the number is open to. The change is written in the thread as a note, so the history says
+    who handed it to whom.
+    """
+    if user_id is not None and team_id is not None:
+        raise InvalidInput(
+            "Assign the conversation to a person or to a team, not both.", code="two_assignees"
+        )
+    locked = _locked(conversation)
+    number = locked.phone_number
+    user: Any = None
+    team: Team | None = None
+    if user_id is not None:
+        member = (
+            Membership.objects.filter(organization_id=locked.organization_id, user_id=user_id)
+            .select_related("user")
+            .first()
+        )
+        if member is None:
+            raise InvalidInput(
+                "That person is not a member of your organization.", code="assignee_not_member"
+            )
+        user = member.user
+        if not user.is_active:
+            raise InvalidInput(
+                f"{_person(user)} is deactivated and cannot be assigned conversations.",
+                code="assignee_inactive",
+            )
+        if not members_who_see(number).filter(pk=member.pk).exists():
+            raise InvalidInput(
+                f"{_person(user)} cannot use {number.display}, so cannot see this conversation. "
+                "Give them access in the number's inbox settings first.",
+                code="assignee_no_access",
+            )
+    elif team_id is not None:
+        team = Team.objects.filter(organization_id=locked.organization_id, pk=team_id).first()
+        if team is None:
+            raise InvalidInput(
+                "That team is not one of your organization's.", code="team_not_found"
+            )
+        if not teams_who_see(number).filter(pk=team.pk).exists():
+            raise InvalidInput(
+                f"The team {team.name} cannot use {number.display}, so cannot see this "
+                "conversation. Open the number to the team in its inbox settings first.",
+                code="team_no_access",
+            )
+    if (locked.assignee_id, locked.assignee_team_id) == (user_id, team_id):
+        return locked
+    previous = _assignee_label(locked)
+    locked.assignee, locked.assignee_team = user, team
+    by = _person(actor.user)
+    if user is not None or team is not None:
+        body = f"{by} assigned this conversation to {_assignee_label(locked)}"
+        body += f" (was {previous})." if previous else "."
+    else:
+        body = f"{by} unassigned this conversation (was {previous})."
+    _save_and_publish(locked, ["assignee", "assignee_team"])
+    note_add(conversation=locked, body=body, author_id=actor.user_id, label="assignment")
+    return locked

@@ -15,11 +15,14 @@ next free slot for the message's segments, so workers anywhere share one limit.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -51,27 +54,16 @@ RATE_MARGIN = Decimal("0.04")
 # than the booking, so a send that left late lets the next ones catch up with their slots instead
 # of pushing every later send back, more than the limit itself, so the margin keeps half its use.
 CATCH_UP_SHARE = (1 + RATE_MARGIN / 2) / (1 + RATE_MARGIN)
+# Senders whose limit is below this many segments per second are sent by one worker process of
+# a supervisor (`twoway worker --processes N`), chosen by the number's id: one process keeps up
+# with such a limit, and two processes sending for one number could each let a send leave late
+# and the next one on time, putting one segment too many into the carrier's second (2 windows
+# over in a loaded run, measured). Faster senders are shared by every process.
+SHARED_SENDER_MIN_MPS = 100
 # Claim candidates read per message wanted: rows of senders that fill up during the claim are
 # skipped, so a claim still finds work for the others.
 CANDIDATES_PER_CLAIM = 2
 
-QUEUE_ORDER = ("priority", "next_attempt_at", "id")
-# What a claim reads of a message: enough to book it and hand it to a carrier.
-CLAIM_FIELDS = (
-    "id",
-    "uid",
-    "organization_id",
-    "conversation_id",
-    "status",
-    "attempts",
-    "priority",
-    "next_attempt_at",
-    "segments",
-    "from_number",
-    "to_number",
-    "body",
-    "carrier",
-)
 # What recording a result reads: enough to decide and to publish the new status.
 RECORD_FIELDS = ("id", "uid", "organization_id", "conversation_id", "status", "attempts")
 
@@ -110,15 +102,20 @@ def slot_spacing(segments: int, mps_limit: Decimal) -> Decimal:
     return Decimal(max(segments, 1)) * per_segment
 
 
-def _due(now: dt.datetime) -> QuerySet[Message]:
-    # Senders already booked beyond the lookahead are left out, so a long backlog on one busy
-    # number never fills the candidate window and starves every other number.
-    busy_senders = PhoneNumber.objects.filter(next_send_at__gt=now + CLAIM_LOOKAHEAD).values(
-        "number"
-    )
-    return Message.objects.filter(
-        direction=Direction.OUTBOUND, kind=Kind.MESSAGE, next_attempt_at__lte=now
-    ).exclude(from_number__in=busy_senders)
+@dataclass(frozen=True)
+class _Candidate:
+    """A due message as the claim reads it: one row, no model instance."""
+
+    id: int
+    uid: str
+    attempts: int
+    priority: int
+    next_attempt_at: Any  # only compared with other candidates' (naive on SQLite)
+    segments: int
+    from_number: str
+    to_number: str
+    body: str
+    carrier: str
 
 
 def _prefer_index_order() -> None:
@@ -139,96 +136,170 @@ def _prefer_index_order() -> None:
             )
 
 
-def _lock_candidates(now: dt.datetime, count: int, lost_leases: bool) -> list[Message]:
+def _lock_candidates(
+    now: dt.datetime, count: int, lost_leases: bool, partition: tuple[int, int] | None
+) -> list[_Candidate]:
     """Due messages in queue order, locked: queued ones and those whose lease ran out.
 
     Two queries, because each matches an index: the queued ones walk the partial index
     `message_due_idx` in claim order and stop after `count` rows, instead of sorting the whole
-    queue; the few `sending` ones with a lost lease come from `message_lease_idx`.
+    queue; the few `sending` ones with a lost lease come from `message_lease_idx`. Written out
+    by hand: building, compiling and instantiating these through the ORM was about a third of
+    a busy worker's CPU per message (docs/performance.md, slice 3).
     """
-    due = _due(now).only(*CLAIM_FIELDS).select_for_update(skip_locked=True)
-    queued = due.filter(status=Status.QUEUED).order_by(*QUEUE_ORDER)
-    lost = due.filter(status=Status.SENDING, lease_expires_at__lt=now).order_by(*QUEUE_ORDER)
-    candidates = list(queued[:count])
+    adapt = connection.ops.adapt_datetimefield_value
+    now_db = adapt(now)
+    index, processes = partition or (0, 1)
+    due = (now_db, adapt(now + CLAIM_LOOKAHEAD), SHARED_SENDER_MIN_MPS, processes, index)
+    statements = _claim_statements()
+    with connection.cursor() as cursor:
+        cursor.execute(statements.queued, (*due, count))
+        rows = cursor.fetchall()
+        if lost_leases:
+            cursor.execute(statements.lost, (*due, now_db, count))
+            rows += cursor.fetchall()
+    candidates = [_Candidate(*row) for row in rows]
     if lost_leases:
-        candidates += lost[:count]
-    candidates.sort(key=lambda m: (m.priority, m.next_attempt_at, m.pk))
+        candidates.sort(key=lambda m: (m.priority, m.next_attempt_at, m.id))
     return candidates[:count]
 
 
+@dataclass(frozen=True)
+class _ClaimStatements:
+    queued: str
+    lost: str
+    numbers: str
+
+
+@functools.cache
+def _claim_statements() -> _ClaimStatements:
+    """The claim's statements for this database; names come from the models."""
+    m, n = Message._meta, PhoneNumber._meta
+    # Senders already booked beyond the lookahead are left out, so a long backlog on one busy
+    # number never fills the candidate window and starves every other number; so are slow
+    # senders of another process of this supervisor (SHARED_SENDER_MIN_MPS). Released numbers
+    # are no senders (PhoneNumber's default manager leaves them out too).
+    due = (
+        f"SELECT id, uid, attempts, priority, next_attempt_at, segments, from_number, "  # noqa: S608
+        f"to_number, body, carrier FROM {m.db_table} "
+        f"WHERE direction = '{Direction.OUTBOUND.value}' AND kind = '{Kind.MESSAGE.value}' "
+        "AND next_attempt_at <= %s AND from_number NOT IN ("
+        f"SELECT number FROM {n.db_table} WHERE released_at IS NULL AND (next_send_at > %s "
+        "OR (mps_limit < %s AND id %% %s <> %s))) "
+    )
+    order = " ORDER BY priority, next_attempt_at, id LIMIT %s"
+    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update else ""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return _ClaimStatements(
+        queued=f"{due}AND status = '{Status.QUEUED.value}'{order}{skip_locked}",
+        lost=f"{due}AND status = '{Status.SENDING.value}' AND lease_expires_at < %s"
+        f"{order}{skip_locked}",
+        # Locked in id order, so two claimers never wait on each other in a cycle.
+        numbers=f"SELECT id, number, mps_limit, next_send_at FROM {n.db_table} "  # noqa: S608
+        "WHERE released_at IS NULL AND number IN ({}) ORDER BY id" + lock,
+    )
+
+
+def _lock_senders(numbers: set[str]) -> dict[str, list[Any]]:
+    """The claim's senders, locked: number → [id, mps_limit, next_send_at]."""
+    statement = _claim_statements().numbers.format(", ".join(["%s"] * len(numbers)))
+    with connection.cursor() as cursor:
+        cursor.execute(statement, tuple(numbers))
+        rows = cursor.fetchall()
+    return {
+        number: [pk, Decimal(str(limit)), _aware(next_send_at)]
+        for pk, number, limit, next_send_at in rows
+    }
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    # SQLite hands back naive datetimes (stored in UTC); PostgreSQL aware ones.
+    if value is not None and timezone.is_naive(value):
+        return timezone.make_aware(value, dt.UTC)
+    return value
+
+
 def claim_due(
-    limit: int, now: dt.datetime | None = None, *, lost_leases: bool = True
+    limit: int,
+    now: dt.datetime | None = None,
+    *,
+    lost_leases: bool = True,
+    partition: tuple[int, int] | None = None,
 ) -> list[ClaimedSend]:
     """Claim up to `limit` due messages whose sender has a free slot within the lookahead.
 
     `lost_leases=False` leaves out messages whose lease ran out, for callers that look for
     them less often than they claim (a lease is tens of seconds; a busy worker claims many
-    times a second).
+    times a second). `partition` = (index, processes) of a supervised worker process: slow
+    senders of the other processes are theirs (SHARED_SENDER_MIN_MPS).
     """
     now = now or timezone.now()
     lease = dt.timedelta(seconds=settings.SEND_LEASE_SECONDS)
     with transaction.atomic():
         _prefer_index_order()
-        candidates = _lock_candidates(now, limit * CANDIDATES_PER_CLAIM, lost_leases)
+        candidates = _lock_candidates(now, limit * CANDIDATES_PER_CLAIM, lost_leases, partition)
         if not candidates:
             return []
-        numbers = {
-            n.number: n
-            # Locked in id order, so two claimers never wait on each other in a cycle.
-            for n in PhoneNumber.objects.select_for_update()
-            .filter(number__in={m.from_number for m in candidates})
-            .only("id", "number", "mps_limit", "next_send_at")
-            .order_by("pk")
-        }
-        slots: list[tuple[Message, dt.datetime, Decimal]] = []
-        booked: dict[str, PhoneNumber] = {}
+        senders = _lock_senders({m.from_number for m in candidates})
+        slots: list[tuple[_Candidate, dt.datetime, Decimal]] = []
+        booked: dict[str, list[Any]] = {}
         for message in candidates:
             if len(slots) >= limit:
                 break
-            number = numbers.get(message.from_number)
-            if number is None:
-                _fail(message, "no_sender", explain("no_sender"))
+            sender = senders.get(message.from_number)
+            if sender is None:
+                _fail(
+                    Message.objects.only(*RECORD_FIELDS).get(pk=message.id),
+                    "no_sender",
+                    explain("no_sender"),
+                )
                 continue
-            slot = max(now, number.next_send_at or now)
+            _, mps_limit, next_send_at = sender
+            slot = max(now, next_send_at or now)
             if slot > now + CLAIM_LOOKAHEAD:
                 continue  # this sender is busy for now; lower-priority senders may still go
-            spacing = slot_spacing(message.segments, number.mps_limit)
-            number.next_send_at = slot + dt.timedelta(seconds=float(spacing))
-            booked[number.number] = number
+            spacing = slot_spacing(message.segments, mps_limit)
+            sender[2] = slot + dt.timedelta(seconds=float(spacing))
+            booked[message.from_number] = sender
             slots.append((message, slot, spacing))
         if not slots:
             return []
         # One lease for the whole claim, from its latest slot: a message booked earlier holds
         # its lease a little longer, and the claim is one UPDATE however many it takes.
         lease_expires_at = max(slot for _, slot, _ in slots) + lease
-        Message.objects.filter(pk__in=[message.pk for message, _, _ in slots]).update(
-            status=Status.SENDING, attempts=F("attempts") + 1, lease_expires_at=lease_expires_at
-        )
-        _save_next_send_at(list(booked.values()))
+        _mark_claimed([message.id for message, _, _ in slots], lease_expires_at)
+        _save_next_send_at([(sender[0], sender[2]) for sender in booked.values()])
+    callback_url = _status_callback_url
     return [
-        _claimed_send(message, slot, float(spacing), lease_expires_at)
+        ClaimedSend(
+            message_id=message.id,
+            send_at=slot,
+            lease_expires_at=lease_expires_at,
+            carrier=message.carrier,
+            attempt=message.attempts + 1,  # as the claim's UPDATE counted it
+            spacing=float(spacing),
+            request=SendRequest(
+                idempotency_key=str(_as_uuid(message.uid)),
+                from_number=message.from_number,
+                to_number=message.to_number,
+                body=message.body,
+                status_callback_url=callback_url(message.carrier),
+            ),
+        )
         for message, slot, spacing in slots
     ]
 
 
-def _claimed_send(
-    message: Message, slot: dt.datetime, spacing: float, lease_expires_at: dt.datetime
-) -> ClaimedSend:
-    return ClaimedSend(
-        message_id=message.pk,
-        send_at=slot,
-        lease_expires_at=lease_expires_at,
-        carrier=message.carrier,
-        attempt=message.attempts + 1,  # as the claim's UPDATE counted it
-        spacing=spacing,
-        request=SendRequest(
-            idempotency_key=str(message.uid),
-            from_number=message.from_number,
-            to_number=message.to_number,
-            body=message.body,
-            status_callback_url=_status_callback_url(message.carrier),
-        ),
-    )
+def _as_uuid(value: Any) -> uuid.UUID:
+    # PostgreSQL hands back a UUID, SQLite the 32 hex digits Django stores.
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+def _mark_claimed(ids: list[int], lease_expires_at: dt.datetime) -> None:
+    statement = _CLAIMED_UPDATE.format(", ".join(["%s"] * len(ids)))
+    params = (Status.SENDING.value, connection.ops.adapt_datetimefield_value(lease_expires_at))
+    with connection.cursor() as cursor:
+        cursor.execute(statement, (*params, *ids))
 
 
 def _status_callback_url(carrier: str) -> str | None:
@@ -258,28 +329,54 @@ def send_claimed(claim: ClaimedSend) -> None:
     record_outcomes([send_to_carrier(claim)])
 
 
+@dataclass
+class _Recorded:
+    """A message as recording reads it (locked): enough to decide and to publish."""
+
+    id: int
+    uid: Any
+    organization_id: int
+    conversation_id: int
+    status: str
+    attempts: int
+
+
 @transaction.atomic
 def record_outcomes(outcomes: Sequence[SendOutcome]) -> None:
     """Record what carriers said to many sends in one transaction: one commit for the batch."""
     ids = sorted({o.message_id for o in outcomes})
-    # Locked in id order, so two recorders never wait on each other in a cycle.
-    locked = Message.objects.select_for_update().filter(pk__in=ids).only(*RECORD_FIELDS)
-    messages = {m.pk: m for m in locked.order_by("pk")}
-    sent: dict[int, Message] = {}
+    messages = {m.id: m for m in _lock_for_recording(ids)}
+    sent: dict[int, tuple[_Recorded, str, dt.datetime]] = {}
     for outcome in outcomes:
         message = messages.get(outcome.message_id)
         if message is None:
             continue  # deleted meanwhile
         if outcome.result is not None:
-            if _mark_sent(message, outcome.result, outcome.at):
-                sent[message.pk] = message
-        elif outcome.error is not None:
-            _record_error(message, outcome.error, outcome.attempt)
+            # Any claim's success counts, a stale one's too: every claim of a message carries
+            # the same idempotency key, so the carrier's id is the same whoever records it.
+            if message.status in (Status.SENDING, Status.QUEUED):
+                message.status = Status.SENT  # a status report had not already moved it on
+                sent[message.id] = (message, outcome.result.carrier_message_id, outcome.at)
+        elif outcome.error is not None and message.status == Status.SENDING:
+            # Rare, and retries, refunds and failures go through the model: read it in full.
+            model = Message.objects.only(*RECORD_FIELDS).get(pk=message.id)
+            _record_error(model, outcome.error, outcome.attempt)
+            message.status = model.status
     _save_sent(list(sent.values()))
-    _publish_statuses(list(sent.values()))
+    _publish_statuses([message for message, _, _ in sent.values()])
 
 
-def _save_sent(messages: list[Message]) -> None:
+def _lock_for_recording(ids: list[int]) -> list[_Recorded]:
+    # Locked in id order, so two recorders never wait on each other in a cycle.
+    statement = _RECORD_SELECT.format(", ".join(["%s"] * len(ids)))
+    if connection.features.has_select_for_update:
+        statement += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(statement, ids)
+        return [_Recorded(*row) for row in cursor.fetchall()]
+
+
+def _save_sent(sent: list[tuple[_Recorded, str, dt.datetime]]) -> None:
     """Store sent messages with one statement executed for all of them.
 
     Each row gets its own carrier id, which `QuerySet.update` cannot express, and
@@ -287,51 +384,43 @@ def _save_sent(messages: list[Message]) -> None:
     recording cost. executemany sends one statement with a row of parameters per message
     (pipelined by psycopg).
     """
-    if not messages:
+    if not sent:
         return
+    adapt = connection.ops.adapt_datetimefield_value
     rows = [
-        (
-            message.status,
-            message.carrier_message_id,
-            connection.ops.adapt_datetimefield_value(message.sent_at),
-            message.pk,
-        )
-        for message in messages
+        (Status.SENT.value, carrier_message_id, adapt(at), message.id)
+        for message, carrier_message_id, at in sent
     ]
     with connection.cursor() as cursor:
         cursor.executemany(_SENT_UPDATE, rows)
 
 
-def _save_next_send_at(numbers: list[PhoneNumber]) -> None:
+def _save_next_send_at(senders: list[tuple[int, dt.datetime]]) -> None:
     # One statement for every booked sender, as in `_save_sent`.
-    rows = [
-        (connection.ops.adapt_datetimefield_value(number.next_send_at), number.pk)
-        for number in numbers
-    ]
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = [(adapt(next_send_at), pk) for pk, next_send_at in senders]
     with connection.cursor() as cursor:
         cursor.executemany(_NEXT_SEND_UPDATE, rows)
 
 
 # Names from the models, values as parameters.
 _NEXT_SEND_UPDATE = f"UPDATE {PhoneNumber._meta.db_table} SET next_send_at = %s WHERE id = %s"  # noqa: S608
+_CLAIMED_UPDATE = (
+    f"UPDATE {Message._meta.db_table} SET status = %s, attempts = attempts + 1, "  # noqa: S608
+    "lease_expires_at = %s WHERE id IN ({})"
+)
+_RECORD_SELECT = (
+    f"SELECT {', '.join(RECORD_FIELDS)} FROM {Message._meta.db_table} "  # noqa: S608
+    "WHERE id IN ({}) ORDER BY id"
+)
+_EVENT_INSERT = (
+    f"INSERT INTO {RealtimeEvent._meta.db_table} "  # noqa: S608
+    "(organization_id, kind, conversation_id, data, created_at) VALUES (%s, %s, %s, %s, %s)"
+)
 _SENT_UPDATE = (
     f"UPDATE {Message._meta.db_table} SET status = %s, carrier_message_id = %s, "  # noqa: S608
     "sent_at = %s, lease_expires_at = NULL, error_code = '', error_message = '' WHERE id = %s"
 )
-
-
-def _mark_sent(message: Message, result: SendResult, at: dt.datetime) -> bool:
-    # Any claim's success counts, a stale one's too: every claim of a message carries the same
-    # idempotency key, so the carrier's id is the same whoever records it.
-    if message.status not in (Status.SENDING, Status.QUEUED):
-        return False  # a status report already moved it on
-    message.status = Status.SENT
-    message.carrier_message_id = result.carrier_message_id
-    message.sent_at = at
-    message.lease_expires_at = None
-    message.error_code = ""
-    message.error_message = ""
-    return True
 
 
 def record_sent(message_id: int, result: SendResult) -> None:
@@ -388,17 +477,24 @@ def _fail(message: Message, code: str, explanation: str) -> None:
     _publish_status(message)
 
 
-def _publish_statuses(messages: list[Message]) -> None:
-    """`event_publish` for many status changes at once: the same rows, one INSERT."""
-    RealtimeEvent.objects.bulk_create(
-        RealtimeEvent(
-            organization_id=message.organization_id,
-            kind="message.status",
-            conversation_id=message.conversation_id,
-            data={"message": str(message.uid), "status": message.status},
+def _publish_statuses(messages: list[_Recorded]) -> None:
+    """`event_publish` for many status changes at once: the same rows, one statement."""
+    if not messages:
+        return
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    adapt_json = connection.ops.adapt_json_value
+    rows = [
+        (
+            message.organization_id,
+            "message.status",
+            message.conversation_id,
+            adapt_json({"message": str(_as_uuid(message.uid)), "status": message.status}, None),
+            now,
         )
         for message in messages
-    )
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(_EVENT_INSERT, rows)
 
 
 def _publish_status(message: Message) -> None:
@@ -411,7 +507,19 @@ def _publish_status(message: Message) -> None:
     )
 
 
-def next_due_in(now: dt.datetime | None = None) -> float | None:
+def _others_senders(partition: tuple[int, int]) -> QuerySet[PhoneNumber]:
+    """Slow senders another process of this supervisor sends for."""
+    index, processes = partition
+    return (
+        PhoneNumber.objects.filter(mps_limit__lt=SHARED_SENDER_MIN_MPS)
+        .annotate(share=F("id") % processes)
+        .exclude(share=index)
+    )
+
+
+def next_due_in(
+    now: dt.datetime | None = None, *, partition: tuple[int, int] | None = None
+) -> float | None:
     """Seconds until a queued message can next be claimed (None when none is waiting).
 
     A message that is due but whose sender is booked up waits for the sender's next free slot,
@@ -419,6 +527,9 @@ def next_due_in(now: dt.datetime | None = None) -> float | None:
     """
     now = now or timezone.now()
     queued = Message.objects.filter(status=Status.QUEUED, next_attempt_at__isnull=False)
+    if partition is not None and partition[1] > 1:
+        others = _others_senders(partition)
+        queued = queued.exclude(from_number__in=others.values("number"))
     busy = PhoneNumber.objects.filter(next_send_at__gt=now + CLAIM_LOOKAHEAD)
     free = queued.exclude(from_number__in=busy.values("number"))
     waits: list[dt.datetime] = []

@@ -2,20 +2,24 @@
 
 `carrier_event_record` is all a webhook request does besides verifying it, so it answers fast and
 a retried webhook lands on the unique key instead of creating a second message. The worker runs
-`carrier_events_process_pending`; each event is processed and marked done in one transaction, so
-an event is processed exactly once whatever crashes.
+`carrier_events_process_pending`: a batch of events is processed and marked done in one
+transaction, so an event is processed exactly once whatever crashes; plain texts to inboxes are
+received together, with a few queries for the whole batch.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connections, router, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from twoway.accounts.models import OffReply, Organization
@@ -33,16 +37,23 @@ from twoway.compliance.keywords import (
     normalize_keyword,
 )
 from twoway.compliance.models import ConsentEvent, ConsentEventKind
-from twoway.contacts.models import CreatedFrom
+from twoway.contacts.models import Contact, ContactPhone, CreatedFrom
 from twoway.contacts.services import contact_get_or_create_by_phone, contact_set_opt_in
 from twoway.conversations.models import Category, Conversation, Direction, Message, Status
-from twoway.conversations.services import conversation_get_or_create, conversation_record_inbound
+from twoway.conversations.services import (
+    conversation_get_or_create,
+    conversation_preview,
+    conversation_record_inbound,
+    conversation_updated_event,
+    inbound_folder,
+)
 from twoway.core.phones import InvalidPhoneNumber, normalize_phone
 from twoway.messaging.segments import segment_info
 from twoway.messaging.senders import system_reply_origin
 from twoway.numbers.activation import dedicated_number
 from twoway.numbers.models import PhoneNumber
 from twoway.numbers.verification import number_verification_set
+from twoway.realtime.models import RealtimeEvent
 from twoway.realtime.services import event_publish
 from twoway.realtime.wakeup import wake_worker
 
@@ -93,71 +104,398 @@ def carrier_event_record(carrier: str, event: CarrierEventData) -> bool:
         key = f"{event.carrier_message_id}:{event.status}:{event.error_code}"
     payload = dataclasses.asdict(event)
     payload["raw"] = dict(event.raw)
-    try:
-        with transaction.atomic():
-            CarrierEvent.objects.create(carrier=carrier, kind=kind, dedupe_key=key, payload=payload)
-    except IntegrityError:
+    if not _event_insert(carrier=carrier, kind=kind, dedupe_key=key, payload=payload):
         return False
     wake_worker()
     return True
 
 
+def _event_insert(*, carrier: str, kind: str, dedupe_key: str, payload: dict[str, Any]) -> bool:
+    """One `INSERT ... ON CONFLICT DO NOTHING`: a duplicate costs no error, savepoint or second
+    round trip, and a new event is one statement in autocommit (docs/decisions.md)."""
+    meta = CarrierEvent._meta
+    db = connections[router.db_for_write(CarrierEvent)]
+    quote = db.ops.quote_name
+    values = {
+        "carrier": carrier,
+        "kind": kind,
+        "dedupe_key": dedupe_key,
+        "payload": meta.get_field("payload").get_db_prep_save(payload, db),
+        "received_at": meta.get_field("received_at").get_db_prep_save(timezone.now(), db),
+        "attempts": 0,
+        "error": "",
+    }
+    # Plain fields, so a column is named as its field.
+    columns = ", ".join(quote(name) for name in values)
+    unique = ", ".join(quote(name) for name in _EVENT_UNIQUE)
+    table, marks = quote(meta.db_table), ", ".join(["%s"] * len(values))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT ({unique}) DO NOTHING"  # noqa: S608
+    # SQLite: the web process's threads queue here, not in SQLite's busy handler, which sleeps
+    # in growing steps (up to 100 ms) between tries and turns a short wait into a long one.
+    with (
+        _SQLITE_WRITES if db.vendor == "sqlite" else contextlib.nullcontext(),
+        db.cursor() as cursor,
+    ):
+        cursor.execute(sql, list(values.values()))
+        return cursor.rowcount == 1
+
+
+_SQLITE_WRITES = threading.Lock()
+
+
+# The columns of CarrierEvent's unique constraint, which decides what a duplicate is.
+_EVENT_UNIQUE = ("carrier", "kind", "dedupe_key")
+
+
 def carrier_events_process_pending(limit: int = 100) -> int:
-    """Process up to `limit` waiting events; returns how many were handled."""
+    """Process up to `limit` waiting events in one transaction; returns how many were handled.
+
+    One worker process at a time (PostgreSQL: an advisory lock, see EVENTS_LOCK_KEY); the batch
+    is committed together with every event's `processed_at`, so a worker killed mid-batch leaves
+    all of it to the next pass, which processes it exactly once.
+    """
     now = timezone.now()
-    ids = list(
-        CarrierEvent.objects.filter(processed_at__isnull=True)
-        .exclude(retry_at__gt=now)
-        .order_by("id")
-        .values_list("id", flat=True)[:limit]
-    )
-    handled = 0
-    for event_id in ids:
-        handled += _process_one(event_id)
-    return handled
-
-
-def _process_one(event_id: int) -> int:
     with transaction.atomic():
-        event = (
+        if not _events_turn():
+            return 0  # another worker process is at it
+        events = list(
             CarrierEvent.objects.select_for_update(skip_locked=True)
-            .filter(pk=event_id, processed_at__isnull=True)
-            .first()
+            .filter(processed_at__isnull=True)
+            .exclude(retry_at__gt=now)
+            .order_by("id")[:limit]
         )
-        if event is None:
-            return 0  # another worker has it, or had it
-        event.attempts += 1
-        try:
-            with transaction.atomic():
-                _dispatch(event)
-        except RetryLater as exc:
-            if event.attempts >= STATUS_MAX_ATTEMPTS:
-                event.processed_at = timezone.now()
-            event.retry_at = timezone.now() + STATUS_RETRY_DELAY
-            event.error = str(exc)[:300]
-        except Unprocessable as exc:
-            log.warning("Carrier event %s left unprocessed: %s", event.pk, exc)
-            event.processed_at = timezone.now()
-            event.error = str(exc)[:300]
-        except Exception as exc:
-            # A bug: keep the event for a later try and an operator to look at.
-            log.exception("Carrier event %s failed", event.pk)
-            event.retry_at = timezone.now() + min(
-                STATUS_RETRY_DELAY * event.attempts, CRASH_RETRY_MAX_DELAY
+        if events:
+            _process_batch(events)
+    return len(events)
+
+
+# The PostgreSQL advisory lock (any number of our own) that lets one worker process at a time
+# process carrier events: texts of one conversation are then stored in the order they came, and
+# two batches never race to create the same contact or conversation. A batch of hundreds of
+# texts takes a fraction of a second, so the other processes lose little: they send meanwhile.
+EVENTS_LOCK_KEY = 0x7477_6576
+
+
+def _events_turn() -> bool:
+    """Take the carrier events' lock for this transaction; False when another process has it."""
+    db = connections[router.db_for_write(CarrierEvent)]
+    if db.vendor != "postgresql":
+        return True  # SQLite: one writer at a time anyway
+    with db.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [EVENTS_LOCK_KEY])
+        return bool(cursor.fetchone()[0])
+
+
+@dataclass(frozen=True)
+class _Received:
+    """A fresh text to an inbox, with nothing to act on: what the batch path takes."""
+
+    event: CarrierEvent
+    inbound: InboundMessage
+    texted: PhoneNumber
+    from_number: str
+
+
+def _process_batch(events: list[CarrierEvent]) -> None:
+    """Plain texts to inboxes are received together, a few queries for all of them; anything
+    else (keywords, system numbers, texts no inbox shows, status reports, retries) goes through
+    the one-event path. Events are taken in order, and the texts gathered so far are stored
+    before any other inbound event is processed, so a STOP acts after the texts that came before
+    it and before the ones after it, as one at a time would."""
+    numbers = _numbers_texted(events)
+    group: list[_Received] = []
+    for event in events:
+        received = _batchable(event, numbers)
+        if received is not None:
+            group.append(received)
+            continue
+        if event.kind != EventKind.STATUS:
+            _receive_group(group)
+            group = []
+        _process_alone(event)
+        if event.kind == EventKind.VERIFICATION:
+            numbers = _numbers_texted(events)  # a number may be held now
+    _receive_group(group)
+
+
+def _numbers_texted(events: list[CarrierEvent]) -> dict[str, PhoneNumber]:
+    wanted = {
+        str(event.payload.get("to_number"))
+        for event in events
+        if event.kind == EventKind.INBOUND and isinstance(event.payload, dict)
+    }
+    found: dict[str, PhoneNumber] = {}
+    for number in (
+        PhoneNumber.objects.select_related("organization").filter(number__in=wanted).order_by("pk")
+    ):
+        found.setdefault(number.number, number)  # the first, as `.first()` finds it
+    return found
+
+
+def _inbound_of(event: CarrierEvent) -> InboundMessage:
+    data: dict[str, Any] = dict(event.payload)
+    data["media_urls"] = tuple(data.get("media_urls") or ())
+    return InboundMessage(**data)
+
+
+def _batchable(event: CarrierEvent, numbers: dict[str, PhoneNumber]) -> _Received | None:
+    if event.kind != EventKind.INBOUND or event.attempts:
+        return None  # an event that failed before is tried alone
+    try:
+        inbound = _inbound_of(event)
+    except Exception:
+        return None  # the one-event path records why
+    texted = numbers.get(inbound.to_number)
+    if texted is None or texted.is_system:
+        return None
+    from_number = _sender_number(inbound.from_number, texted)
+    if _route(texted, from_number).inbox_number is None:
+        return None
+    if classify(inbound.body) is not None or looks_like_opt_out(inbound.body):
+        return None
+    return _Received(event, inbound, texted, from_number)
+
+
+def _receive_group(group: list[_Received]) -> None:
+    """Receive the texts together; when that fails, each half again, so one bad event is
+    found and recorded as failed while the others are received in this pass. A lone text
+    takes the one-event path, which costs as much and records its failure."""
+    if len(group) <= 1:
+        for received in group:
+            _process_alone(received.event)
+        return
+    try:
+        with transaction.atomic():
+            _receive_together(group)
+    except Exception:
+        log.warning("A batch of %d texts failed; trying each half", len(group), exc_info=True)
+        half = len(group) // 2
+        _receive_group(group[:half])
+        _receive_group(group[half:])
+
+
+def _receive_together(group: list[_Received]) -> None:
+    """What `inbound_message_receive` does for each text, with a few queries for the group."""
+    taken = set(
+        Message.objects.filter(
+            carrier_message_id__in={r.inbound.carrier_message_id for r in group}
+        ).values_list("carrier", "carrier_message_id")
+    )
+    fresh: list[_Received] = []
+    for received in group:
+        key = (received.event.carrier, received.inbound.carrier_message_id)
+        if key not in taken:  # else a duplicate: already a message, nothing more to do
+            taken.add(key)
+            fresh.append(received)
+    contacts = _contacts_for(fresh)
+    conversations = _conversations_for(fresh, contacts)
+    messages = []
+    for received in fresh:
+        info = segment_info(received.inbound.body)
+        messages.append(
+            Message(
+                organization=received.texted.organization,
+                conversation=conversations[(received.texted.pk, received.from_number)],
+                direction=Direction.INBOUND,
+                body=received.inbound.body,
+                encoding=info.encoding,
+                segments=info.segments,
+                status=Status.RECEIVED,
+                from_number=received.from_number,
+                to_number=received.texted.number,
+                carrier=received.event.carrier,
+                carrier_message_id=received.inbound.carrier_message_id,
             )
-            event.error = f"{type(exc).__name__}: {exc}"[:300]
-        else:
+        )
+    Message.objects.bulk_create(messages)
+    by_conversation: dict[int, list[Message]] = {}
+    for message in messages:
+        assert message.conversation is not None
+        by_conversation.setdefault(message.conversation.pk, []).append(message)
+    now_read = _conversations_record_inbound(by_conversation)
+    realtime: list[RealtimeEvent] = []
+    for conversation_id, texts in by_conversation.items():
+        conversation = texts[-1].conversation
+        assert conversation is not None
+        conversation.folder, conversation.unread_count, conversation.muted = now_read[
+            conversation_id
+        ]
+        organization_id = conversation.organization_id
+        realtime.append(
+            RealtimeEvent(
+                organization_id=organization_id,
+                kind="conversation.updated",
+                conversation_id=conversation_id,
+                data=conversation_updated_event(conversation),
+            )
+        )
+        for message in texts:
+            contact = contacts[(organization_id, message.from_number)]
+            realtime.append(
+                RealtimeEvent(
+                    organization_id=organization_id,
+                    kind="message.created",
+                    conversation_id=conversation_id,
+                    data={
+                        "message": str(message.uid),
+                        "direction": "in",
+                        "muted": conversation.muted,
+                        "preview": message.body[:80],
+                        "contact": contact.name or message.from_number,
+                    },
+                )
+            )
+    RealtimeEvent.objects.bulk_create(realtime)
+    CarrierEvent.objects.filter(pk__in=[r.event.pk for r in group]).update(
+        processed_at=timezone.now(), attempts=F("attempts") + 1, error=""
+    )
+
+
+def _conversations_record_inbound(
+    by_conversation: dict[int, list[Message]],
+) -> dict[int, tuple[str, int, bool]]:
+    """What `conversation_record_inbound` does, for every conversation of the batch in one
+    `UPDATE ... FROM (VALUES ...) RETURNING` (docs/decisions.md): folder, unread count plus the
+    texts received, last message and preview. Returns each one's folder, unread count, muted."""
+    db = connections[router.db_for_write(Conversation)]
+    meta = Conversation._meta
+    at_field = meta.get_field("last_message_at")
+    # PostgreSQL types VALUES from the literals, and a timestamp literal reads as text.
+    at = "CAST(%s AS timestamptz)" if db.vendor == "postgresql" else "%s"
+    rows, params = [], []
+    for conversation_id, texts in by_conversation.items():
+        conversation, last = texts[-1].conversation, texts[-1]
+        assert conversation is not None
+        rows.append(f"(%s, %s, %s, {at}, %s)")
+        params += [
+            conversation_id,
+            inbound_folder(conversation.phone_number),
+            len(texts),
+            at_field.get_db_prep_save(last.created_at, db),
+            conversation_preview(last),
+        ]
+    table = db.ops.quote_name(meta.db_table)
+    sql = (
+        f"UPDATE {table} SET folder = v.new_folder, unread_count = unread_count + v.received,"  # noqa: S608
+        " last_message_at = v.at, last_message_preview = v.preview"
+        " FROM (SELECT column1 AS cid, column2 AS new_folder, column3 AS received,"
+        f" column4 AS at, column5 AS preview FROM (VALUES {', '.join(rows)}) AS t) AS v"
+        f" WHERE {table}.id = v.cid RETURNING id, folder, unread_count, muted"
+    )
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0]: (row[1], row[2], bool(row[3])) for row in cursor.fetchall()}
+
+
+def _contacts_for(group: list[_Received]) -> dict[tuple[int, str], Contact]:
+    """The contact of each sender, created (as a lead, from the number texted) for new ones."""
+    firsts: dict[tuple[int, str], _Received] = {}
+    for received in group:
+        organization_id = received.texted.organization_id
+        assert organization_id is not None
+        firsts.setdefault((organization_id, received.from_number), received)
+    found: dict[tuple[int, str], Contact] = {}
+    if not firsts:
+        return found
+    phones = ContactPhone.objects.select_related("contact").filter(
+        organization_id__in={org for org, _ in firsts}, number__in={n for _, n in firsts}
+    )
+    for phone in phones:
+        key = (phone.organization_id, phone.number)
+        if key in firsts:
+            found[key] = phone.contact
+    new = {
+        key: Contact(
+            organization_id=key[0],
+            created_from=CreatedFrom.INBOUND,
+            source_number=received.texted,
+        )
+        for key, received in firsts.items()
+        if key not in found
+    }
+    if new:
+        Contact.objects.bulk_create(new.values())
+        ContactPhone.objects.bulk_create(
+            ContactPhone(organization_id=org, contact=contact, number=number)
+            for (org, number), contact in new.items()
+        )
+        found.update(new)
+    return found
+
+
+def _conversations_for(
+    group: list[_Received], contacts: dict[tuple[int, str], Contact]
+) -> dict[tuple[int, str], Conversation]:
+    """The conversation of each (number texted, sender), started for new pairs."""
+    firsts: dict[tuple[int, str], _Received] = {}
+    for received in group:
+        firsts.setdefault((received.texted.pk, received.from_number), received)
+    found: dict[tuple[int, str], Conversation] = {}
+    if not firsts:
+        return found
+    rows = Conversation.objects.filter(
+        phone_number_id__in={pk for pk, _ in firsts},
+        contact_number__in={n for _, n in firsts},
+    )
+    for conversation in rows:
+        key = (conversation.phone_number_id, conversation.contact_number)
+        if key in firsts:
+            conversation.phone_number = firsts[key].texted
+            found[key] = conversation
+    new = {}
+    for key, received in firsts.items():
+        if key in found:
+            continue
+        organization_id = received.texted.organization_id
+        assert organization_id is not None
+        new[key] = Conversation(
+            organization_id=organization_id,
+            contact=contacts[(organization_id, received.from_number)],
+            phone_number=received.texted,
+            contact_number=received.from_number,
+        )
+    if new:
+        Conversation.objects.bulk_create(new.values())
+        found.update(new)
+    return found
+
+
+def _process_alone(event: CarrierEvent) -> None:
+    """One event in a savepoint of its own: its failure undoes only its own writes."""
+    event.attempts += 1
+    try:
+        with transaction.atomic():
+            _dispatch(event)
+    except RetryLater as exc:
+        if event.attempts >= STATUS_MAX_ATTEMPTS:
             event.processed_at = timezone.now()
-            event.error = ""
-        event.save(update_fields=["attempts", "processed_at", "retry_at", "error"])
-    return 1
+        event.retry_at = timezone.now() + STATUS_RETRY_DELAY
+        event.error = str(exc)[:300]
+    except Unprocessable as exc:
+        log.warning("Carrier event %s left unprocessed: %s", event.pk, exc)
+        event.processed_at = timezone.now()
+        event.error = str(exc)[:300]
+    except Exception as exc:
+        _crashed(event, exc)
+    else:
+        event.processed_at = timezone.now()
+        event.error = ""
+    event.save(update_fields=["attempts", "processed_at", "retry_at", "error"])
+
+
+def _crashed(event: CarrierEvent, exc: Exception) -> None:
+    """A bug or an outage: keep the event for a later try and an operator to look at."""
+    log.error("Carrier event %s failed", event.pk, exc_info=exc)
+    event.retry_at = timezone.now() + min(
+        STATUS_RETRY_DELAY * event.attempts, CRASH_RETRY_MAX_DELAY
+    )
+    event.error = f"{type(exc).__name__}: {exc}"[:300]
 
 
 def _dispatch(event: CarrierEvent) -> None:
     data: dict[str, Any] = dict(event.payload)
     if event.kind == EventKind.INBOUND:
-        data["media_urls"] = tuple(data.get("media_urls") or ())
-        inbound_message_receive(event.carrier, InboundMessage(**data))
+        inbound_message_receive(event.carrier, _inbound_of(event))
     elif event.kind == EventKind.VERIFICATION:
         verification_update_apply(event.carrier, VerificationUpdate(**data))
     else:

@@ -30,7 +30,7 @@ from twoway.carriers.registry import carrier_slugs, get_carrier
 from twoway.messaging import dispatcher
 from twoway.messaging.housekeeping import Housekeeping
 from twoway.messaging.inbound import carrier_events_process_pending
-from twoway.realtime.wakeup import WakeListener, _send_nudge
+from twoway.realtime.wakeup import WakeListener
 
 log = logging.getLogger("twoway.worker")
 
@@ -58,8 +58,16 @@ PACER_TICK_SECONDS = 0.5
 
 
 class Worker:
-    def __init__(self, *, concurrency: int = 8, wake_port: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        concurrency: int = 8,
+        wake_port: int | None = None,
+        partition: tuple[int, int] | None = None,
+    ) -> None:
         self.concurrency = concurrency
+        # (index, processes) of a supervised process: which slow senders are its own.
+        self.partition = partition
         self.stopping = threading.Event()
         self.listener = WakeListener(wake_port)
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send")
@@ -84,7 +92,7 @@ class Worker:
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         self.stopping.set()
-        _send_nudge()
+        self.listener.wake()
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)
@@ -182,7 +190,7 @@ class Worker:
         lost_leases = now >= self.next_lost_lease_check
         if lost_leases:
             self.next_lost_lease_check = now + LOST_LEASE_CHECK_SECONDS
-        claims = dispatcher.claim_due(limit=free, lost_leases=lost_leases)
+        claims = dispatcher.claim_due(limit=free, lost_leases=lost_leases, partition=self.partition)
         if claims:
             with self.clock:
                 for claim in claims:
@@ -265,7 +273,7 @@ class Worker:
             with self.clock:
                 self.sending -= 1
                 self.clock.notify()  # a thread is free: the pacer may start the next send
-            _send_nudge()  # and the loop may record this one and claim more
+            self.listener.wake()  # and the loop may record this one and claim more
 
     def _mark_departure(self, claim: dispatcher.ClaimedSend) -> None:
         """Pace the sender's next send from when this one really leaves: a thread can start a
@@ -278,7 +286,7 @@ class Worker:
 
     def _idle_timeout(self) -> float:
         timeout = settings.WORKER_POLL_SECONDS
-        waits = [dispatcher.next_due_in()]
+        waits = [dispatcher.next_due_in(partition=self.partition)]
         if self.simulated:
             from twoway.carriers.simulator.network import network_next_report_in
 

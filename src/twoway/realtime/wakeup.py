@@ -42,17 +42,30 @@ class WakeListener:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         self.sock.bind(("127.0.0.1", settings.WORKER_WAKE_PORT if port is None else port))
         self.sock.setblocking(False)
+        # Wake-ups from inside the process (a send finished, a stop signal): the kernel hands a
+        # datagram to the port to any of the processes sharing it, so it may wake another one.
+        self._own, self._own_sender = socket.socketpair()
+        for end in (self._own, self._own_sender):
+            end.setblocking(False)
+
+    def wake(self) -> None:
+        """Wake this listener's own wait() (thread- and signal-handler-safe)."""
+        with contextlib.suppress(OSError):  # full buffer: a wake-up is pending anyway
+            self._own_sender.send(b"w")
 
     def wait(self, timeout: float) -> bool:
-        ready, _, _ = select.select([self.sock], [], [], max(timeout, 0))
+        ready, _, _ = select.select([self.sock, self._own], [], [], max(timeout, 0))
         woken = bool(ready)
         # Drain every queued nudge: one pass of the loop serves them all.
-        while True:
-            try:
-                self.sock.recv(16)
-            except BlockingIOError:
-                break
+        for sock in (self.sock, self._own):
+            while True:
+                try:
+                    sock.recv(256)
+                except (BlockingIOError, InterruptedError):
+                    break
         return woken
 
     def close(self) -> None:
         self.sock.close()
+        self._own.close()
+        self._own_sender.close()

@@ -1,4 +1,5 @@
-"""The open conversation's actions: archive, unarchive, mark unread, mute, delete, export.
+"""The open conversation's actions: archive, unarchive, mark unread, mute, assign, delete,
+export.
 
 Each is a POST (export a GET download); with htmx the conversation panel is swapped in place and
 other open inboxes hear of the change over SSE; without it the browser goes back to the thread.
@@ -18,14 +19,17 @@ from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import (
     access_conversation,
+    access_conversation_assign,
     access_conversation_delete,
     access_conversation_export,
 )
 from twoway.accounts.models import Membership
 from twoway.conversations.export import MAX_EXPORT_DAYS, conversation_export
 from twoway.conversations.models import Conversation
+from twoway.conversations.selectors import ASSIGNEE_FILTER
 from twoway.conversations.services import (
     conversation_archive,
+    conversation_assign,
     conversation_delete,
     conversation_mark_unread,
     conversation_set_muted,
@@ -66,6 +70,31 @@ conversation_unarchive_view = _action(lambda c: conversation_unarchive(conversat
 conversation_unread_view = _action(lambda c: conversation_mark_unread(conversation=c))
 conversation_mute_view = _action(lambda c: conversation_set_muted(conversation=c, muted=True))
 conversation_unmute_view = _action(lambda c: conversation_set_muted(conversation=c, muted=False))
+
+
+@require_POST
+@member_view
+def conversation_assign_view(
+    request: HttpRequest, membership: Membership, conversation_id: int
+) -> HttpResponse:
+    """`assignee` is "user:<id>", "team:<id>", or empty to unassign."""
+    conversation = access_conversation_assign(membership, conversation_id)
+    assignee = request.POST.get("assignee", "")
+    try:
+        if assignee and (not ASSIGNEE_FILTER.match(assignee) or ":" not in assignee):
+            raise InvalidInput("Pick a person or a team to assign to.", code="invalid_assignee")
+        kind, _, pk = assignee.partition(":")
+        conversation = conversation_assign(
+            conversation=conversation,
+            actor=membership,
+            user_id=int(pk) if kind == "user" else None,
+            team_id=int(pk) if kind == "team" else None,
+        )
+    except InvalidInput as exc:
+        context = thread_context(membership, conversation.pk)
+        context.update(counter=segment_info(""), assign_error=exc.message)
+        return render(request, "web/_conversation_panel.html", context, status=422)
+    return _after_action(request, membership, conversation)
 
 
 @member_view

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,13 +13,22 @@ from twoway.accounts.access import (
     access_conversation,
     access_conversation_reply,
     access_phone_number,
+    can_assign_conversations,
     can_delete_conversations,
     can_export_conversations,
     numbers_usable_by,
 )
 from twoway.accounts.models import Membership
 from twoway.conversations.models import Conversation, Folder
-from twoway.conversations.selectors import folder_counts, inbox_conversations, thread_messages
+from twoway.conversations.selectors import (
+    ASSIGNEE_FILTER,
+    FOLDER_COUNT_CAP,
+    assignee_choices,
+    assignee_filter_choices,
+    folder_counts,
+    inbox_conversations,
+    thread_page,
+)
 from twoway.conversations.services import note_add
 from twoway.core.errors import InvalidInput, TwowayError
 from twoway.messaging.segments import segment_info
@@ -41,12 +52,34 @@ def _folder(request: HttpRequest, default: str = Folder.NEEDS_ATTENTION) -> str:
     return folder if folder in Folder.values else default
 
 
-def _inbox_context(membership: Membership, folder: str) -> dict[str, object]:
+def _assignee(request: HttpRequest) -> str:
+    """The assignee filter ("me", "none", "user:<id>", "team:<id>"); "" shows everyone's."""
+    assignee = request.GET.get("assignee", "")
+    return assignee if ASSIGNEE_FILTER.match(assignee) else ""
+
+
+def _assignee_options(membership: Membership) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The assignee filter's teams and people, as (group, [(value, label)])."""
+    choices = assignee_filter_choices(membership)
+    teams = [(f"team:{t.pk}", f"Team {t.name}") for t in choices["teams"]]
+    people = [
+        (f"user:{m.user_id}", m.user.get_full_name() or m.user.email) for m in choices["members"]
+    ]
+    return [("Teams", teams), ("People", people)]
+
+
+def _inbox_context(membership: Membership, folder: str, assignee: str = "") -> dict[str, object]:
     return {
         "folder": folder,
         "tabs": FOLDER_TABS,
-        "counts": folder_counts(membership),
-        "conversations": inbox_conversations(membership, folder),
+        "counts": folder_counts(membership, assignee),
+        "count_cap": FOLDER_COUNT_CAP,
+        "conversations": inbox_conversations(membership, folder, assignee=assignee),
+        # Kept in the tabs' and rows' links, so the filter stays on across folders.
+        "assignee": assignee,
+        "assignee_query": f"&assignee={assignee}" if assignee else "",
+        # Called by the template, so the partial list refreshed live does not run its queries.
+        "assignee_options": functools.partial(_assignee_options, membership),
     }
 
 
@@ -62,28 +95,36 @@ def _last_event_id(membership: Membership) -> int:
 
 @member_view
 def inbox(request: HttpRequest, membership: Membership) -> HttpResponse:
-    context = _inbox_context(membership, _folder(request))
+    context = _inbox_context(membership, _folder(request), _assignee(request))
     context.update(membership=membership, last_event_id=_last_event_id(membership))
     return render(request, "web/inbox.html", context)
 
 
 @member_view
 def conversation_list(request: HttpRequest, membership: Membership) -> HttpResponse:
-    context = _inbox_context(membership, _folder(request))
+    context = _inbox_context(membership, _folder(request), _assignee(request))
     context["open_id"] = int(request.GET.get("open") or 0)
     return render(request, "web/_conversation_list.html", context)
 
 
-def thread_context(membership: Membership, conversation_id: int) -> dict[str, object]:
+def thread_context(
+    membership: Membership, conversation_id: int, *, around: str = ""
+) -> dict[str, object]:
+    """The open conversation: its newest messages (or those from `around`, a message uid, on)."""
     conversation = access_conversation(membership, conversation_id)
+    messages, has_earlier = thread_page(conversation, around=around)
     return {
         "conversation": conversation,
         "contact": conversation.contact,
-        "messages": thread_messages(conversation),
+        "messages": messages,
+        "has_earlier": has_earlier,
         "membership": membership,
         # The actions bar offers only what this member may do.
         "can_delete": can_delete_conversations(membership),
         "can_export": can_export_conversations(membership),
+        "can_assign": can_assign_conversations(membership),
+        # Querysets: only run when the actions bar lists them.
+        "assignee_choices": assignee_choices(conversation),
     }
 
 
@@ -91,9 +132,11 @@ def thread_context(membership: Membership, conversation_id: int) -> dict[str, ob
 def conversation_detail(
     request: HttpRequest, membership: Membership, conversation_id: int
 ) -> HttpResponse:
-    context = thread_context(membership, conversation_id)
+    context = thread_context(membership, conversation_id, around=request.GET.get("around", ""))
     conversation: Conversation = context["conversation"]  # type: ignore[assignment]
-    context.update(_inbox_context(membership, _folder(request, conversation.folder)))
+    context.update(
+        _inbox_context(membership, _folder(request, conversation.folder), _assignee(request))
+    )
     context.update(
         last_event_id=_last_event_id(membership),
         open_id=conversation_id,
@@ -103,10 +146,33 @@ def conversation_detail(
 
 
 @member_view
+def conversation_panel(
+    request: HttpRequest, membership: Membership, conversation_id: int
+) -> HttpResponse:
+    """The conversation alone (header, actions, thread, composer): what a click in the list
+    swaps in, since the list and the tab counts are already on screen."""
+    context = thread_context(membership, conversation_id, around=request.GET.get("around", ""))
+    context["counter"] = segment_info("")
+    return render(request, "web/_conversation_panel_open.html", context)
+
+
+@member_view
 def conversation_thread(
     request: HttpRequest, membership: Membership, conversation_id: int
 ) -> HttpResponse:
-    return render(request, "web/_thread.html", thread_context(membership, conversation_id))
+    """The thread, redrawn live; with `before` (a message uid), the messages older than it."""
+    before = request.GET.get("before", "")
+    if not before:
+        return render(request, "web/_thread.html", thread_context(membership, conversation_id))
+    conversation = access_conversation(membership, conversation_id)
+    messages, has_earlier = thread_page(conversation, before=before)
+    context = {
+        "conversation": conversation,
+        "messages": messages,
+        "has_earlier": has_earlier,
+        "older": True,
+    }
+    return render(request, "web/_messages.html", context)
 
 
 @require_POST

@@ -2,7 +2,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from twoway.web import contacts, conversation_actions, health, inbox, invitation, notifications
+from twoway.web import (
+    contacts,
+    conversation_actions,
+    health,
+    inbox,
+    invitation,
+    notifications,
+    search,
+)
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="inbox"), name="home"),
@@ -16,6 +24,11 @@ urlpatterns = [
     path("inbox/new/", inbox.new_conversation, name="new_conversation"),
     path("inbox/counter/", inbox.composer_counter, name="composer_counter"),
     path("inbox/c/<int:conversation_id>/", inbox.conversation_detail, name="conversation"),
+    path(
+        "inbox/c/<int:conversation_id>/panel/",
+        inbox.conversation_panel,
+        name="conversation_panel",
+    ),
     path(
         "inbox/c/<int:conversation_id>/thread/",
         inbox.conversation_thread,
@@ -49,6 +62,11 @@ urlpatterns = [
         name="conversation_unmute",
     ),
     path(
+        "inbox/c/<int:conversation_id>/assign/",
+        conversation_actions.conversation_assign_view,
+        name="conversation_assign",
+    ),
+    path(
         "inbox/c/<int:conversation_id>/delete/",
         conversation_actions.conversation_delete_view,
         name="conversation_delete",
@@ -58,6 +76,7 @@ urlpatterns = [
         conversation_actions.conversation_export_view,
         name="conversation_export",
     ),
+    path("search/", search.search, name="search"),
     path("contacts/", contacts.contact_list, name="contacts"),
     path("contacts/<int:contact_id>/", contacts.contact_card, name="contact"),
 ]

@@ -36,9 +36,45 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.target.id === "screen") scrollScreen();
   });
+  // The inbox list marks the open conversation; it is redrawn live, so it asks for the open
+  // conversation's mark, whichever was opened since the page loaded.
+  function openConversationId() {
+    var panel = document.getElementById("conversation-panel");
+    return (panel && panel.getAttribute("data-conversation")) || "";
+  }
+  function markOpen(id) {
+    document.querySelectorAll(".conversation-items a[data-open-conversation]").forEach(function (link) {
+      var open = link.getAttribute("data-open-conversation") === id;
+      link.closest(".conversation-item").classList.toggle("open", open);
+      if (open) link.setAttribute("aria-current", "true");
+      else link.removeAttribute("aria-current");
+    });
+  }
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt.id === "conversation-list") {
+      event.detail.parameters.open = openConversationId();
+    }
+  });
+
   document.addEventListener("htmx:afterSettle", function (event) {
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;  // what asked
+    var from = function (name) { return source && source.hasAttribute && source.hasAttribute(name); };
+    // Earlier messages load above: the reader stays where they were, on the next link if any.
+    if (from("data-earlier")) {
+      var more = document.querySelector("#thread a[data-earlier]");
+      if (more) more.focus({ preventScroll: true });
+      return;
+    }
     scrollThread();
+    if (event.target.id !== "conversation-panel") return;
+    if (from("data-open-conversation")) {
+      // Opened from the list: mark its row, and take keyboard users to the thread's heading.
+      markOpen(openConversationId());
+      var heading = document.getElementById("thread-heading");
+      if (heading) heading.focus({ preventScroll: true });
+      return;
+    }
     var box = document.getElementById("composer-body");
-    if (event.target.id === "conversation-panel" && box) box.focus();
+    if (box) box.focus();
   });
 })();

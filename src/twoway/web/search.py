@@ -1,0 +1,68 @@
+"""Search (C11): messages, notes and contacts of the conversations the member sees, archived
+ones included, newest first; narrowed by number, folder and dates."""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from twoway.accounts.access import numbers_usable_by
+from twoway.accounts.models import Membership
+from twoway.conversations.models import Folder
+from twoway.conversations.search import conversation_search
+from twoway.web.decorators import member_view
+
+
+def _date(value: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _number_id(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+@member_view
+def search(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """GET /search/?q=&number=&folder=&from=&to= (dates in the organization's time zone, both
+    days included). htmx asks for the results alone while the member types."""
+    query = request.GET.get("q", "").strip()
+    number_id = _number_id(request.GET.get("number", ""))
+    folder = request.GET.get("folder", "")
+    folder = folder if folder in Folder.values else ""
+    start, end = _date(request.GET.get("from", "")), _date(request.GET.get("to", ""))
+    tz = zoneinfo.ZoneInfo(membership.organization.time_zone)
+    results = conversation_search(
+        membership,
+        query,
+        number_id=number_id,
+        folder=folder or None,
+        since=datetime.datetime.combine(start, datetime.time.min, tz) if start else None,
+        until=(
+            datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tz)
+            if end
+            else None
+        ),
+    )
+    context = {
+        "membership": membership,
+        "q": query,
+        "results": results,
+        "numbers": numbers_usable_by(membership),
+        "folders": Folder.choices,
+        "filters": {
+            "number": number_id,
+            "folder": folder,
+            "from": start.isoformat() if start else "",
+            "to": end.isoformat() if end else "",
+        },
+        "tz": tz,
+    }
+    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+        return render(request, "web/_search_results.html", context)
+    return render(request, "web/search.html", context)

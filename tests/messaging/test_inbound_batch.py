@@ -1,0 +1,260 @@
+"""Inbound events processed in batches: one pass gives what one event at a time gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from twoway.accounts.models import Organization
+from twoway.carriers.base import InboundMessage
+from twoway.carriers.models import CarrierEvent
+from twoway.compliance.models import ConsentEvent
+from twoway.contacts.models import Contact, ContactPhone, OptInStatus
+from twoway.conversations.models import Conversation, Direction, Folder, Message
+from twoway.messaging import inbound
+from twoway.messaging.inbound import carrier_event_record, carrier_events_process_pending
+from twoway.numbers.models import PhoneNumber
+from twoway.realtime.models import RealtimeEvent
+
+HANDSET = "+12025550172"
+OTHER = "+12025550173"
+THIRD = "+12025550174"
+
+
+def record(number: PhoneNumber, body: str, *, frm: str = HANDSET, sid: str | None = None) -> str:
+    sid = sid or f"SIM{uuid.uuid4().hex}"
+    carrier_event_record(
+        "simulator",
+        InboundMessage(carrier_message_id=sid, from_number=frm, to_number=number.number, body=body),
+    )
+    return sid
+
+
+def bodies(number: PhoneNumber, contact_number: str = HANDSET) -> list[tuple[str, str]]:
+    """The thread, oldest first: (direction, body)."""
+    convo = Conversation.objects.get(phone_number=number, contact_number=contact_number)
+    return list(convo.messages.order_by("id").values_list("direction", "body"))
+
+
+def test_two_texts_of_a_new_contact_in_one_batch_make_one_contact_and_one_conversation(
+    org: Organization, number: PhoneNumber
+) -> None:
+    first = record(number, "Hi, are you open today?")
+    second = record(number, "And tomorrow?")
+
+    assert carrier_events_process_pending() == 2
+
+    assert Contact.objects.count() == 1
+    assert ContactPhone.objects.get().number == HANDSET
+    convo = Conversation.objects.get()
+    assert (convo.folder, convo.unread_count) == (Folder.NEEDS_ATTENTION, 2)
+    assert convo.last_message_preview == "And tomorrow?"
+    texts = list(Message.objects.order_by("id"))
+    assert [m.carrier_message_id for m in texts] == [first, second]
+    assert convo.last_message_at == texts[1].created_at
+    assert texts[0].created_at <= texts[1].created_at
+    created = RealtimeEvent.objects.filter(kind="message.created").order_by("id")
+    assert [e.data["message"] for e in created] == [str(m.uid) for m in texts]
+    assert all(e.data["contact"] == HANDSET and e.data["muted"] is False for e in created)
+    updated = RealtimeEvent.objects.get(kind="conversation.updated")
+    assert updated.data == {"folder": Folder.NEEDS_ATTENTION, "unread_count": 2}
+    assert not CarrierEvent.objects.filter(processed_at__isnull=True).exists()
+    assert set(CarrierEvent.objects.values_list("attempts", "error")) == {(1, "")}
+
+
+def test_stop_and_a_later_text_in_one_batch_act_in_order(
+    org: Organization, number: PhoneNumber
+) -> None:
+    record(number, "Hello")
+    record(number, "STOP")
+    record(number, "Wait, one more question")
+
+    assert carrier_events_process_pending() == 3
+
+    contact = ContactPhone.objects.get(number=HANDSET).contact
+    assert contact.opt_in_status == OptInStatus.OPTED_OUT
+    assert ConsentEvent.objects.filter(contact=contact).count() == 1
+    thread = bodies(number)
+    # The confirmation answers the STOP, before the text that came after it.
+    assert [d for d, _ in thread] == [
+        Direction.INBOUND,
+        Direction.INBOUND,
+        Direction.OUTBOUND,
+        Direction.INBOUND,
+    ]
+    assert thread[3] == (Direction.INBOUND, "Wait, one more question")
+    convo = Conversation.objects.get()
+    assert convo.unread_count == 3
+    assert convo.last_message_preview == "Wait, one more question"
+
+
+def _snapshot(org: Organization, number: PhoneNumber) -> dict[str, Any]:
+    conversations = {
+        c.contact_number: (c.folder, c.unread_count, c.last_message_preview)
+        for c in Conversation.objects.filter(organization=org)
+    }
+    threads = {n: bodies(number, n) for n in conversations}
+    contacts = sorted(
+        (p.number, p.contact.opt_in_status, p.contact.created_from)
+        for p in ContactPhone.objects.filter(organization=org).select_related("contact")
+    )
+    ledger = sorted((e.phone_number, e.kind) for e in ConsentEvent.objects.filter(organization=org))
+    created = RealtimeEvent.objects.filter(organization=org, kind="message.created").count()
+    return {
+        "conversations": conversations,
+        "threads": threads,
+        "contacts": contacts,
+        "ledger": ledger,
+        "message_created_events": created,
+    }
+
+
+def _scenario(number: PhoneNumber) -> None:
+    record(number, "Hi there", frm=HANDSET)
+    record(number, "Do you deliver?", frm=OTHER)
+    record(number, "HELP", frm=THIRD)
+    record(number, "STOP", frm=HANDSET)
+    record(number, "please stop texting me", frm=OTHER)
+    record(number, "ok", frm=HANDSET)
+    record(number, "START", frm=HANDSET)
+    record(number, "Thanks", frm=THIRD)
+
+
+def test_a_batch_ends_exactly_where_one_event_at_a_time_ends(
+    org: Organization, number: PhoneNumber
+) -> None:
+    # A twin of `org` (its texts name the organization), processed the other way.
+    other_org = Organization.objects.create(name=org.name, country="US", two_way_enabled=True)
+    theirs = PhoneNumber.objects.create(
+        organization=other_org, number="+14155550199", carrier="simulator", mps_limit=100
+    )
+    _scenario(number)
+    while carrier_events_process_pending(limit=1):
+        pass
+    _scenario(theirs)
+    assert carrier_events_process_pending(limit=100) == 8
+
+    assert _snapshot(org, number) == _snapshot(other_org, theirs)
+    assert not CarrierEvent.objects.filter(processed_at__isnull=True).exists()
+
+
+def test_a_text_already_stored_is_not_stored_again_by_a_batch(
+    org: Organization, number: PhoneNumber
+) -> None:
+    sid = record(number, "Hi")
+    carrier_events_process_pending()
+    CarrierEvent.objects.all().delete()  # pruned, and then the carrier sent it once more
+    record(number, "Hi", sid=sid)
+    record(number, "Still there?")
+
+    assert carrier_events_process_pending() == 2
+
+    assert Message.objects.filter(carrier_message_id=sid).count() == 1
+    assert Conversation.objects.get().unread_count == 2
+    assert RealtimeEvent.objects.filter(kind="message.created").count() == 2
+    assert not CarrierEvent.objects.filter(processed_at__isnull=True).exists()
+
+
+def test_one_bad_event_does_not_hold_up_the_others_and_is_recorded_as_failed(
+    org: Organization, number: PhoneNumber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = inbound.segment_info
+
+    def fail_on_boom(body: str) -> Any:
+        if body == "boom":
+            raise ValueError("cannot count segments")
+        return real(body)
+
+    monkeypatch.setattr(inbound, "segment_info", fail_on_boom)
+    handsets = [f"+120255501{n:02d}" for n in range(10, 16)]
+    sids = [
+        record(number, "boom" if i == 3 else f"text {i}", frm=h) for i, h in enumerate(handsets)
+    ]
+    before = timezone.now()
+
+    assert carrier_events_process_pending() == 6
+
+    stored = set(Message.objects.values_list("carrier_message_id", flat=True))
+    assert stored == set(sids) - {sids[3]}
+    assert Conversation.objects.count() == 5
+    bad = CarrierEvent.objects.get(dedupe_key=sids[3])
+    assert bad.processed_at is None and bad.attempts == 1
+    assert bad.retry_at is not None and bad.retry_at > before
+    assert "ValueError" in bad.error and "cannot count segments" in bad.error
+    assert CarrierEvent.objects.filter(processed_at__isnull=False).count() == 5
+
+    monkeypatch.setattr(inbound, "segment_info", real)
+    CarrierEvent.objects.update(retry_at=timezone.now() - dt.timedelta(seconds=1))
+    assert carrier_events_process_pending() == 1
+    assert Message.objects.count() == 6
+    bad.refresh_from_db()
+    assert bad.processed_at is not None and bad.attempts == 2 and bad.error == ""
+
+
+class Killed(BaseException):
+    """What a SIGKILL does to the batch's transaction: it never commits."""
+
+
+def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(
+    org: Organization, number: PhoneNumber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = inbound._conversations_record_inbound
+    calls = {"n": 0}
+
+    def killed_on_the_second(by_conversation: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise Killed
+        return real(by_conversation)
+
+    monkeypatch.setattr(inbound, "_conversations_record_inbound", killed_on_the_second)
+    sids = [record(number, f"text {i}", frm=f"+120255501{i:02d}") for i in range(10, 14)]
+    record(number, "STOP", frm="+12025550110")  # processed alone, mid-batch
+    sids += [record(number, f"after {i}", frm=f"+120255501{i:02d}") for i in (11, 14)]
+
+    with pytest.raises(Killed):
+        carrier_events_process_pending()
+
+    assert calls["n"] == 2
+    assert not Message.objects.exists()
+    assert not Contact.objects.exists()
+    assert not ConsentEvent.objects.exists()
+    assert not RealtimeEvent.objects.exists()
+    assert set(CarrierEvent.objects.values_list("processed_at", "attempts")) == {(None, 0)}
+
+    monkeypatch.setattr(inbound, "_conversations_record_inbound", real)
+    assert carrier_events_process_pending() == 7
+    assert carrier_events_process_pending() == 0
+
+    stored = list(Message.objects.filter(direction=Direction.INBOUND))
+    assert sorted(m.carrier_message_id for m in stored if m.body != "STOP") == sorted(sids)
+    assert len(stored) == 7
+    assert Contact.objects.count() == 5
+    assert Message.objects.filter(direction=Direction.OUTBOUND).count() == 1  # one confirmation
+    assert sum(Conversation.objects.values_list("unread_count", flat=True)) == 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_worker_process_at_a_time_processes_events_on_postgresql(
+    org: Organization, number: PhoneNumber
+) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time anyway")
+    import psycopg
+
+    record(number, "Hello")
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=False) as other:
+        other.execute("SELECT pg_advisory_xact_lock(%s)", [inbound.EVENTS_LOCK_KEY])
+        assert carrier_events_process_pending() == 0  # the other process is at it
+        assert not Message.objects.exists()
+    assert carrier_events_process_pending() == 1
+    assert Message.objects.count() == 1
