@@ -125,6 +125,28 @@ def test_limited_users_see_no_assign_control_and_are_refused(
     assert conversation.assignee_id is None
 
 
+def test_an_assignee_who_lost_access_stays_shown_and_pressing_assign_keeps_them(
+    admin_client: Client, conversation: Conversation, sam: Membership, front_desk: Team
+) -> None:
+    for value, holder in ((f"user:{sam.user_id}", "Sam Rivera"), (f"team:{front_desk.pk}", None)):
+        assert _assign(admin_client, conversation, value).status_code in (200, 302)
+        number = conversation.phone_number
+        number.access_everyone = False  # Sam and the team can no longer see it
+        number.save()
+        page = admin_client.get(f"/inbox/c/{conversation.pk}/").content.decode()
+        label = holder or "Team Front desk"
+        assert f'<option value="{value}" selected>{label} (cannot see this number now)' in page
+        notes = Message.objects.filter(conversation=conversation, kind=Kind.NOTE).count()
+        # The menu as shown, submitted: nothing moves, nothing is written.
+        assert _assign(admin_client, conversation, value).status_code in (200, 302)
+        conversation.refresh_from_db()
+        kept = conversation.assignee_id if holder else conversation.assignee_team_id
+        assert kept == int(value.split(":")[1])
+        assert Message.objects.filter(conversation=conversation, kind=Kind.NOTE).count() == notes
+        number.access_everyone = True
+        number.save()
+
+
 def test_assign_needs_post(admin_client: Client, conversation: Conversation) -> None:
     assert admin_client.get(f"/inbox/c/{conversation.pk}/assign/").status_code == 405
 

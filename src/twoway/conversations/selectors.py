@@ -38,13 +38,27 @@ def filter_by_assignee(
     return conversations.filter(assignee_team_id=int(pk))
 
 
-def assignee_choices(conversation: Conversation) -> dict[str, QuerySet[Any]]:
-    """Whom the conversation may be assigned to: the people and teams who see its number."""
+def assignee_choices(conversation: Conversation) -> dict[str, Any]:
+    """Whom the conversation may be assigned to: the people and teams who see its number; and
+    `kept`, its current assignee when no longer among them (access taken away, deactivated),
+    so the menu still shows who has it instead of suggesting "Unassigned"."""
     number = conversation.phone_number
-    return {
-        "members": members_who_see(number).select_related("user").order_by("user__email"),
-        "teams": teams_who_see(number).order_by("name", "pk"),
-    }
+    members = members_who_see(number).select_related("user").order_by("user__email")
+    teams = teams_who_see(number).order_by("name", "pk")
+    kept: tuple[str, str] | None = None
+    if conversation.assignee_id and not members.filter(user_id=conversation.assignee_id).exists():
+        user = conversation.assignee
+        assert user is not None
+        name = user.get_full_name() or user.email
+        kept = (f"user:{user.pk}", f"{name} (cannot see this number now)")
+    elif (
+        conversation.assignee_team_id
+        and not teams.filter(pk=conversation.assignee_team_id).exists()
+    ):
+        team = conversation.assignee_team
+        assert team is not None
+        kept = (f"team:{team.pk}", f"Team {team.name} (cannot see this number now)")
+    return {"members": members, "teams": teams, "kept": kept}
 
 
 def assignee_filter_choices(membership: Membership) -> dict[str, QuerySet[Any]]:

@@ -230,6 +230,10 @@ def conversation_assign(
             "Assign the conversation to a person or to a team, not both.", code="two_assignees"
         )
     locked = _locked(conversation)
+    if (locked.assignee_id, locked.assignee_team_id) == (user_id, team_id):
+        # Nothing changes, even for an assignee who has since lost access: pressing Assign
+        # on what the menu shows never moves the conversation.
+        return locked
     number = locked.phone_number
     user: Any = None
     team: Team | None = None
@@ -267,8 +271,6 @@ def conversation_assign(
                 "conversation. Open the number to the team in its inbox settings first.",
                 code="team_no_access",
             )
-    if (locked.assignee_id, locked.assignee_team_id) == (user_id, team_id):
-        return locked
     previous = _assignee_label(locked)
     locked.assignee, locked.assignee_team = user, team
     by = _person(actor.user)
