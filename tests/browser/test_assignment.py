@@ -9,7 +9,6 @@ server with the `twoway` command, so the other browser tests' organizations are 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -105,13 +104,7 @@ def test_admin_assigns_a_conversation_to_a_team_whose_member_finds_it_under_mine
     phone.close()
 
     # The admin opens it once the worker has taken it in, and hands it to the team.
-    item = page.locator("li.conversation-item").filter(has_text="My knee hurts")
-    deadline = time.monotonic() + TIMEOUT / 1000
-    page.goto(f"{server.url}/inbox/")
-    while item.count() == 0 and time.monotonic() < deadline:
-        page.wait_for_timeout(300)
-        page.goto(f"{server.url}/inbox/")
-    expect(item).to_have_count(1)
+    item = pages.inbox_item(page, server, "My knee hurts")
     item.get_by_role("link").click()
     expect(page).to_have_url(re.compile(r"/inbox/c/\d+/"))
     header = page.locator(".thread-header")

@@ -8,11 +8,8 @@ with the `twoway` command, so the other browser tests' organization is left as t
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,29 +55,9 @@ class Bravo:
     main_number: str  # as displayed, e.g. "(415) 555-0101"
 
 
-def twoway_command(database_url: str, data_dir: Path, *args: str) -> str:
-    env = dict(os.environ)
-    env.update(DATABASE_URL=database_url, TWOWAY_DATA_DIR=str(data_dir))
-    result = subprocess.run(
-        [sys.executable, "-m", "twoway.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, f"twoway {args[0]} failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
-def bravo(
-    twoway_server: TwowayServer, _server_database: str, tmp_path_factory: pytest.TempPathFactory
-) -> Bravo:
-    data_dir = tmp_path_factory.mktemp("twoway-cli")
-    out = twoway_command(
-        _server_database,
-        data_dir,
+def bravo(twoway_cli: Callable[..., str]) -> Bravo:
+    out = twoway_cli(
         "createadmin",
         "--email",
         BOSS,
@@ -93,7 +70,7 @@ def bravo(
     assert found, out
     members = [(SAM, "standard"), (ALEX, "standard"), (LEE, "limited")]
     script = _MEMBERS_SCRIPT.format(boss=BOSS, members=members, pw=PASSWORD)
-    twoway_command(_server_database, data_dir, "manage", "shell", "-c", script)
+    twoway_cli("manage", "shell", "-c", script)
     return Bravo(main_number=found.group(1))
 
 
@@ -238,13 +215,7 @@ def test_limited_user_answers_but_cannot_start_a_conversation(
     expect(phone.get_by_label("Text message")).to_have_value("")
 
     # ...Lee finds it under Needs attention (once the worker has taken it in) and answers it.
-    item = page.locator("li.conversation-item").filter(has_text="Can I move my haircut")
-    deadline = time.monotonic() + TIMEOUT / 1000
-    page.goto(f"{server.url}/inbox/")
-    while item.count() == 0 and time.monotonic() < deadline:
-        page.wait_for_timeout(300)
-        page.goto(f"{server.url}/inbox/")
-    expect(item).to_have_count(1)
+    item = pages.inbox_item(page, server, "Can I move my haircut")
     item.get_by_role("link").click()
     expect(page).to_have_url(re.compile(r"/inbox/c/\d+/"))
     expect(page.locator(".thread-header")).to_contain_text(f"via {bravo.main_number}")

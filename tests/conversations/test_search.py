@@ -319,7 +319,10 @@ def test_deleting_a_conversation_removes_its_messages_from_the_index(
             assert cursor.fetchone()[0] == 0
 
 
-@pytest.mark.skipif("connection.vendor != 'sqlite'")
+@pytest.mark.skipif(
+    "connection.vendor != 'sqlite'",
+    reason="only SQLite keeps the index with triggers; the PostgreSQL run covers its own index",
+)
 def test_triggers_dropped_by_a_table_rebuild_come_back(
     admin: Membership, thread: Conversation
 ) -> None:

@@ -72,12 +72,24 @@ def assignee_filter_choices(membership: Membership) -> dict[str, QuerySet[Any]]:
     }
 
 
+def inbox_scope(membership: Membership, assignee: str = "") -> QuerySet[Conversation]:
+    """What the inbox shows the member, narrowed by the assignee filter. Building it reads the
+    member's numbers (and, for "me", teams): build it once per request and pass it on."""
+    return filter_by_assignee(conversations_visible_to(membership), membership, assignee)
+
+
 def inbox_conversations(
-    membership: Membership, folder: str, limit: int = 100, assignee: str = ""
+    membership: Membership,
+    folder: str,
+    limit: int = 100,
+    assignee: str = "",
+    *,
+    scope: QuerySet[Conversation] | None = None,
 ) -> list[Conversation]:
+    if scope is None:
+        scope = inbox_scope(membership, assignee)
     return list(
-        filter_by_assignee(conversations_visible_to(membership), membership, assignee)
-        .filter(folder=folder)
+        scope.filter(folder=folder)
         .select_related("contact", "phone_number", "assignee", "assignee_team")
         .order_by("-last_message_at", "-id")[:limit]
     )
@@ -89,10 +101,12 @@ def inbox_conversations(
 FOLDER_COUNT_CAP = 999
 
 
-def folder_counts(membership: Membership, assignee: str = "") -> dict[str, int]:
+def folder_counts(
+    membership: Membership, assignee: str = "", *, scope: QuerySet[Conversation] | None = None
+) -> dict[str, int]:
     """Conversations per folder (of those the assignee filter keeps), for the tabs; any count
     above FOLDER_COUNT_CAP is FOLDER_COUNT_CAP + 1."""
-    visible = filter_by_assignee(conversations_visible_to(membership), membership, assignee)
+    visible = inbox_scope(membership, assignee) if scope is None else scope
     return {
         folder: visible.filter(folder=folder).order_by()[: FOLDER_COUNT_CAP + 1].count()
         for folder in Folder.values

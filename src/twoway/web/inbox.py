@@ -27,6 +27,7 @@ from twoway.conversations.selectors import (
     assignee_filter_choices,
     folder_counts,
     inbox_conversations,
+    inbox_scope,
     thread_page,
 )
 from twoway.conversations.services import note_add
@@ -69,12 +70,13 @@ def _assignee_options(membership: Membership) -> list[tuple[str, list[tuple[str,
 
 
 def _inbox_context(membership: Membership, folder: str, assignee: str = "") -> dict[str, object]:
+    scope = inbox_scope(membership, assignee)  # the member's numbers and teams, read once
     return {
         "folder": folder,
         "tabs": FOLDER_TABS,
-        "counts": folder_counts(membership, assignee),
+        "counts": folder_counts(membership, assignee, scope=scope),
         "count_cap": FOLDER_COUNT_CAP,
-        "conversations": inbox_conversations(membership, folder, assignee=assignee),
+        "conversations": inbox_conversations(membership, folder, assignee=assignee, scope=scope),
         # Kept in the tabs' and rows' links, so the filter stays on across folders.
         "assignee": assignee,
         "assignee_query": f"&assignee={assignee}" if assignee else "",
