@@ -1,22 +1,29 @@
 """ASGI entry point: `uvicorn twoway.asgi:application` (what `twoway web` runs).
 
-Carrier webhooks (`/webhooks/...`) take a lean path: Django with none of the browser's
-middleware (WhiteNoise, sessions, CSRF, authentication, messages, clickjacking, htmx). A webhook
-uses none of it, the carrier's signature being its authentication, and under ASGI every sync
-middleware is a hop between the event loop and a thread: on the empty view those hops were about
-three quarters of the CPU (docs/performance.md). Everything else gets the full stack.
+Carrier webhooks (`/webhooks/...`) take a lean path. A POST to `/webhooks/<carrier>/` is
+verified and parsed on the event loop and its event handed to an `EventRecorder`, which stores
+the events of concurrent webhooks with one statement and one commit on a thread of its own; the
+answer goes out once the event is committed (`WebhookPath`). Any other request there goes to
+Django with none of the browser's middleware (WhiteNoise, sessions, CSRF, authentication,
+messages, clickjacking, htmx): a webhook uses none of it, the carrier's signature being its
+authentication. Under ASGI every sync middleware and view is a hop between the event loop and a
+thread, and on the empty view those hops were about three quarters of the CPU
+(docs/performance.md). Everything else gets the full stack.
 """
 
 import asyncio
+import io
+import logging
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
 from django.core import signals
 from django.core.asgi import get_asgi_application
-from django.core.exceptions import RequestAborted
-from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.exceptions import RequestAborted, SuspiciousOperation
+from django.core.handlers.asgi import ASGIHandler, ASGIRequest, get_script_prefix
 from django.db import connections
 from django.http import HttpResponseBase
 from django.urls import set_script_prefix
@@ -27,6 +34,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "twoway.settings")
 # collection, and a burst of webhooks exhausts PostgreSQL's max_connections. On PostgreSQL the
 # settings give the web server a connection pool instead.
 os.environ.setdefault("TWOWAY_CONN_MAX_AGE", "0")
+# Sets Django up, which the imports below need (they load models).
+django_application = get_asgi_application()
+
+from twoway.carriers.webhooks import (  # noqa: E402
+    WebhookAnswer,
+    webhook_answer,
+    webhook_request_raw,
+)
+from twoway.messaging.event_store import EventRecorder, carrier_event_row  # noqa: E402
 
 WEBHOOK_PATH = "/webhooks/"
 # Middleware of the webhook path: none (see above).
@@ -34,6 +50,12 @@ WEBHOOK_MIDDLEWARE: list[str] = []
 # Threads one web process runs webhooks on: enough to overlap database round trips, at most the
 # connection pool's size so none waits for a connection.
 WEBHOOK_THREADS = 8
+# The webhook URL of carriers/urls.py: `<slug:carrier>/` under WEBHOOK_PATH.
+WEBHOOK_ROUTE = re.compile(r"/webhooks/([-a-zA-Z0-9_]+)/")
+
+log = logging.getLogger("twoway.carriers.webhooks")
+# What WebhookPath._body returns for a body over DATA_UPLOAD_MAX_MEMORY_SIZE (compared by identity).
+_TOO_LARGE = b"<too large>"
 
 
 class WebhookASGIHandler(ASGIHandler):
@@ -92,18 +114,109 @@ class WebhookASGIHandler(ASGIHandler):
             connections.close_all()
 
 
-django_application = get_asgi_application()
-webhook_application = WebhookASGIHandler()
+class WebhookPath:
+    """POST /webhooks/<carrier>/ without Django's request cycle, its events stored together.
+
+    The steps and answers are the view's (`carriers.webhooks.webhook_answer`); Django's request
+    object still reads the host (ALLOWED_HOSTS, proxy settings) and the form. Verifying and
+    parsing are CPU work of a few tens of microseconds, done on the event loop; the only wait,
+    storing, happens on the recorder's thread, one commit for every webhook that came in
+    meanwhile. Anything else under /webhooks/ goes to `fallback`.
+    """
+
+    def __init__(self, fallback: ASGIHandler) -> None:
+        self.fallback = fallback
+        self.recorder = EventRecorder()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        carrier = self._carrier(scope)
+        if carrier is None:
+            await self.fallback(scope, receive, send)
+            return
+        body = await self._body(receive)
+        if body is None:
+            return  # the carrier hung up: it will retry
+        answer = await self._answer(scope, carrier, body)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": answer.status,
+                "headers": [
+                    (b"content-type", answer.content_type.encode()),
+                    (b"content-length", str(len(answer.body.encode())).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": answer.body.encode()})
+
+    @staticmethod
+    def _carrier(scope: dict[str, Any]) -> str | None:
+        if scope["method"] != "POST":
+            return None
+        match = WEBHOOK_ROUTE.fullmatch(_app_path(scope))
+        return match.group(1) if match else None
+
+    @staticmethod
+    async def _body(receive: Any) -> bytes | None:
+        """The whole body; None when the client disconnected first. Past Django's
+        DATA_UPLOAD_MAX_MEMORY_SIZE nothing more is kept and the answer is 400."""
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if limit is None or size <= limit:
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks) if limit is None or size <= limit else _TOO_LARGE
+
+    async def _answer(self, scope: dict[str, Any], carrier: str, body: bytes) -> WebhookAnswer:
+        if body is _TOO_LARGE:
+            return WebhookAnswer(400, "Request body too large.")
+        request = ASGIRequest(scope, io.BytesIO(body))
+        try:
+            webhook = webhook_request_raw(request, _headers(scope), body)
+        except SuspiciousOperation as exc:  # a host not allowed, a body too large, ...
+            log.warning("Refused a %s webhook: %s", carrier, exc)
+            return WebhookAnswer(400, "Bad request.")
+        answer = webhook_answer(carrier, webhook, request.META.get("REMOTE_ADDR", ""))
+        if answer.event is None:
+            return answer
+        try:
+            await self.recorder.record(carrier_event_row(carrier, answer.event))
+        except Exception:  # logged by the recorder; the carrier retries a 5xx
+            return WebhookAnswer(503, "Could not store the event; please retry.")
+        return answer
 
 
-def is_webhook(scope: dict[str, Any]) -> bool:
-    if scope["type"] != "http":
-        return False
+webhook_application = WebhookPath(WebhookASGIHandler())
+
+
+def _headers(scope: dict[str, Any]) -> dict[str, str]:
+    """The request's headers, names lower-cased; a repeated header's values joined with commas,
+    as Django does."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return headers
+
+
+def _app_path(scope: dict[str, Any]) -> str:
+    """The request's path below the application's root (a prefix a proxy may add)."""
     path: str = scope.get("path", "")
     root: str = scope.get("root_path", "")
     if root and path.startswith(root):
         path = path[len(root) :]
-    return path.startswith(WEBHOOK_PATH)
+    return path
+
+
+def is_webhook(scope: dict[str, Any]) -> bool:
+    return scope["type"] == "http" and _app_path(scope).startswith(WEBHOOK_PATH)
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -441,16 +441,6 @@ def test_inbound_to_a_number_nobody_has_is_recorded_and_leaks_nowhere(
 # --- The lean path under ASGI (what `twoway web` serves) -----------------------------------------
 
 
-@pytest.fixture
-def asgi_application(monkeypatch):
-    """The ASGI application, imported without leaving its web-server environment to the
-    processes later tests start."""
-    monkeypatch.setenv("TWOWAY_CONN_MAX_AGE", "0")
-    from twoway.asgi import application
-
-    return application
-
-
 def asgi_call(application, method: str, path: str, body: str = "", headers=()) -> tuple:
     """One request through the ASGI application: (status, headers as a dict, body)."""
     scope = {

@@ -1,20 +1,16 @@
 """What happens to a carrier's webhook: stored raw at once, processed by the worker after.
 
-`carrier_event_record` is all a webhook request does besides verifying it, so it answers fast and
-a retried webhook lands on the unique key instead of creating a second message. The worker runs
-`carrier_events_process_pending`: a batch of events is processed and marked done in one
-transaction, so an event is processed exactly once whatever crashes; plain texts to inboxes are
-received together, with a few queries for the whole batch.
+`carrier_event_record` (`event_store.py`) is all a webhook request does besides verifying it, so it
+answers fast and a retried webhook lands on the unique key instead of creating a second message.
+The worker runs `carrier_events_process_pending`: a batch of events is processed and marked done
+in one transaction, so an event is processed exactly once whatever crashes; plain texts to
+inboxes are received together, with a few queries for the whole batch.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import datetime as dt
-import hashlib
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +44,7 @@ from twoway.conversations.services import (
     inbound_folder,
 )
 from twoway.core.phones import InvalidPhoneNumber, normalize_phone
+from twoway.messaging.event_store import carrier_event_row, carrier_events_store
 from twoway.messaging.segments import segment_info
 from twoway.messaging.senders import system_reply_origin
 from twoway.numbers.activation import dedicated_number
@@ -55,7 +52,6 @@ from twoway.numbers.models import PhoneNumber
 from twoway.numbers.verification import number_verification_set
 from twoway.realtime.models import RealtimeEvent
 from twoway.realtime.services import event_publish
-from twoway.realtime.wakeup import wake_worker
 
 log = logging.getLogger(__name__)
 
@@ -93,58 +89,8 @@ class Unprocessable(Exception):
 
 def carrier_event_record(carrier: str, event: CarrierEventData) -> bool:
     """Store a verified webhook event once. False when it was a duplicate."""
-    if isinstance(event, InboundMessage):
-        kind, key = EventKind.INBOUND, event.carrier_message_id
-    elif isinstance(event, VerificationUpdate):
-        kind = EventKind.VERIFICATION
-        digest = hashlib.sha256(event.reason.encode()).hexdigest()[:16]
-        key = f"{event.number}:{event.status}:{digest}"
-    else:
-        kind = EventKind.STATUS
-        key = f"{event.carrier_message_id}:{event.status}:{event.error_code}"
-    payload = dataclasses.asdict(event)
-    payload["raw"] = dict(event.raw)
-    if not _event_insert(carrier=carrier, kind=kind, dedupe_key=key, payload=payload):
-        return False
-    wake_worker()
-    return True
-
-
-def _event_insert(*, carrier: str, kind: str, dedupe_key: str, payload: dict[str, Any]) -> bool:
-    """One `INSERT ... ON CONFLICT DO NOTHING`: a duplicate costs no error, savepoint or second
-    round trip, and a new event is one statement in autocommit (docs/decisions.md)."""
-    meta = CarrierEvent._meta
-    db = connections[router.db_for_write(CarrierEvent)]
-    quote = db.ops.quote_name
-    values = {
-        "carrier": carrier,
-        "kind": kind,
-        "dedupe_key": dedupe_key,
-        "payload": meta.get_field("payload").get_db_prep_save(payload, db),
-        "received_at": meta.get_field("received_at").get_db_prep_save(timezone.now(), db),
-        "attempts": 0,
-        "error": "",
-    }
-    # Plain fields, so a column is named as its field.
-    columns = ", ".join(quote(name) for name in values)
-    unique = ", ".join(quote(name) for name in _EVENT_UNIQUE)
-    table, marks = quote(meta.db_table), ", ".join(["%s"] * len(values))
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT ({unique}) DO NOTHING"  # noqa: S608
-    # SQLite: the web process's threads queue here, not in SQLite's busy handler, which sleeps
-    # in growing steps (up to 100 ms) between tries and turns a short wait into a long one.
-    with (
-        _SQLITE_WRITES if db.vendor == "sqlite" else contextlib.nullcontext(),
-        db.cursor() as cursor,
-    ):
-        cursor.execute(sql, list(values.values()))
-        return cursor.rowcount == 1
-
-
-_SQLITE_WRITES = threading.Lock()
-
-
-# The columns of CarrierEvent's unique constraint, which decides what a duplicate is.
-_EVENT_UNIQUE = ("carrier", "kind", "dedupe_key")
+    [stored] = carrier_events_store([carrier_event_row(carrier, event)])
+    return stored
 
 
 def carrier_events_process_pending(limit: int = 100) -> int:

@@ -1,0 +1,90 @@
+"""A carrier's webhook, answered: verify → parse → say what to store → answer.
+
+The same steps whichever way the request came in: Django's view (`views.carrier_webhook`) or
+the web server's webhook path (`twoway.asgi`), which stores the events of concurrent requests
+together. Storing is the caller's part, so each path stores the way it can do fastest.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
+from django.http import HttpRequest
+
+from twoway.carriers.base import CarrierEventData, WebhookParseError, WebhookRequest
+from twoway.carriers.registry import UnknownCarrier, get_carrier
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WebhookAnswer:
+    status: int
+    body: str
+    content_type: str = "text/plain"
+    event: CarrierEventData | None = None  # stored (once) before the answer goes out
+
+
+def webhook_request(request: HttpRequest) -> WebhookRequest:
+    """What an adapter needs of Django's request to verify and parse it."""
+    content_type = request.content_type or ""
+    return WebhookRequest(
+        url=_called_url(request),
+        method=request.method or "POST",
+        headers={k.lower(): v for k, v in request.headers.items()},
+        body=request.body,
+        form=request.POST.dict() if content_type.endswith("form-urlencoded") else {},
+    )
+
+
+def webhook_request_raw(
+    request: HttpRequest, headers: dict[str, str], body: bytes
+) -> WebhookRequest:
+    """As webhook_request, for a request whose headers and body the caller already has: the form
+    is parsed once, without Django's QueryDict. Raises SuspiciousOperation as Django would (too
+    many fields, and a host not allowed)."""
+    content_type = headers.get("content-type", "").split(";", 1)[0].strip()
+    form: dict[str, str] = {}
+    if content_type.endswith("form-urlencoded"):
+        try:
+            fields = parse_qsl(
+                body.decode("utf-8", errors="replace"),
+                keep_blank_values=True,
+                max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+            )
+        except ValueError as exc:  # more fields than allowed
+            raise TooManyFieldsSent(str(exc)) from exc
+        form = dict(fields)  # a repeated field keeps its last value, as QueryDict.dict()
+    return WebhookRequest(
+        url=_called_url(request), method="POST", headers=headers, body=body, form=form
+    )
+
+
+def _called_url(request: HttpRequest) -> str:
+    """The URL as the carrier called it, which is what its signature covers."""
+    if settings.TWOWAY_PUBLIC_URL:
+        return settings.TWOWAY_PUBLIC_URL + request.get_full_path()
+    return request.build_absolute_uri()
+
+
+def webhook_answer(carrier: str, webhook: WebhookRequest, remote_addr: str) -> WebhookAnswer:
+    try:
+        adapter = get_carrier(carrier)
+    except UnknownCarrier:
+        return WebhookAnswer(404, "No such carrier.")
+    if not adapter.verify_signature(webhook):
+        log.warning("Rejected %s webhook with a bad signature from %s", carrier, remote_addr)
+        return WebhookAnswer(403, "Invalid signature.")
+    try:
+        event = adapter.parse_webhook(webhook)
+    except WebhookParseError as exc:
+        log.warning("Malformed %s webhook: %s", carrier, exc)
+        return WebhookAnswer(400, f"Malformed webhook: {exc}")
+    if event is None:
+        log.info("Ignored a %s webhook of a type Twoway does not handle", carrier)
+    body, body_type = adapter.webhook_response(event)
+    return WebhookAnswer(200, body, body_type, event)

@@ -1,0 +1,229 @@
+"""Storing verified carrier events raw, once: all a webhook request does besides verifying it.
+
+Each event gets a key (the carrier's message id, or id + status for a report) under a unique
+constraint, so a carrier's retry lands on the key instead of becoming a second message. Several
+events are stored with one `INSERT ... ON CONFLICT DO NOTHING RETURNING` (`EventRecorder`, which
+the web server's webhook path uses); a single one is the same statement with one row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import InterfaceError, OperationalError, connections, router
+from django.utils import timezone
+
+from twoway.carriers.base import CarrierEventData, InboundMessage, VerificationUpdate
+from twoway.carriers.models import CarrierEvent, EventKind
+from twoway.realtime.wakeup import wake_worker
+
+log = logging.getLogger(__name__)
+
+# The columns of CarrierEvent's unique constraint, which decides what a duplicate is.
+_EVENT_UNIQUE = ("carrier", "kind", "dedupe_key")
+_SQLITE_WRITES = threading.Lock()
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """A carrier event as it is stored: its kind, its duplicate key and its JSON payload."""
+
+    carrier: str
+    kind: str
+    dedupe_key: str
+    payload: dict[str, Any]
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        return (self.carrier, self.kind, self.dedupe_key)
+
+
+def carrier_event_row(carrier: str, event: CarrierEventData) -> EventRow:
+    if isinstance(event, InboundMessage):
+        kind, key = EventKind.INBOUND, event.carrier_message_id
+    elif isinstance(event, VerificationUpdate):
+        kind = EventKind.VERIFICATION
+        digest = hashlib.sha256(event.reason.encode()).hexdigest()[:16]
+        key = f"{event.number}:{event.status}:{digest}"
+    else:
+        kind = EventKind.STATUS
+        key = f"{event.carrier_message_id}:{event.status}:{event.error_code}"
+    # The event's fields, one level deep: they are strings, a tuple of strings and `raw`, a flat
+    # mapping of the carrier's fields (dataclasses.asdict copies recursively: a tenth of a
+    # webhook's CPU).
+    payload = {field.name: getattr(event, field.name) for field in dataclasses.fields(event)}
+    payload["raw"] = dict(event.raw)
+    return EventRow(carrier=carrier, kind=str(kind), dedupe_key=key, payload=payload)
+
+
+def carrier_events_store(rows: Sequence[EventRow]) -> list[bool]:
+    """Store events in one statement, in autocommit; for each row, False when it was a
+    duplicate (stored before, or earlier in `rows`). Wakes the worker when anything is new.
+
+    One `INSERT ... ON CONFLICT DO NOTHING RETURNING` whatever the number of rows: a duplicate
+    costs no error, savepoint or second round trip (docs/decisions.md), and a batch is one
+    commit, which is what lets one web process take a thousand webhooks a second.
+    """
+    if not rows:
+        return []
+    first: dict[tuple[str, str, str], EventRow] = {}
+    for row in rows:
+        first.setdefault(row.identity, row)
+    meta = CarrierEvent._meta
+    db = connections[router.db_for_write(CarrierEvent)]
+    quote = db.ops.quote_name
+    payload_field, received_field = meta.get_field("payload"), meta.get_field("received_at")
+    received_at = received_field.get_db_prep_save(timezone.now(), db)
+    columns = (*_EVENT_UNIQUE, "payload", "received_at", "attempts", "error")
+    params: list[Any] = []
+    for row in first.values():
+        payload = payload_field.get_db_prep_save(row.payload, db)
+        params.extend((row.carrier, row.kind, row.dedupe_key, payload, received_at, 0, ""))
+    marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(quote, columns))}) "  # noqa: S608
+        f"VALUES {', '.join([marks] * len(first))} "
+        f"ON CONFLICT ({', '.join(map(quote, _EVENT_UNIQUE))}) DO NOTHING "
+        f"RETURNING {', '.join(map(quote, _EVENT_UNIQUE))}"
+    )
+    # SQLite: the web process's threads queue here, not in SQLite's busy handler, which sleeps
+    # in growing steps (up to 100 ms) between tries and turns a short wait into a long one.
+    with (
+        _SQLITE_WRITES if db.vendor == "sqlite" else contextlib.nullcontext(),
+        db.cursor() as cursor,
+    ):
+        cursor.execute(sql, params)
+        stored = {tuple(found) for found in cursor.fetchall()}
+    if stored:
+        wake_worker()
+    flags = []
+    for row in rows:
+        new = row.identity in stored
+        stored.discard(row.identity)  # a second row with the same key is a duplicate
+        flags.append(new)
+    return flags
+
+
+@dataclass
+class _Pending:
+    row: EventRow
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[bool]
+
+
+@dataclass
+class _Release:
+    done: threading.Event
+
+
+class EventRecorder:
+    """Stores the events of concurrent webhook requests together, on a thread of its own.
+
+    A request hands its event over and waits (without holding a thread) until it is committed;
+    the thread stores whatever has been handed over meanwhile in one statement and one commit
+    (`carrier_events_store`, at most MAX_BATCH rows), then tells each request. Nothing waits
+    to fill a batch: a lone webhook is stored at once, and under load a batch is what came in
+    during the previous commit. Each request is still answered only after its own event is
+    durable, and an error answers every request of its batch with a server error, so the
+    carrier retries them (the unique key makes a retry of a stored event harmless).
+    """
+
+    MAX_BATCH = 200
+    # An idle thread hands its database connection back after this long.
+    IDLE_SECONDS = 0.5
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[_Pending | _Release] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def release(self, timeout: float = 5.0) -> None:
+        """Hand the thread's database connection back now rather than when idle (a test
+        database about to be dropped, a server shutting down); the next event reopens one."""
+        if self._thread is None:
+            return
+        done = threading.Event()
+        self._queue.put(_Release(done))
+        done.wait(timeout)
+
+    async def record(self, row: EventRow) -> bool:
+        """Store `row` (False: a duplicate); raises what storing its batch raised."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        self._start()
+        self._queue.put(_Pending(row, loop, future))
+        return await future
+
+    def _start(self) -> None:
+        if self._thread is not None:
+            return
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="webhook-events", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                first = self._queue.get(timeout=self.IDLE_SECONDS)
+            except queue.Empty:
+                connections.close_all()  # back to the pool; reopened with the next webhook
+                first = self._queue.get()
+            if isinstance(first, _Release):
+                connections.close_all()
+                first.done.set()
+                continue
+            batch = [first]
+            with contextlib.suppress(queue.Empty):
+                while len(batch) < self.MAX_BATCH:
+                    item = self._queue.get_nowait()
+                    if isinstance(item, _Release):  # after this batch
+                        self._queue.put(item)
+                        break
+                    batch.append(item)
+            try:
+                outcome: list[bool] | BaseException = self._store([p.row for p in batch])
+            except Exception as exc:
+                log.exception("Could not store %d carrier events; answered 500", len(batch))
+                outcome = exc
+            self._answer(batch, outcome)
+
+    def _store(self, rows: list[EventRow]) -> list[bool]:
+        try:
+            return carrier_events_store(rows)
+        except (OperationalError, InterfaceError):
+            # A connection the database dropped (a restart): one try on a new one. The same
+            # rows again are harmless: what was stored is a duplicate now.
+            connections.close_all()
+            return carrier_events_store(rows)
+
+    @staticmethod
+    def _answer(batch: list[_Pending], outcome: list[bool] | BaseException) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Pending, bool | BaseException]]] = {}
+        for index, pending in enumerate(batch):
+            result = outcome if isinstance(outcome, BaseException) else outcome[index]
+            by_loop.setdefault(pending.loop, []).append((pending, result))
+        for loop, results in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody is waiting
+                loop.call_soon_threadsafe(_settle, results)
+
+
+def _settle(results: list[tuple[_Pending, bool | BaseException]]) -> None:
+    for pending, result in results:
+        if pending.future.done():  # the client went away
+            continue
+        if isinstance(result, BaseException):
+            pending.future.set_exception(result)
+        else:
+            pending.future.set_result(result)
