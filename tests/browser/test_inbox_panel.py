@@ -144,3 +144,43 @@ def test_open_conversations_from_the_list(
     expect(page.locator(f'a[data-open-conversation="{second}"]')).to_have_attribute(
         "aria-current", "true"
     )
+
+
+_LONGEST_SCRIPT = """
+from django.db.models import Count
+from twoway.conversations.models import Conversation
+longest = (
+    Conversation.objects.filter(organization__name="Golf Clinic")
+    .annotate(n=Count("messages"))
+    .order_by("-n")
+    .first()
+)
+print("longest", longest.pk, longest.n)
+"""
+
+
+def test_a_live_redraw_keeps_the_earlier_messages_the_reader_loaded(
+    page: Page, twoway_server: TwowayServer, twoway_cli: Callable[..., str], golf: None
+) -> None:
+    found = re.search(r"longest (\d+) (\d+)", twoway_cli("manage", "shell", "-c", _LONGEST_SCRIPT))
+    assert found, "no conversation in the generated inbox"
+    pk, count = found.groups()
+    assert int(count) > 50, "the generated inbox has no thread longer than a page"
+    page.set_default_timeout(TIMEOUT)
+    page.goto(f"{twoway_server.url}/login/")
+    page.get_by_label("E-mail").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/inbox/$"))
+    page.goto(f"{twoway_server.url}/inbox/c/{pk}/")
+    messages = page.locator("#thread li.message")
+    expect(messages).to_have_count(50)
+    page.locator("#thread a[data-earlier]").click()
+    expect(messages).not_to_have_count(50)
+    loaded = messages.count()
+    oldest = messages.first.get_attribute("data-uid")
+    # The reader is up among the earlier messages when a note comes in.
+    twoway_cli("manage", "shell", "-c", _NOTE_SCRIPT.format(pk=pk, body="Left a voicemail"))
+    expect(messages.filter(has_text="Left a voicemail")).to_be_visible()
+    expect(messages).to_have_count(loaded + 1)
+    assert messages.first.get_attribute("data-uid") == oldest

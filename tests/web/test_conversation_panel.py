@@ -95,6 +95,26 @@ def test_earlier_messages_load_page_by_page(
         assert _uids(html) == [] and "Show earlier" not in html and "No messages" not in html
 
 
+def test_a_live_redraw_keeps_the_earlier_messages_on_screen(
+    admin_client: Client, long_thread: tuple[Conversation, list[Message]]
+) -> None:
+    conversation, said = long_thread
+    url = reverse("conversation_thread", args=[conversation.pk])
+    # The reader loaded a second page: the oldest on screen is 100 messages back.
+    oldest = said[-2 * THREAD_PAGE]
+    html = admin_client.get(f"{url}?since={oldest.uid}", **HX).content.decode()
+    assert _uids(html) == [str(m.uid) for m in said[-2 * THREAD_PAGE :]]
+    assert "Show earlier messages" in html  # the 7 before it are still a click away
+    # A text arrives: the next redraw has it too, and still everything from the oldest on.
+    said.append(say(conversation, "a new text"))
+    html = admin_client.get(f"{url}?since={oldest.uid}", **HX).content.decode()
+    assert _uids(html) == [str(m.uid) for m in said[-2 * THREAD_PAGE - 1 :]]
+    # Never fewer than the newest page; an unknown uid is the newest page.
+    for since in (str(said[-1].uid), "not-a-uid", "00000000-0000-0000-0000-000000000000"):
+        html = admin_client.get(f"{url}?since={since}", **HX).content.decode()
+        assert _uids(html) == [str(m.uid) for m in said[-THREAD_PAGE:]]
+
+
 def test_a_search_hit_older_than_the_first_page_is_on_the_page(
     admin_client: Client, long_thread: tuple[Conversation, list[Message]]
 ) -> None:

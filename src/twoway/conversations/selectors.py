@@ -156,17 +156,21 @@ def thread_page(
     *,
     before: str = "",
     around: str = "",
+    since: str = "",
     limit: int = THREAD_PAGE,
 ) -> tuple[list[Message], bool]:
     """A page of the thread, oldest first, and whether older messages remain.
 
     The newest `limit` messages; with `before` (a message uid), the `limit` ones older than it;
     with `around` (a message uid: a search hit), that message, every newer one and `limit` older
-    ones, so its `#message-<uid>` anchor is on the page however old it is. An unknown uid (or one
-    of another conversation) as `around` is ignored; as `before`, it has nothing older.
+    ones, so its `#message-<uid>` anchor is on the page however old it is; with `since` (the
+    oldest message on screen, when the thread is redrawn live), that message and every newer
+    one, and at least the newest `limit`, so a reader who loaded earlier messages keeps them. An
+    unknown uid (or one of another conversation) as `around` or `since` is ignored; as `before`,
+    it has nothing older.
     """
     messages = Message.objects.filter(conversation=conversation)
-    anchor_uid = before or around
+    anchor_uid = before or around or since
     anchor = None
     if anchor_uid:
         try:
@@ -181,8 +185,10 @@ def thread_page(
         )
         if before:
             messages = messages.filter(older)
-        else:
+        elif around:
             limit += messages.exclude(older).count()
+        else:
+            limit = max(limit, messages.exclude(older).count())
     page = list(messages.select_related("sent_by").order_by("-created_at", "-id")[: limit + 1])
     has_earlier = len(page) > limit
     page = page[:limit]

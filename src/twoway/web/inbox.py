@@ -110,11 +110,12 @@ def conversation_list(request: HttpRequest, membership: Membership) -> HttpRespo
 
 
 def thread_context(
-    membership: Membership, conversation_id: int, *, around: str = ""
+    membership: Membership, conversation_id: int, *, around: str = "", since: str = ""
 ) -> dict[str, object]:
-    """The open conversation: its newest messages (or those from `around`, a message uid, on)."""
+    """The open conversation: its newest messages (or those from `around` or `since`, a message
+    uid, on: see `thread_page`)."""
     conversation = access_conversation(membership, conversation_id)
-    messages, has_earlier = thread_page(conversation, around=around)
+    messages, has_earlier = thread_page(conversation, around=around, since=since)
     return {
         "conversation": conversation,
         "contact": conversation.contact,
@@ -162,10 +163,13 @@ def conversation_panel(
 def conversation_thread(
     request: HttpRequest, membership: Membership, conversation_id: int
 ) -> HttpResponse:
-    """The thread, redrawn live; with `before` (a message uid), the messages older than it."""
+    """The thread, redrawn live (from `since`, the oldest message on screen: twoway.js); with
+    `before` (a message uid), the messages older than it."""
     before = request.GET.get("before", "")
     if not before:
-        return render(request, "web/_thread.html", thread_context(membership, conversation_id))
+        since = request.GET.get("since", "")
+        context = thread_context(membership, conversation_id, since=since)
+        return render(request, "web/_thread.html", context)
     conversation = access_conversation(membership, conversation_id)
     messages, has_earlier = thread_page(conversation, before=before)
     context = {

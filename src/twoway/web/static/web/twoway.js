@@ -54,6 +54,20 @@
     if (event.detail.elt.id === "conversation-list") {
       event.detail.parameters.open = openConversationId();
     }
+    // The thread is redrawn live from its oldest message on screen, so earlier messages the
+    // reader loaded stay.
+    if (event.detail.elt.id === "thread") {
+      var oldest = document.querySelector("#thread li.message[data-uid]");
+      if (oldest) event.detail.parameters.since = oldest.getAttribute("data-uid");
+    }
+  });
+  // A live redraw keeps the newest message in view only for a reader who was there: one who
+  // scrolled up to read stays where they were.
+  var threadAtBottom = true;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var thread = event.detail.target;
+    if (thread.id !== "thread") return;
+    threadAtBottom = thread.scrollTop + thread.clientHeight >= thread.scrollHeight - 24;
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
@@ -63,6 +77,10 @@
     if (from("data-earlier")) {
       var more = document.querySelector("#thread a[data-earlier]");
       if (more) more.focus({ preventScroll: true });
+      return;
+    }
+    if (event.target.id === "thread") {
+      if (threadAtBottom) scrollThread();
       return;
     }
     scrollThread();
