@@ -258,3 +258,228 @@ def test_one_worker_process_at_a_time_processes_events_on_postgresql(
         assert not Message.objects.exists()
     assert carrier_events_process_pending() == 1
     assert Message.objects.count() == 1
+
+
+def _stored(org: Organization) -> dict[str, Any]:
+    """Every column the texts wrote, in order, with ids, uids, carrier ids and times replaced by
+    what they point at, so two organizations' rows compare."""
+    numbers = {n.pk: n.routing_mode for n in PhoneNumber.objects.filter(organization=org)}
+    numbers_by_number = {
+        n.number: n.routing_mode for n in PhoneNumber.objects.filter(organization=org)
+    }
+    conversations = {c.pk: c for c in Conversation.objects.filter(organization=org)}
+    messages = list(Message.objects.filter(organization=org).order_by("id").values())
+    bodies_by_uid = {str(m["uid"]): m["body"] for m in messages}
+    contacts = {c.pk: c for c in Contact.objects.filter(organization=org)}
+    volatile = {"id", "uid", "organization_id", "created_at", "carrier_message_id"}
+
+    def plain(row: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in row.items() if k not in volatile}
+
+    stored_messages = []
+    for m in messages:
+        convo = conversations[m["conversation_id"]]
+        row = plain(m) | {
+            "conversation_id": (convo.contact_number, numbers[convo.phone_number_id]),
+            "to_number": numbers_by_number.get(m["to_number"], m["to_number"]),
+            "from_number": numbers_by_number.get(m["from_number"], m["from_number"]),
+        }
+        stored_messages.append(row)
+        if m["direction"] == Direction.INBOUND:
+            assert m["created_at"] <= convo.last_message_at
+    stored_conversations = sorted(
+        (
+            plain(row)
+            | {
+                "contact_id": contacts[row["contact_id"]].name,
+                "phone_number_id": numbers[row["phone_number_id"]],
+                "last_message_at": None,
+            }
+            for row in Conversation.objects.filter(organization=org).values()
+        ),
+        key=repr,
+    )
+    for convo in conversations.values():
+        newest = convo.messages.order_by("-created_at", "-id").first()
+        assert newest is None or convo.last_message_at == newest.created_at
+    stored_contacts = sorted(
+        (
+            plain(row) | {"source_number_id": numbers.get(row["source_number_id"])}
+            for row in Contact.objects.filter(organization=org).values()
+        ),
+        key=repr,
+    )
+    phones = sorted(
+        (
+            plain(row) | {"contact_id": contacts[row["contact_id"]].name}
+            for row in ContactPhone.objects.filter(organization=org).values()
+        ),
+        key=repr,
+    )
+    created = []  # a batch publishes them conversation by conversation, each in order
+    for event in RealtimeEvent.objects.filter(organization=org, kind="message.created").order_by(
+        "id"
+    ):
+        data = event.data | {"message": bodies_by_uid[event.data["message"]]}
+        created.append((conversations[event.conversation_id].contact_number, data))
+    last_updated = {
+        conversations[e.conversation_id].contact_number: e.data
+        for e in RealtimeEvent.objects.filter(
+            organization=org, kind="conversation.updated"
+        ).order_by("id")
+    }
+    return {
+        "messages": stored_messages,
+        "conversations": stored_conversations,
+        "contacts": stored_contacts,
+        "phones": phones,
+        "message.created": sorted(created, key=lambda contact_and_data: contact_and_data[0]),
+        "conversation.updated, last": last_updated,
+    }
+
+
+def _plain_texts(number: PhoneNumber, assistant: PhoneNumber) -> None:
+    long = "Can I move my cleaning to Thursday afternoon? " * 5
+    record(number, "Hi there", frm=HANDSET)
+    record(number, "Hello from a known client", frm=OTHER)
+    record(assistant, "Is the assistant there?", frm=THIRD)
+    record(number, long, frm=HANDSET)
+    record(number, "Café à 10h ? 😀", frm="+12025550199")
+    record(number, "muted one", frm="+12025550188")
+    record(number, "(202) 555-0177 writes too", frm="(202) 555-0177")
+    record(assistant, "again", frm=THIRD)
+    record(number, "archived no more", frm="+12025550166")
+
+
+def _known(org: Organization, number: PhoneNumber) -> None:
+    """What the organization had before the texts: a named contact, a muted and an archived
+    conversation."""
+    from tests.conftest import make_conversation
+
+    make_conversation(org, number, OTHER, name="Dana Known")
+    muted = make_conversation(org, number, "+12025550188", name="Quiet Person")
+    Conversation.objects.filter(pk=muted.pk).update(muted=True, unread_count=4)
+    make_conversation(org, number, "+12025550166", name="Old Client", folder=Folder.ARCHIVED)
+
+
+def test_a_batch_stores_exactly_the_rows_one_event_at_a_time_stores(
+    org: Organization, number: PhoneNumber
+) -> None:
+    from twoway.numbers.models import RoutingMode
+
+    assistant = PhoneNumber.objects.create(
+        organization=org,
+        number="+14155550101",
+        carrier="simulator",
+        mps_limit=100,
+        routing_mode=RoutingMode.ASSISTANT,
+    )
+    other_org = Organization.objects.create(name=org.name, country="US", two_way_enabled=True)
+    theirs = PhoneNumber.objects.create(
+        organization=other_org, number="+14155550199", carrier="simulator", mps_limit=100
+    )
+    their_assistant = PhoneNumber.objects.create(
+        organization=other_org,
+        number="+14155550198",
+        carrier="simulator",
+        mps_limit=100,
+        routing_mode=RoutingMode.ASSISTANT,
+    )
+    _known(org, number)
+    _known(other_org, theirs)
+    _plain_texts(number, assistant)
+    while carrier_events_process_pending(limit=1):
+        pass
+    _plain_texts(theirs, their_assistant)
+    assert carrier_events_process_pending(limit=100) == 9
+
+    alone, together = _stored(org), _stored(other_org)
+    assert together == alone
+    assert len(together["messages"]) == 9
+    assert not CarrierEvent.objects.filter(processed_at__isnull=True).exists()
+
+
+def _synchronous_commit() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return str(cursor.fetchone()[0])
+
+
+@pytest.mark.parametrize(
+    ("texts", "waits"),
+    [
+        (["Hello", "Are you open?"], False),
+        (["Hello", "STOP", "Are you open?"], True),  # the STOP queues a confirmation
+    ],
+)
+def test_a_batch_commits_without_waiting_for_the_disk_only_when_it_queued_no_send(
+    org: Organization, number: PhoneNumber, texts: list[str], waits: bool
+) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    for body in texts:
+        record(number, body)
+    assert _synchronous_commit() == "on"
+
+    assert carrier_events_process_pending() == len(texts)
+
+    # SET LOCAL lasts until the end of the transaction: here the test's, around the batch's.
+    assert _synchronous_commit() == ("on" if waits else "off")
+    queued = Message.objects.filter(direction=Direction.OUTBOUND).exists()
+    assert queued is waits
+
+
+def test_a_row_the_database_refuses_fails_alone_as_with_the_orm(
+    org: Organization, number: PhoneNumber
+) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite does not hold a varchar to its length")
+    handsets = [f"+120255501{n:02d}" for n in range(20, 26)]
+    too_long = "SM" + "0" * 70  # the column holds 64: refused, not cut short
+    sids = [record(number, f"text {i}", frm=h) for i, h in enumerate(handsets[:5])]
+    record(number, "the odd one", frm=handsets[5], sid=too_long)
+
+    assert carrier_events_process_pending() == 6
+
+    assert set(Message.objects.values_list("carrier_message_id", flat=True)) == set(sids)
+    bad = CarrierEvent.objects.get(dedupe_key=too_long)
+    assert bad.processed_at is None and "DataError" in bad.error
+    assert Conversation.objects.count() == 5
+
+
+def test_a_large_batch_links_every_text_to_its_own_contact_and_conversation(
+    org: Organization, number: PhoneNumber
+) -> None:
+    # More rows than one SQLite statement takes (999 values): the ids come back in order across
+    # statements.
+    handsets = [f"+1202555{n:04d}" for n in range(300, 450)]
+    for handset in handsets:
+        record(number, f"from {handset}", frm=handset)
+    record(number, "second from the first", frm=handsets[0])
+
+    assert carrier_events_process_pending(limit=1000) == len(handsets) + 1
+
+    for message in Message.objects.select_related("conversation__contact"):
+        convo = message.conversation
+        assert convo is not None
+        assert message.body.endswith(message.from_number) or message.from_number == handsets[0]
+        assert convo.contact_number == message.from_number
+        assert list(convo.contact.phones.values_list("number", flat=True)) == [message.from_number]
+    assert Contact.objects.count() == Conversation.objects.count() == len(handsets)
+    assert Conversation.objects.get(contact_number=handsets[0]).unread_count == 2
+    created = RealtimeEvent.objects.filter(kind="message.created")
+    uids = {str(u): b for u, b in Message.objects.values_list("uid", "body")}
+    assert sorted(uids[e.data["message"]] for e in created) == sorted(uids.values())
+
+
+def test_the_worker_takes_larger_batches_on_postgresql() -> None:
+    from django.db import connection
+
+    expected = 1000 if connection.vendor == "postgresql" else 200
+    assert inbound.carrier_events_batch_limit() == expected

@@ -34,7 +34,12 @@ def conversation_get_or_create(
 
 def conversation_preview(message: Message) -> str:
     """The line the inbox shows for a conversation's last message."""
-    return message.body[:160]
+    return body_preview(message.body)
+
+
+def body_preview(body: str) -> str:
+    """`conversation_preview` of a message not loaded as a model (batches of inbound texts)."""
+    return body[:160]
 
 
 def conversation_record_inbound(*, conversation: Conversation, message: Message) -> None:
@@ -61,7 +66,14 @@ def inbound_folder(phone_number: PhoneNumber) -> str:
 
 def conversation_updated_event(conversation: Conversation) -> dict[str, Any]:
     """What `conversation.updated` says, for callers that publish many events at once."""
-    return {"folder": conversation.folder, "unread_count": conversation.unread_count}
+    return conversation_updated_data(
+        folder=conversation.folder, unread_count=conversation.unread_count
+    )
+
+
+def conversation_updated_data(*, folder: str, unread_count: int) -> dict[str, Any]:
+    """`conversation_updated_event` from the values alone, for callers holding no model."""
+    return {"folder": folder, "unread_count": unread_count}
 
 
 def conversation_record_outbound(

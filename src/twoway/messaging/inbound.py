@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F
 from django.utils import timezone
 
@@ -37,13 +39,14 @@ from twoway.contacts.models import Contact, ContactPhone, CreatedFrom
 from twoway.contacts.services import contact_get_or_create_by_phone, contact_set_opt_in
 from twoway.conversations.models import Category, Conversation, Direction, Message, Status
 from twoway.conversations.services import (
+    body_preview,
     conversation_get_or_create,
-    conversation_preview,
     conversation_record_inbound,
-    conversation_updated_event,
+    conversation_updated_data,
     inbound_folder,
 )
 from twoway.core.phones import InvalidPhoneNumber, normalize_phone
+from twoway.core.rows import bound_cursor, rows_insert
 from twoway.messaging.event_store import carrier_event_row, carrier_events_store
 from twoway.messaging.segments import segment_info
 from twoway.messaging.senders import system_reply_origin
@@ -93,6 +96,16 @@ def carrier_event_record(carrier: str, event: CarrierEventData) -> bool:
     return stored
 
 
+def carrier_events_batch_limit() -> int:
+    """How many events the worker processes in one transaction at most.
+
+    PostgreSQL: 1,000, measured in-process with a backlog of texts (docs/performance.md) at
+    1.3-1.6 times the rate of 200, as a batch costs a few statements whatever its size. SQLite:
+    200, as its one write lock keeps the webhooks from storing events while a batch runs."""
+    db = connections[router.db_for_write(CarrierEvent)]
+    return 1000 if db.vendor == "postgresql" else 200
+
+
 def carrier_events_process_pending(limit: int = 100) -> int:
     """Process up to `limit` waiting events in one transaction; returns how many were handled.
 
@@ -110,9 +123,26 @@ def carrier_events_process_pending(limit: int = 100) -> int:
             .exclude(retry_at__gt=now)
             .order_by("id")[:limit]
         )
-        if events:
-            _process_batch(events)
+        if events and not _process_batch(events):
+            _commit_without_waiting(connections[router.db_for_write(CarrierEvent)])
     return len(events)
+
+
+def _commit_without_waiting(db: BaseDatabaseWrapper) -> None:
+    """PostgreSQL: this transaction's commit returns before its WAL is on disk (about one
+    flush per batch less; docs/decisions.md, "Inbound batches: rows written without
+    `bulk_create`, commits without waiting").
+
+    Only for a transaction that queued no text to send: if the database crashes within the
+    next fraction of a second, the commit may be lost, and so are the `processed_at` of its raw
+    events, which are then processed again (nothing lost, nothing twice). A queued send lost so
+    could have left already, and its event processed again would send it a second time. A
+    later commit that waits (an agent's reply to one of these texts) flushes this one first.
+    """
+    if db.vendor != "postgresql":
+        return
+    with db.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 # The PostgreSQL advisory lock (any number of our own) that lets one worker process at a time
@@ -142,14 +172,18 @@ class _Received:
     from_number: str
 
 
-def _process_batch(events: list[CarrierEvent]) -> None:
+def _process_batch(events: list[CarrierEvent]) -> bool:
     """Plain texts to inboxes are received together, a few queries for all of them; anything
     else (keywords, system numbers, texts no inbox shows, status reports, retries) goes through
     the one-event path. Events are taken in order, and the texts gathered so far are stored
     before any other inbound event is processed, so a STOP acts after the texts that came before
-    it and before the ones after it, as one at a time would."""
+    it and before the ones after it, as one at a time would.
+
+    True when an event may have queued a text to send: any but a plain text or a status report.
+    """
     numbers = _numbers_texted(events)
     group: list[_Received] = []
+    may_send = False
     for event in events:
         received = _batchable(event, numbers)
         if received is not None:
@@ -158,10 +192,12 @@ def _process_batch(events: list[CarrierEvent]) -> None:
         if event.kind != EventKind.STATUS:
             _receive_group(group)
             group = []
+            may_send = True  # a keyword's confirmation, a do-not-reply answer, ...
         _process_alone(event)
         if event.kind == EventKind.VERIFICATION:
             numbers = _numbers_texted(events)  # a number may be held now
     _receive_group(group)
+    return may_send
 
 
 def _numbers_texted(events: list[CarrierEvent]) -> dict[str, PhoneNumber]:
@@ -235,174 +271,229 @@ def _receive_together(group: list[_Received]) -> None:
             fresh.append(received)
     contacts = _contacts_for(fresh)
     conversations = _conversations_for(fresh, contacts)
-    messages = []
+    now = timezone.now()
+    texts: list[_Text] = []
+    rows: list[dict[str, Any]] = []
     for received in fresh:
         info = segment_info(received.inbound.body)
-        messages.append(
-            Message(
-                organization=received.texted.organization,
-                conversation=conversations[(received.texted.pk, received.from_number)],
-                direction=Direction.INBOUND,
-                body=received.inbound.body,
-                encoding=info.encoding,
-                segments=info.segments,
-                status=Status.RECEIVED,
-                from_number=received.from_number,
-                to_number=received.texted.number,
-                carrier=received.event.carrier,
-                carrier_message_id=received.inbound.carrier_message_id,
-            )
+        organization_id = received.texted.organization_id
+        assert organization_id is not None
+        text = _Text(
+            uid=uuid.uuid4(),
+            body=received.inbound.body,
+            from_number=received.from_number,
+            organization_id=organization_id,
+            conversation_id=conversations[(received.texted.pk, received.from_number)],
+            texted=received.texted,
+            created_at=now,
         )
-    Message.objects.bulk_create(messages)
-    by_conversation: dict[int, list[Message]] = {}
-    for message in messages:
-        assert message.conversation is not None
-        by_conversation.setdefault(message.conversation.pk, []).append(message)
+        texts.append(text)
+        rows.append(
+            {
+                "uid": text.uid,
+                "organization_id": organization_id,
+                "conversation_id": text.conversation_id,
+                "direction": Direction.INBOUND.value,
+                "body": text.body,
+                "encoding": info.encoding,
+                "segments": info.segments,
+                "status": Status.RECEIVED.value,
+                "from_number": text.from_number,
+                "to_number": received.texted.number,
+                "carrier": received.event.carrier,
+                "carrier_message_id": received.inbound.carrier_message_id,
+                "created_at": now,
+            }
+        )
+    rows_insert(Message, rows)
+    by_conversation: dict[int, list[_Text]] = {}
+    for text in texts:
+        by_conversation.setdefault(text.conversation_id, []).append(text)
     now_read = _conversations_record_inbound(by_conversation)
-    realtime: list[RealtimeEvent] = []
-    for conversation_id, texts in by_conversation.items():
-        conversation = texts[-1].conversation
-        assert conversation is not None
-        conversation.folder, conversation.unread_count, conversation.muted = now_read[
-            conversation_id
-        ]
-        organization_id = conversation.organization_id
+    realtime: list[dict[str, Any]] = []
+    for conversation_id, its_texts in by_conversation.items():
+        folder, unread_count, muted = now_read[conversation_id]
+        organization_id = its_texts[0].organization_id
         realtime.append(
-            RealtimeEvent(
-                organization_id=organization_id,
-                kind="conversation.updated",
-                conversation_id=conversation_id,
-                data=conversation_updated_event(conversation),
+            _realtime_row(
+                organization_id,
+                "conversation.updated",
+                conversation_id,
+                conversation_updated_data(folder=folder, unread_count=unread_count),
             )
         )
-        for message in texts:
-            contact = contacts[(organization_id, message.from_number)]
+        for text in its_texts:
+            contact_name = contacts[(organization_id, text.from_number)][1]
             realtime.append(
-                RealtimeEvent(
-                    organization_id=organization_id,
-                    kind="message.created",
-                    conversation_id=conversation_id,
-                    data={
-                        "message": str(message.uid),
+                _realtime_row(
+                    organization_id,
+                    "message.created",
+                    conversation_id,
+                    {
+                        "message": str(text.uid),
                         "direction": "in",
-                        "muted": conversation.muted,
-                        "preview": message.body[:80],
-                        "contact": contact.name or message.from_number,
+                        "muted": muted,
+                        "preview": text.body[:80],
+                        "contact": contact_name or text.from_number,
                     },
                 )
             )
-    RealtimeEvent.objects.bulk_create(realtime)
+    rows_insert(RealtimeEvent, realtime)
     CarrierEvent.objects.filter(pk__in=[r.event.pk for r in group]).update(
         processed_at=timezone.now(), attempts=F("attempts") + 1, error=""
     )
 
 
+@dataclass(slots=True)
+class _Text:
+    """A text the batch stores, with what its conversation and realtime events need."""
+
+    uid: uuid.UUID
+    body: str
+    from_number: str
+    organization_id: int
+    conversation_id: int
+    texted: PhoneNumber
+    created_at: dt.datetime
+
+
+def _realtime_row(
+    organization_id: int, kind: str, conversation_id: int, data: dict[str, Any]
+) -> dict[str, Any]:
+    """A `RealtimeEvent` row as `event_publish` writes it."""
+    return {
+        "organization_id": organization_id,
+        "kind": kind,
+        "conversation_id": conversation_id,
+        "data": data,
+    }
+
+
 def _conversations_record_inbound(
-    by_conversation: dict[int, list[Message]],
+    by_conversation: dict[int, list[_Text]],
 ) -> dict[int, tuple[str, int, bool]]:
     """What `conversation_record_inbound` does, for every conversation of the batch in one
     `UPDATE ... FROM (VALUES ...) RETURNING` (docs/decisions.md): folder, unread count plus the
-    texts received, last message and preview. Returns each one's folder, unread count, muted."""
+    texts received, last message and preview. Returns each one's folder, unread count, muted.
+
+    PostgreSQL takes the values as one array per column (see `rows_insert`)."""
     db = connections[router.db_for_write(Conversation)]
-    meta = Conversation._meta
-    at_field = meta.get_field("last_message_at")
-    # PostgreSQL types VALUES from the literals, and a timestamp literal reads as text.
-    at = "CAST(%s AS timestamptz)" if db.vendor == "postgresql" else "%s"
-    rows, params = [], []
+    at_field = Conversation._meta.get_field("last_message_at")
+    columns: list[list[Any]] = [[], [], [], [], []]
     for conversation_id, texts in by_conversation.items():
-        conversation, last = texts[-1].conversation, texts[-1]
-        assert conversation is not None
-        rows.append(f"(%s, %s, %s, {at}, %s)")
-        params += [
+        last = texts[-1]
+        values = (
             conversation_id,
-            inbound_folder(conversation.phone_number),
+            inbound_folder(last.texted),
             len(texts),
             at_field.get_db_prep_save(last.created_at, db),
-            conversation_preview(last),
-        ]
-    table = db.ops.quote_name(meta.db_table)
+            body_preview(last.body),
+        )
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    if db.vendor == "postgresql":
+        source = (
+            "unnest(CAST(%b AS bigint[]), CAST(%b AS text[]), CAST(%b AS integer[]),"
+            " CAST(%b AS timestamptz[]), CAST(%b AS text[])) AS v(cid, new_folder, received, at,"
+            " preview)"
+        )
+        params: list[Any] = columns
+    else:
+        rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(by_conversation))
+        # SQLite names a VALUES list's columns column1, column2, ... only.
+        names = "column1 AS cid, column2 AS new_folder, column3 AS received, column4 AS at"
+        source = f"(SELECT {names}, column5 AS preview FROM (VALUES {rows}) AS t) AS v"  # noqa: S608
+        params = [value for row in zip(*columns, strict=True) for value in row]
+    table = db.ops.quote_name(Conversation._meta.db_table)
     sql = (
         f"UPDATE {table} SET folder = v.new_folder, unread_count = unread_count + v.received,"  # noqa: S608
         " last_message_at = v.at, last_message_preview = v.preview"
-        " FROM (SELECT column1 AS cid, column2 AS new_folder, column3 AS received,"
-        f" column4 AS at, column5 AS preview FROM (VALUES {', '.join(rows)}) AS t) AS v"
+        f" FROM {source}"
         f" WHERE {table}.id = v.cid RETURNING id, folder, unread_count, muted"
     )
-    with db.cursor() as cursor:
+    with bound_cursor(db) as cursor:
         cursor.execute(sql, params)
         return {row[0]: (row[1], row[2], bool(row[3])) for row in cursor.fetchall()}
 
 
-def _contacts_for(group: list[_Received]) -> dict[tuple[int, str], Contact]:
-    """The contact of each sender, created (as a lead, from the number texted) for new ones."""
+def _contacts_for(group: list[_Received]) -> dict[tuple[int, str], tuple[int, str]]:
+    """The contact (id, name) of each sender, created (as a lead, from the number texted) for
+    new ones."""
     firsts: dict[tuple[int, str], _Received] = {}
     for received in group:
         organization_id = received.texted.organization_id
         assert organization_id is not None
         firsts.setdefault((organization_id, received.from_number), received)
-    found: dict[tuple[int, str], Contact] = {}
+    found: dict[tuple[int, str], tuple[int, str]] = {}
     if not firsts:
         return found
-    phones = ContactPhone.objects.select_related("contact").filter(
+    phones = ContactPhone.objects.filter(
         organization_id__in={org for org, _ in firsts}, number__in={n for _, n in firsts}
-    )
-    for phone in phones:
-        key = (phone.organization_id, phone.number)
+    ).values_list("organization_id", "number", "contact_id", "contact__name")
+    for organization_id, number, contact_id, name in phones:
+        key = (organization_id, number)
         if key in firsts:
-            found[key] = phone.contact
-    new = {
-        key: Contact(
-            organization_id=key[0],
-            created_from=CreatedFrom.INBOUND,
-            source_number=received.texted,
-        )
-        for key, received in firsts.items()
-        if key not in found
-    }
+            found[key] = (contact_id, name)
+    new = [key for key in firsts if key not in found]
     if new:
-        Contact.objects.bulk_create(new.values())
-        ContactPhone.objects.bulk_create(
-            ContactPhone(organization_id=org, contact=contact, number=number)
-            for (org, number), contact in new.items()
+        ids = rows_insert(
+            Contact,
+            [
+                {
+                    "organization_id": org,
+                    "created_from": CreatedFrom.INBOUND.value,
+                    "source_number_id": firsts[(org, number)].texted.pk,
+                }
+                for org, number in new
+            ],
+            returning=True,
         )
-        found.update(new)
+        rows_insert(
+            ContactPhone,
+            [
+                {"organization_id": org, "contact_id": contact_id, "number": number}
+                for (org, number), contact_id in zip(new, ids, strict=True)
+            ],
+        )
+        found.update((key, (contact_id, "")) for key, contact_id in zip(new, ids, strict=True))
     return found
 
 
 def _conversations_for(
-    group: list[_Received], contacts: dict[tuple[int, str], Contact]
-) -> dict[tuple[int, str], Conversation]:
-    """The conversation of each (number texted, sender), started for new pairs."""
+    group: list[_Received], contacts: dict[tuple[int, str], tuple[int, str]]
+) -> dict[tuple[int, str], int]:
+    """The conversation id of each (number texted, sender), started for new pairs."""
     firsts: dict[tuple[int, str], _Received] = {}
     for received in group:
         firsts.setdefault((received.texted.pk, received.from_number), received)
-    found: dict[tuple[int, str], Conversation] = {}
+    found: dict[tuple[int, str], int] = {}
     if not firsts:
         return found
     rows = Conversation.objects.filter(
         phone_number_id__in={pk for pk, _ in firsts},
         contact_number__in={n for _, n in firsts},
-    )
-    for conversation in rows:
-        key = (conversation.phone_number_id, conversation.contact_number)
+    ).values_list("phone_number_id", "contact_number", "id")
+    for phone_number_id, contact_number, conversation_id in rows:
+        key = (phone_number_id, contact_number)
         if key in firsts:
-            conversation.phone_number = firsts[key].texted
-            found[key] = conversation
-    new = {}
-    for key, received in firsts.items():
-        if key in found:
-            continue
-        organization_id = received.texted.organization_id
-        assert organization_id is not None
-        new[key] = Conversation(
-            organization_id=organization_id,
-            contact=contacts[(organization_id, received.from_number)],
-            phone_number=received.texted,
-            contact_number=received.from_number,
-        )
+            found[key] = conversation_id
+    new = [key for key in firsts if key not in found]
     if new:
-        Conversation.objects.bulk_create(new.values())
-        found.update(new)
+        values = []
+        for key in new:
+            received = firsts[key]
+            organization_id = received.texted.organization_id
+            assert organization_id is not None
+            values.append(
+                {
+                    "organization_id": organization_id,
+                    "contact_id": contacts[(organization_id, received.from_number)][0],
+                    "phone_number_id": received.texted.pk,
+                    "contact_number": received.from_number,
+                }
+            )
+        ids = rows_insert(Conversation, values, returning=True)
+        found.update(zip(new, ids, strict=True))
     return found
 
 

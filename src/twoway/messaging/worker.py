@@ -29,7 +29,7 @@ from django.utils import timezone
 from twoway.carriers.registry import carrier_slugs, get_carrier
 from twoway.messaging import dispatcher
 from twoway.messaging.housekeeping import Housekeeping
-from twoway.messaging.inbound import carrier_events_process_pending
+from twoway.messaging.inbound import carrier_events_batch_limit, carrier_events_process_pending
 from twoway.realtime.wakeup import WakeListener
 
 log = logging.getLogger("twoway.worker")
@@ -147,7 +147,7 @@ class Worker:
         """One pass over the database work; True when there may be more to do at once."""
         self._check_connection()
         self._record_outcomes()
-        busy = carrier_events_process_pending(limit=200) > 0
+        busy = carrier_events_process_pending(limit=carrier_events_batch_limit()) > 0
         self.housekeeping.run_if_due()
         busy |= self._report_simulated_deliveries()
         busy |= self._claim()
