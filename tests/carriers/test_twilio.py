@@ -4,6 +4,7 @@ recorded bodies, and sends against the local fake API. No database needed."""
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
@@ -231,6 +232,34 @@ def test_send_success(fake: FakeTwilioServer, carrier: TwilioCarrier) -> None:
     assert result.carrier_message_id.startswith("SM")
     assert len(result.carrier_message_id) == 34
     assert [d.sid for d in fake.deliveries] == [result.carrier_message_id]
+
+
+def test_send_reports_its_departure_before_the_answer_comes() -> None:
+    """The worker paces a number's next send from when the request really left: the adapter
+    says so once its body is written, while Twilio (here 300 ms slow) has not answered yet."""
+    with FakeTwilioServer(auth_token=TOKEN, latency_ms=300) as slow:
+        adapter = TwilioCarrier(account_sid=SID, auth_token=TOKEN, api_base_url=slow.url)
+        departures: list[float] = []
+        started = time.monotonic()
+        try:
+            adapter.send(message(departed=lambda: departures.append(time.monotonic())))
+        finally:
+            adapter.close()
+        answered = time.monotonic()
+    assert TwilioCarrier.reports_departure
+    assert len(departures) == 1
+    assert started <= departures[0] <= answered - 0.25  # long before the answer
+    assert len(slow.deliveries) == 1
+
+
+def test_a_send_that_never_left_reports_no_departure() -> None:
+    with FakeTwilioServer() as gone:
+        url = gone.url  # closed: the connection is refused
+    adapter = TwilioCarrier(account_sid=SID, auth_token=TOKEN, api_base_url=url, timeout=1.0)
+    departures: list[float] = []
+    with pytest.raises(CarrierError):
+        adapter.send(message(departed=lambda: departures.append(time.monotonic())))
+    assert departures == []
 
 
 def test_send_request_shape(fake: FakeTwilioServer, carrier: TwilioCarrier) -> None:

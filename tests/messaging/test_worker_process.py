@@ -318,3 +318,65 @@ def test_a_claim_that_waited_past_its_lease_is_left_to_its_next_owner() -> None:
     finally:
         worker.pool.shutdown(wait=True)
         worker.listener.close()
+
+
+def test_a_numbers_next_send_is_paced_from_when_the_previous_one_left() -> None:
+    """The pacer starts no second send of a number before the first has left for the carrier,
+    and spaces the second from that departure: a request that left late does not bring the
+    next one closer at the carrier."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from twoway.carriers.base import SendRequest
+    from twoway.messaging.dispatcher import ClaimedSend
+    from twoway.messaging.worker import Worker, _Departure
+
+    gap = 0.2  # seconds: the claim's spacing; the pacer keeps min_gap (a little less)
+
+    def claim(message_id: int) -> ClaimedSend:
+        now = timezone.now()
+        return ClaimedSend(
+            message_id=message_id,
+            send_at=now - dt.timedelta(seconds=5),
+            lease_expires_at=now + dt.timedelta(seconds=30),
+            request=SendRequest(f"key-{message_id}", "+14155550100", "+14155550142", "Hi"),
+            carrier="twilio",
+            attempt=1,
+            spacing=gap,
+        )
+
+    worker = Worker(concurrency=4, wake_port=free_port())
+    started: list[int] = []
+    worker._send = lambda c: started.append(c.message_id)  # type: ignore[method-assign]
+    first, second = claim(1), claim(2)
+    try:
+        worker.scheduled = [(0.0, 0, first), (0.0, 1, second)]
+        with worker.clock:
+            wait = worker._start_due_sends()
+        time.sleep(0.05)  # the send thread runs `_send`
+        # The first is on its way; the second is held back until it has left.
+        assert started == [1]
+        assert wait is None
+        assert [c for _, c in worker.held["+14155550100"]] == [second]
+        # A gap later the first request has still not left (a busy machine): still held.
+        time.sleep(first.min_gap + 0.05)
+        with worker.clock:
+            assert worker._start_due_sends() is None
+        assert started == [1]
+        left = time.monotonic()
+        _Departure(worker, first)()
+        _Departure(worker, first)()  # a second call changes nothing
+        assert worker.departing == {} and worker.held == {}
+        # The second starts one gap after the departure, not after the hand-over.
+        deadline = time.monotonic() + 2
+        while len(started) < 2 and time.monotonic() < deadline:
+            with worker.clock:
+                wait = worker._start_due_sends()
+            time.sleep(min(wait or 0.001, 0.001))
+        second_started = time.monotonic()
+        assert started == [1, 2]
+        assert left + first.min_gap <= second_started <= left + first.min_gap + 0.05
+    finally:
+        worker.pool.shutdown(wait=True)
+        worker.listener.close()

@@ -7,7 +7,7 @@ Twoway's database: the webhook views and the dispatcher do that with what adapte
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -25,6 +25,9 @@ class SendRequest:
     body: str
     status_callback_url: str | None = None
     media_urls: tuple[str, ...] = ()
+    # Called once the request has left for the carrier (its bytes written), by adapters that
+    # `reports_departure`: the worker paces a number's next send from that moment.
+    departed: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,11 @@ class Carrier(abc.ABC):
     # Whether `send` passes our idempotency key to a carrier that honours it, so that a resend
     # after a crash never reaches the handset twice.
     honours_idempotency_key: ClassVar[bool] = False
+    # Whether `send` calls `request.departed` when the request has really left (for the others
+    # the start of `send` counts as the departure). Under load a request can leave some
+    # milliseconds after `send` starts, and pacing from the start would bring the number's next
+    # send that much closer to it at the carrier.
+    reports_departure: ClassVar[bool] = False
 
     @abc.abstractmethod
     def send(self, request: SendRequest) -> SendResult:

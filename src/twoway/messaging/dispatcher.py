@@ -14,12 +14,13 @@ next free slot for the message's segments, so workers anywhere share one limit.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -308,10 +309,19 @@ def _status_callback_url(carrier: str) -> str | None:
     return f"{settings.TWOWAY_PUBLIC_URL}/webhooks/{carrier}/"
 
 
-def send_to_carrier(claim: ClaimedSend) -> SendOutcome:
-    """Hand the message to its carrier now; what happened, for `record_outcomes`."""
+def send_to_carrier(claim: ClaimedSend, departed: Callable[[], None] | None = None) -> SendOutcome:
+    """Hand the message to its carrier now; what happened, for `record_outcomes`. `departed` is
+    called once the request has left (at the start of the send for adapters that cannot tell),
+    unless the send fails before."""
     try:
-        result = get_carrier(claim.carrier).send(claim.request)
+        carrier = get_carrier(claim.carrier)
+        request = claim.request
+        if departed is not None:
+            if carrier.reports_departure:
+                request = dataclasses.replace(request, departed=departed)
+            else:
+                departed()
+        result = carrier.send(request)
     except CarrierError as exc:
         return SendOutcome(claim.message_id, claim.attempt, error=exc)
     except Exception as exc:  # an adapter bug must not kill the worker or lose the message

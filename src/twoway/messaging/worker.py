@@ -87,6 +87,10 @@ class Worker:
         # its last send really left plus that send's own gap (a 2-segment text takes two slots),
         # so sends leave at least their spacing apart even when some left late.
         self.next_free: dict[str, float] = {}
+        # Sends per sender handed to a thread that have not left yet (`_Departure`), and the
+        # sender's due sends held back until they have: back to `scheduled` when they left.
+        self.departing: dict[str, int] = {}
+        self.held: dict[str, list[tuple[int, dispatcher.ClaimedSend]]] = {}
         self.simulated = "simulator" in settings.TWOWAY_CARRIERS
         self.housekeeping = Housekeeping()
 
@@ -114,7 +118,7 @@ class Worker:
             log.info(
                 "Worker stopping: waiting for %d sends in flight, leaving %d unsent",
                 self.sending,
-                len(self.scheduled),
+                len(self.scheduled) + self._held_count(),
             )
             self.pool.shutdown(wait=True)
             self._record_all_outcomes()
@@ -182,8 +186,9 @@ class Worker:
         """
         now = time.monotonic()
         with self.clock:
-            ready = self.sending + sum(1 for due, _, _ in self.scheduled if due <= now)
-            ahead = len(self.scheduled)
+            held = self._held_count()
+            ready = self.sending + held + sum(1 for due, _, _ in self.scheduled if due <= now)
+            ahead = len(self.scheduled) + held
         free = min(READY_PER_THREAD * self.concurrency - ready, MAX_CLAIMED_AHEAD - ahead)
         if free <= 0:
             return False
@@ -242,14 +247,22 @@ class Worker:
             if self._lease_ran_out(claim):
                 continue
             sender = claim.request.from_number
+            if self.departing.get(sender):
+                # The sender's previous send has not left yet: its departure sets the next slot.
+                self.held.setdefault(sender, []).append((order, claim))
+                continue
             earliest = self.next_free.get(sender, 0.0)
             if earliest > now:
                 heapq.heappush(self.scheduled, (earliest, order, claim))
                 continue
             self.next_free[sender] = now + claim.min_gap
+            self.departing[sender] = self.departing.get(sender, 0) + 1
             self.sending += 1
             self.pool.submit(self._send, claim)
         return self.scheduled[0][0] - now if self.scheduled else None
+
+    def _held_count(self) -> int:
+        return sum(len(waiting) for waiting in self.held.values())
 
     def _lease_ran_out(self, claim: dispatcher.ClaimedSend) -> bool:
         """A claim that waited here past its lease may belong to another worker by now: it is
@@ -265,24 +278,16 @@ class Worker:
     def _send(self, claim: dispatcher.ClaimedSend) -> None:
         # The thread keeps its database connection between sends (only the simulator uses one);
         # close_old_connections replaces it when it broke or grew too old.
+        departure = _Departure(self, claim)
         try:
             close_old_connections()
-            self._mark_departure(claim)
-            self.outcomes.append(dispatcher.send_to_carrier(claim))
+            self.outcomes.append(dispatcher.send_to_carrier(claim, departed=departure))
         finally:
+            departure()  # a send that failed before it left: its sender is free from now
             with self.clock:
                 self.sending -= 1
                 self.clock.notify()  # a thread is free: the pacer may start the next send
             self.listener.wake()  # and the loop may record this one and claim more
-
-    def _mark_departure(self, claim: dispatcher.ClaimedSend) -> None:
-        """Pace the sender's next send from when this one really leaves: a thread can start a
-        few milliseconds after the pacer handed it the send (the GIL, the scheduler), and pacing
-        from the hand-over would bring the next send that much closer at the carrier."""
-        sender = claim.request.from_number
-        with self.clock:
-            left = time.monotonic()
-            self.next_free[sender] = max(self.next_free.get(sender, 0.0), left + claim.min_gap)
 
     def _idle_timeout(self) -> float:
         timeout = settings.WORKER_POLL_SECONDS
@@ -295,3 +300,38 @@ class Worker:
             if wait is not None:
                 timeout = min(timeout, max(wait, 0.01))
         return timeout
+
+
+class _Departure:
+    """Called once a send has left for the carrier (`SendRequest.departed`): the sender's next
+    send is paced from now, not from when the send thread started it.
+
+    A thread can start its request some milliseconds after the pacer handed it over, and the
+    request can leave some milliseconds after that (the GIL, the scheduler, a new connection);
+    pacing from any earlier moment brings the sender's next send that much closer to this one
+    at the carrier, which on a machine with busy CPUs put two segments into one of a
+    1-per-second number's seconds (docs/performance.md, "The final runs"). Until this is
+    called the pacer starts no other send of the sender. Later calls do nothing.
+    """
+
+    def __init__(self, worker: Worker, claim: dispatcher.ClaimedSend) -> None:
+        self.worker = worker
+        self.claim = claim
+        self.done = False
+
+    def __call__(self) -> None:
+        worker, sender = self.worker, self.claim.request.from_number
+        with worker.clock:
+            if self.done:
+                return
+            self.done = True
+            left = time.monotonic()
+            earliest = max(worker.next_free.get(sender, 0.0), left + self.claim.min_gap)
+            worker.next_free[sender] = earliest
+            if worker.departing.get(sender, 0) > 1:
+                worker.departing[sender] -= 1
+                return
+            worker.departing.pop(sender, None)
+            for order, claim in worker.held.pop(sender, []):
+                heapq.heappush(worker.scheduled, (earliest, order, claim))
+            worker.clock.notify()

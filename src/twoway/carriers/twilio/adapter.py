@@ -77,6 +77,7 @@ class TwilioCarrier(Carrier):
     # the handset twice. `send` still passes our key as an `Idempotency-Key` header because
     # Twilio-compatible fakes (ours included) and some proxies honour it; Twilio ignores it.
     honours_idempotency_key = False
+    reports_departure = True  # through httpcore's trace extension
     can_provision_numbers = True
 
     def __init__(
@@ -138,13 +139,14 @@ class TwilioCarrier(Carrier):
         if request.media_urls:
             data["MediaUrl"] = list(request.media_urls)
         if self._pool is not None:
-            return self._send_pooled(self._pool, url, data, request.idempotency_key)
+            return self._send_pooled(self._pool, url, data, request)
         try:
             response = self._client.post(
                 url,
                 data=data,
                 auth=(self.account_sid, self._auth_token),
                 headers={"Idempotency-Key": request.idempotency_key},
+                extensions=_departure_trace(request),
             )
         except httpx.UnsupportedProtocol as exc:
             # A base URL without http(s):// will never work; retrying would only hide it.
@@ -162,9 +164,10 @@ class TwilioCarrier(Carrier):
         pool: httpcore.ConnectionPool,
         url: str,
         data: Mapping[str, str | list[str]],
-        idempotency_key: str,
+        request: SendRequest,
     ) -> SendResult:
         """`send` through the connection pool: the same request and errors as through httpx."""
+        idempotency_key = request.idempotency_key
         credentials = f"{self.account_sid}:{self._auth_token}".encode()
         headers = [
             (b"Authorization", b"Basic " + base64.b64encode(credentials)),
@@ -179,7 +182,7 @@ class TwilioCarrier(Carrier):
                 url,
                 headers=headers,
                 content=urlencode(data, doseq=True).encode(),
-                extensions={"timeout": timeouts},
+                extensions={"timeout": timeouts, **_departure_trace(request)},
             )
         except httpcore.UnsupportedProtocol as exc:
             raise CarrierError(
@@ -373,6 +376,20 @@ def _inbound(sid: str, form: dict[str, str]) -> InboundMessage:
         media_urls=tuple(media),
         raw=form,
     )
+
+
+def _departure_trace(request: SendRequest) -> dict[str, Any]:
+    """httpcore's `trace` extension, telling `request.departed` when the request's body has been
+    written to the connection (HTTP/1.1 or 2): the moment it left for Twilio."""
+    departed = request.departed
+    if departed is None:
+        return {}
+
+    def trace(event: str, info: Mapping[str, Any]) -> None:
+        if event.endswith(".send_request_body.complete"):
+            departed()
+
+    return {"trace": trace}
 
 
 def _signed_params(request: WebhookRequest) -> Any:
