@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests.browser.pages import log_in
+
 if TYPE_CHECKING:
     from conftest import TwowayServer  # tests/browser/conftest.py
 
@@ -166,12 +168,7 @@ def test_a_live_redraw_keeps_the_earlier_messages_the_reader_loaded(
     assert found, "no conversation in the generated inbox"
     pk, count = found.groups()
     assert int(count) > 50, "the generated inbox has no thread longer than a page"
-    page.set_default_timeout(TIMEOUT)
-    page.goto(f"{twoway_server.url}/login/")
-    page.get_by_label("E-mail").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/inbox/$"))
+    log_in(page, twoway_server, EMAIL, PASSWORD)
     page.goto(f"{twoway_server.url}/inbox/c/{pk}/")
     messages = page.locator("#thread li.message")
     expect(messages).to_have_count(50)

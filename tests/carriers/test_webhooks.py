@@ -443,20 +443,9 @@ def test_inbound_to_a_number_nobody_has_is_recorded_and_leaks_nowhere(
 
 def asgi_call(application, method: str, path: str, body: str = "", headers=()) -> tuple:
     """One request through the ASGI application: (status, headers as a dict, body)."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver"), (b"content-type", FORM.encode()), *headers],
-        "client": ("127.0.0.1", 40000),
-        "server": ("testserver", 80),
-    }
+    from .test_webhook_path import scope as asgi_scope
+
+    scope = asgi_scope(path, method=method, headers=headers)
     sent: list[dict] = []
     requests = [{"type": "http.request", "body": body.encode(), "more_body": False}]
 
