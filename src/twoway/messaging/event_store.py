@@ -195,7 +195,7 @@ class EventRecorder:
             try:
                 outcome: list[bool] | BaseException = self._store([p.row for p in batch])
             except Exception as exc:
-                log.exception("Could not store %d carrier events; answered 500", len(batch))
+                log.exception("Could not store %d carrier events; answered 503", len(batch))
                 outcome = exc
             self._answer(batch, outcome)
 
