@@ -11,22 +11,16 @@ thread, and on the empty view those hops were about three quarters of the CPU
 (docs/performance.md). Everything else gets the full stack.
 """
 
-import asyncio
 import io
 import logging
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
-from django.core import signals
 from django.core.asgi import get_asgi_application
-from django.core.exceptions import RequestAborted, SuspiciousOperation
-from django.core.handlers.asgi import ASGIHandler, ASGIRequest, get_script_prefix
-from django.db import connections
-from django.http import HttpResponseBase
-from django.urls import set_script_prefix
+from django.core.exceptions import SuspiciousOperation
+from django.core.handlers.asgi import ASGIHandler, ASGIRequest
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "twoway.settings")
 # No persistent database connections under ASGI (Django's own advice): each request runs its sync
@@ -40,16 +34,13 @@ django_application = get_asgi_application()
 from twoway.carriers.webhooks import (  # noqa: E402
     WebhookAnswer,
     webhook_answer,
-    webhook_request_raw,
+    webhook_request,
 )
 from twoway.messaging.event_store import EventRecorder, carrier_event_row  # noqa: E402
 
 WEBHOOK_PATH = "/webhooks/"
 # Middleware of the webhook path: none (see above).
 WEBHOOK_MIDDLEWARE: list[str] = []
-# Threads one web process runs webhooks on: enough to overlap database round trips, at most the
-# connection pool's size so none waits for a connection.
-WEBHOOK_THREADS = 8
 # The webhook URL of carriers/urls.py: `<slug:carrier>/` under WEBHOOK_PATH.
 WEBHOOK_ROUTE = re.compile(r"/webhooks/([-a-zA-Z0-9_]+)/")
 
@@ -59,66 +50,24 @@ _TOO_LARGE = b"<too large>"
 
 
 class WebhookASGIHandler(ASGIHandler):
-    """Django's ASGI handler with WEBHOOK_MIDDLEWARE instead of settings.MIDDLEWARE, which runs
-    each request's sync part (signals, the view, closing the response) in one call on a small
-    pool of long-lived threads.
-
-    Django's own handler makes a new thread for every request (a context of its own) and hops to
-    it three times (request_started, the sync view, response.close); here it is one hop to a
-    thread that already exists. The database connection stays with its thread and Django's
-    request signals run there too, so each request still hands its connection back to the pool.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        pooled = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
-        threads = min(WEBHOOK_THREADS, settings.DB_POOL_SIZE) if pooled else WEBHOOK_THREADS
-        self.executor = ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="hook")
+    """Django's ASGI handler with WEBHOOK_MIDDLEWARE instead of settings.MIDDLEWARE: what
+    `WebhookPath` leaves to Django (another method, a path that is not a carrier's)."""
 
     def load_middleware(self, is_async: bool = False) -> None:
-        # Django builds the middleware chain from settings.MIDDLEWARE, once, here at startup;
-        # the chain is sync, as it runs on the executor's threads.
+        # Django builds the middleware chain from settings.MIDDLEWARE, once, here at startup.
         full = settings.MIDDLEWARE
         settings.MIDDLEWARE = WEBHOOK_MIDDLEWARE
         try:
-            super().load_middleware(is_async=False)
+            super().load_middleware(is_async=is_async)
         finally:
             settings.MIDDLEWARE = full
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        try:
-            body_file = await self.read_body(receive)
-        except RequestAborted:
-            return
-        loop = asyncio.get_running_loop()
-        response = await loop.run_in_executor(self.executor, self._respond, scope, body_file)
-        await self.send_response(response, send)
-
-    def _respond(self, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
-        """The request's whole sync part, on one of the executor's threads."""
-        try:
-            set_script_prefix(get_script_prefix(scope))
-            signals.request_started.send(sender=self.__class__, scope=scope)
-            request, response = self.create_request(scope, body_file)
-            if request is not None:
-                response = self.get_response(request)
-            assert response is not None
-            # The body is in memory: closing now sends request_finished from this thread,
-            # which gives the database connection back.
-            response.close()
-            return response
-        finally:
-            body_file.close()
-            # The thread outlives the request: its connection goes back (to the pool) now, as
-            # with CONN_MAX_AGE=0, whatever the settings say, and never outlives the database.
-            connections.close_all()
 
 
 class WebhookPath:
     """POST /webhooks/<carrier>/ without Django's request cycle, its events stored together.
 
     The steps and answers are the view's (`carriers.webhooks.webhook_answer`); Django's request
-    object still reads the host (ALLOWED_HOSTS, proxy settings) and the form. Verifying and
+    object still gives the URL the carrier called (ALLOWED_HOSTS, proxy settings). Verifying and
     parsing are CPU work of a few tens of microseconds, done on the event loop; the only wait,
     storing, happens on the recorder's thread, one commit for every webhook that came in
     meanwhile. Anything else under /webhooks/ goes to `fallback`.
@@ -179,7 +128,7 @@ class WebhookPath:
             return WebhookAnswer(400, "Request body too large.")
         request = ASGIRequest(scope, io.BytesIO(body))
         try:
-            webhook = webhook_request_raw(request, _headers(scope), body)
+            webhook = webhook_request(request, _headers(scope), body)
         except SuspiciousOperation as exc:  # a host not allowed, a body too large, ...
             log.warning("Refused a %s webhook: %s", carrier, exc)
             return WebhookAnswer(400, "Bad request.")

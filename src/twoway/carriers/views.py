@@ -18,7 +18,9 @@ from twoway.messaging.inbound import carrier_event_record
 @csrf_exempt
 @require_POST
 def carrier_webhook(request: HttpRequest, carrier: str) -> HttpResponse:
-    answer = webhook_answer(carrier, webhook_request(request), request.META.get("REMOTE_ADDR", ""))
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    webhook = webhook_request(request, headers, request.body)
+    answer = webhook_answer(carrier, webhook, request.META.get("REMOTE_ADDR", ""))
     if answer.event is not None:
         carrier_event_record(carrier, answer.event)
     response = HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)

@@ -29,24 +29,11 @@ class WebhookAnswer:
     event: CarrierEventData | None = None  # stored (once) before the answer goes out
 
 
-def webhook_request(request: HttpRequest) -> WebhookRequest:
-    """What an adapter needs of Django's request to verify and parse it."""
-    content_type = request.content_type or ""
-    return WebhookRequest(
-        url=_called_url(request),
-        method=request.method or "POST",
-        headers={k.lower(): v for k, v in request.headers.items()},
-        body=request.body,
-        form=request.POST.dict() if content_type.endswith("form-urlencoded") else {},
-    )
-
-
-def webhook_request_raw(
-    request: HttpRequest, headers: dict[str, str], body: bytes
-) -> WebhookRequest:
-    """As webhook_request, for a request whose headers and body the caller already has: the form
-    is parsed once, without Django's QueryDict. Raises SuspiciousOperation as Django would (too
-    many fields, and a host not allowed)."""
+def webhook_request(request: HttpRequest, headers: dict[str, str], body: bytes) -> WebhookRequest:
+    """What an adapter needs to verify and parse a webhook: `headers` (names lower-cased) and
+    `body` as received, the URL the carrier called from Django's `request`. The form is parsed
+    once, without Django's QueryDict. Raises SuspiciousOperation as Django would (too many
+    fields, a host not allowed)."""
     content_type = headers.get("content-type", "").split(";", 1)[0].strip()
     form: dict[str, str] = {}
     if content_type.endswith("form-urlencoded"):
