@@ -159,6 +159,31 @@ def test_a_text_already_stored_is_not_stored_again_by_a_batch(
     assert not CarrierEvent.objects.filter(processed_at__isnull=True).exists()
 
 
+def test_the_same_message_id_from_another_carrier_is_another_text(
+    org: Organization, number: PhoneNumber
+) -> None:
+    # Ids are the carrier's own: only the same carrier's id is the same text.
+    sid = record(number, "Hi")
+    carrier_events_process_pending()
+    for carrier, body in (("twilio", "Same id, other carrier"), ("simulator", "Hi")):
+        carrier_event_record(
+            carrier,
+            InboundMessage(
+                carrier_message_id=sid, from_number=OTHER, to_number=number.number, body=body
+            ),
+        )
+    record(number, "And one more", frm=OTHER)
+
+    assert carrier_events_process_pending() == 2  # the simulator's is the same event: not stored
+
+    stored = Message.objects.filter(carrier_message_id=sid).order_by("id")
+    assert list(stored.values_list("carrier", "body")) == [
+        ("simulator", "Hi"),
+        ("twilio", "Same id, other carrier"),
+    ]
+    assert bodies(number, OTHER) == [("in", "Same id, other carrier"), ("in", "And one more")]
+
+
 def test_one_bad_event_does_not_hold_up_the_others_and_is_recorded_as_failed(
     org: Organization, number: PhoneNumber, monkeypatch: pytest.MonkeyPatch
 ) -> None:

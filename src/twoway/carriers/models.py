@@ -34,7 +34,17 @@ class CarrierEvent(models.Model):
                 fields=["carrier", "kind", "dedupe_key"], name="carrier_event_unique"
             )
         ]
-        indexes = [models.Index(fields=["processed_at", "id"], name="carrier_event_pending_idx")]
+        indexes = [
+            # Only the waiting events, in order: the worker's scan for its next batch reads
+            # just these. A processed event leaves the index (on PostgreSQL its entry is marked
+            # dead the first time a scan passes it, even before a vacuum), so the scan stays as
+            # short as the backlog however many events were ever stored.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(processed_at__isnull=True),
+                name="carrier_event_waiting_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.carrier} {self.kind} {self.dedupe_key}"

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from twoway.accounts.models import OffReply, Organization
@@ -258,11 +258,7 @@ def _receive_group(group: list[_Received]) -> None:
 
 def _receive_together(group: list[_Received]) -> None:
     """What `inbound_message_receive` does for each text, with a few queries for the group."""
-    taken = set(
-        Message.objects.filter(
-            carrier_message_id__in={r.inbound.carrier_message_id for r in group}
-        ).values_list("carrier", "carrier_message_id")
-    )
+    taken = _messages_stored({(r.event.carrier, r.inbound.carrier_message_id) for r in group})
     fresh: list[_Received] = []
     for received in group:
         key = (received.event.carrier, received.inbound.carrier_message_id)
@@ -355,6 +351,37 @@ class _Text:
     conversation_id: int
     texted: PhoneNumber
     created_at: dt.datetime
+
+
+def _messages_stored(keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (carrier, carrier message id) are stored messages already.
+
+    Looked up by both columns, as the unique index is (the ids alone read the whole table). On
+    PostgreSQL each key is joined to the index from `unnest()`: with a list of ids the planner's
+    choice depends on the table's statistics, and without fresh ones (a table that grew fast,
+    autovacuum off) it read every message of the carrier, 20 ms per batch at 70,000 messages."""
+    if not keys:
+        return set()
+    db = connections[router.db_for_write(Message)]
+    if db.vendor != "postgresql":
+        by_carrier: dict[str, set[str]] = {}
+        for carrier, message_id in keys:
+            by_carrier.setdefault(carrier, set()).add(message_id)
+        stored = Q()
+        for carrier, message_ids in by_carrier.items():
+            stored |= Q(carrier=carrier, carrier_message_id__in=message_ids)
+        found = Message.objects.filter(stored).values_list("carrier", "carrier_message_id")
+        return {(carrier, message_id or "") for carrier, message_id in found}
+    table = db.ops.quote_name(Message._meta.db_table)
+    sql = (
+        f"SELECT m.carrier, m.carrier_message_id FROM {table} m"  # noqa: S608
+        " JOIN unnest(CAST(%b AS text[]), CAST(%b AS text[])) AS k(carrier, id)"
+        " ON m.carrier = k.carrier AND m.carrier_message_id = k.id"
+    )
+    carriers, ids = zip(*keys, strict=True)
+    with bound_cursor(db) as cursor:
+        cursor.execute(sql, [list(carriers), list(ids)])
+        return {(carrier, message_id) for carrier, message_id in cursor.fetchall()}
 
 
 def _realtime_row(
