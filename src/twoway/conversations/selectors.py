@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
+import functools
+import operator
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Subquery
 
 from twoway.accounts.access import conversations_visible_to, members_who_see, teams_who_see
 from twoway.accounts.models import Membership, Team
 from twoway.conversations.models import Conversation, Folder, Message
+from twoway.core.errors import InvalidInput
 
 # The assignee filter of the inbox and the API: "me" (the member, or a team they belong to),
 # "none" (unassigned), "user:<user id>", "team:<team id>". Ids of up to 18 digits fit the
@@ -93,25 +98,145 @@ INBOX_ROW_FIELDS = (
 )
 
 
+# Rows per page of the inbox list ("Show older conversations" loads the next). Each row shown
+# is work on every live refresh too: the list is re-fetched with every row the member loaded.
+INBOX_PAGE = 50
+# The most rows a live refresh redraws (`through`): a member who loaded more keeps the newest
+# this many, and "Show older conversations" below them.
+INBOX_THROUGH_MAX = 500
+
+
+@dataclass(frozen=True)
+class InboxCursor:
+    """A row's place in a folder's list, newest first: its (last_message_at, id), written
+    `<ISO 8601 time, or nothing>_<id>`. Keyset, not an offset: rows a new text moves to the top
+    do not shift the pages below them."""
+
+    last_message_at: datetime.datetime | None
+    id: int
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> InboxCursor:
+        return cls(conversation.last_message_at, conversation.pk)
+
+    @classmethod
+    def parse(cls, value: str) -> InboxCursor:
+        at, _, pk = value.rpartition("_")
+        try:
+            if not re.fullmatch(r"[0-9]{1,18}", pk):
+                raise ValueError(pk)
+            when = datetime.datetime.fromisoformat(at) if at else None
+            if when is not None and when.tzinfo is None:
+                raise ValueError(at)
+        except ValueError:
+            raise InvalidInput(f"{value!r} is not a place in the conversation list.") from None
+        return cls(when, int(pk))
+
+    def __str__(self) -> str:
+        at = self.last_message_at
+        return f"{at.astimezone(datetime.UTC).isoformat() if at else ''}_{self.id}"
+
+
+@dataclass
+class InboxPage:
+    conversations: list[Conversation]
+    # Whether rows follow the last one: "Show older conversations" is shown.
+    has_older: bool
+
+    @property
+    def older_cursor(self) -> str:
+        return str(InboxCursor.of(self.conversations[-1])) if self.has_older else ""
+
+
+# The list's order is `-last_message_at, -id` as each database sorts it, so that the index
+# (organization, folder, -last_message_at) serves it: PostgreSQL puts the conversations without
+# a message yet (NULL) first, SQLite last. The conditions below follow that, and give each side
+# of a cursor as ranges of that index (`<=`/`>=` on last_message_at, or IS NULL): an OR of a
+# range and the NULL rows was read on SQLite as the whole rest of the folder, then sorted.
+
+
+def _after(cursor: InboxCursor, nulls_first: bool) -> list[Q]:
+    """The rows listed after the cursor's, as one or two ranges, in the list's order."""
+    at, pk = cursor.last_message_at, cursor.id
+    if at is None:
+        rest = Q(last_message_at__isnull=True, id__lt=pk)
+        return [rest, Q(last_message_at__isnull=False)] if nulls_first else [rest]
+    rest = Q(last_message_at__lte=at) & (Q(last_message_at__lt=at) | Q(id__lt=pk))
+    return [rest] if nulls_first else [rest, Q(last_message_at__isnull=True)]
+
+
+def _through(cursor: InboxCursor, nulls_first: bool) -> Q:
+    """The rows listed before the cursor's, and its own."""
+    at, pk = cursor.last_message_at, cursor.id
+    if at is None:
+        head = Q(last_message_at__isnull=True, id__gte=pk)
+        return head if nulls_first else head | Q(last_message_at__isnull=False)
+    head = Q(last_message_at__gte=at) & (Q(last_message_at__gt=at) | Q(id__gte=pk))
+    return head | Q(last_message_at__isnull=True) if nulls_first else head
+
+
+def inbox_page(
+    membership: Membership,
+    folder: str,
+    assignee: str = "",
+    *,
+    scope: QuerySet[Conversation] | None = None,
+    before: InboxCursor | None = None,
+    through: InboxCursor | None = None,
+) -> InboxPage:
+    """A page of a folder's conversations, newest first: the first INBOX_PAGE; with `before`,
+    the INBOX_PAGE after that row; with `through` (the last row on screen, when the list is
+    redrawn live), every row down to that one's place, at least INBOX_PAGE and at most
+    INBOX_THROUGH_MAX, so a member who loaded older rows keeps them."""
+    if scope is None:
+        scope = inbox_scope(membership, assignee)
+    in_folder = scope.filter(folder=folder)
+    nulls_first = connections[in_folder.db].features.nulls_order_largest
+    # Only what a row shows (`conversation_items`, web/templatetags/twoway.py): this runs on
+    # every inbox page and live refresh, and each join and column more is work for every row.
+    # A row reading another field would query once per row (the web tests count queries).
+    rows = (
+        in_folder.select_related("contact", "assignee", "assignee_team")
+        .only(*INBOX_ROW_FIELDS)
+        .order_by("-last_message_at", "-id")
+    )
+    if through is not None:
+        # Whether rows follow, in the same query, so a live refresh costs no more queries than
+        # the first page: the id of the row after the cursor's, found as "Show older" would
+        # find it (in the index's order, from the cursor on). An EXISTS was planned on
+        # PostgreSQL as a scan of the whole table, which reads every row when none follows.
+        after = in_folder.filter(functools.reduce(operator.or_, _after(through, nulls_first)))
+        after = after.order_by("-last_message_at", "-id")
+        next_id = Subquery(after.values("pk")[:1])
+        loaded = list(
+            rows.filter(_through(through, nulls_first)).annotate(next_id=next_id)[
+                : INBOX_THROUGH_MAX + 1
+            ]
+        )
+        if len(loaded) > INBOX_THROUGH_MAX:
+            return InboxPage(list[Conversation](loaded[:INBOX_THROUGH_MAX]), has_older=True)
+        if len(loaded) >= INBOX_PAGE:
+            has_older = loaded[0].next_id is not None
+            return InboxPage(list[Conversation](loaded), has_older=has_older)
+        # Fewer than a page down to that row (conversations left the folder): the first page.
+        before = None
+    page: list[Conversation] = []
+    for part in _after(before, nulls_first) if before is not None else [Q()]:
+        page += rows.filter(part)[: INBOX_PAGE + 1 - len(page)]
+        if len(page) > INBOX_PAGE:
+            break
+    return InboxPage(page[:INBOX_PAGE], has_older=len(page) > INBOX_PAGE)
+
+
 def inbox_conversations(
     membership: Membership,
     folder: str,
-    limit: int = 100,
     assignee: str = "",
     *,
     scope: QuerySet[Conversation] | None = None,
 ) -> list[Conversation]:
-    if scope is None:
-        scope = inbox_scope(membership, assignee)
-    # Only what a row shows (`conversation_items`, web/templatetags/twoway.py): this runs on
-    # every inbox page and live refresh, and each join and column more is work for 100 rows.
-    # A row reading another field would query once per row (the web tests count queries).
-    return list(
-        scope.filter(folder=folder)
-        .select_related("contact", "assignee", "assignee_team")
-        .only(*INBOX_ROW_FIELDS)
-        .order_by("-last_message_at", "-id")[:limit]
-    )
+    """The first page of a folder (see `inbox_page`)."""
+    return inbox_page(membership, folder, assignee, scope=scope).conversations
 
 
 # The tabs count up to this many conversations and show more as "999+": an exact count read

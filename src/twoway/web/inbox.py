@@ -23,10 +23,11 @@ from twoway.conversations.models import Conversation, Folder
 from twoway.conversations.selectors import (
     ASSIGNEE_FILTER,
     FOLDER_COUNT_CAP,
+    InboxCursor,
     assignee_choices,
     assignee_filter_choices,
     folder_counts,
-    inbox_conversations,
+    inbox_page,
     inbox_scope,
     thread_page,
 )
@@ -69,14 +70,30 @@ def _assignee_options(membership: Membership) -> list[tuple[str, list[tuple[str,
     return [("Teams", teams), ("People", people)]
 
 
-def _inbox_context(membership: Membership, folder: str, assignee: str = "") -> dict[str, object]:
+def _cursor(request: HttpRequest, name: str) -> InboxCursor | None:
+    """A place in the list (`before` or `through`); a bad one is a 400 (InvalidInput): as the
+    first page, "Show older" would append rows already on screen."""
+    value = request.GET.get(name, "")
+    return InboxCursor.parse(value) if value else None
+
+
+def _inbox_context(
+    membership: Membership,
+    folder: str,
+    assignee: str = "",
+    *,
+    before: InboxCursor | None = None,
+    through: InboxCursor | None = None,
+) -> dict[str, object]:
     scope = inbox_scope(membership, assignee)  # the member's numbers and teams, read once
+    page = inbox_page(membership, folder, assignee, scope=scope, before=before, through=through)
     return {
         "folder": folder,
         "tabs": FOLDER_TABS,
         "counts": folder_counts(membership, assignee, scope=scope),
         "count_cap": FOLDER_COUNT_CAP,
-        "conversations": inbox_conversations(membership, folder, assignee=assignee, scope=scope),
+        "conversations": page.conversations,
+        "older_cursor": page.older_cursor,
         # Kept in the tabs' and rows' links, so the filter stays on across folders.
         "assignee": assignee,
         "assignee_query": f"&assignee={assignee}" if assignee else "",
@@ -97,16 +114,37 @@ def _last_event_id(membership: Membership) -> int:
 
 @member_view
 def inbox(request: HttpRequest, membership: Membership) -> HttpResponse:
-    context = _inbox_context(membership, _folder(request), _assignee(request))
+    # `before`: an older page, for "Show older conversations" followed without JavaScript.
+    context = _inbox_context(
+        membership, _folder(request), _assignee(request), before=_cursor(request, "before")
+    )
     context.update(membership=membership, last_event_id=_last_event_id(membership))
     return render(request, "web/inbox.html", context)
 
 
 @member_view
 def conversation_list(request: HttpRequest, membership: Membership) -> HttpResponse:
-    context = _inbox_context(membership, _folder(request), _assignee(request))
-    context["open_id"] = int(request.GET.get("open") or 0)
-    return render(request, "web/_conversation_list.html", context)
+    """The list, redrawn live (down to `through`, the last row on screen: twoway.js); with
+    `before`, the rows after that one and the link to the next, for "Show older"."""
+    folder, assignee = _folder(request), _assignee(request)
+    # The open conversation's id, to mark its row; anything else marks none.
+    open_value = request.GET.get("open", "")
+    open_id = int(open_value) if open_value.isdigit() and len(open_value) <= 18 else 0
+    before = _cursor(request, "before")
+    if before is None:
+        context = _inbox_context(membership, folder, assignee, through=_cursor(request, "through"))
+        context["open_id"] = open_id
+        return render(request, "web/_conversation_list.html", context)
+    # Appended to the list: no tabs, so no counts.
+    page = inbox_page(membership, folder, assignee, before=before)
+    context = {
+        "folder": folder,
+        "conversations": page.conversations,
+        "older_cursor": page.older_cursor,
+        "assignee_query": f"&assignee={assignee}" if assignee else "",
+        "open_id": open_id,
+    }
+    return render(request, "web/_conversation_rows.html", context)
 
 
 def thread_context(

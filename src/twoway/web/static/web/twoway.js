@@ -50,9 +50,26 @@
       else link.removeAttribute("aria-current");
     });
   }
+  // The place of the list's last row, in the form the server reads (`InboxCursor`):
+  // `<its time, ISO 8601>_<its id>`, taken from the row as `conversation_items` writes it.
+  function lastRowCursor() {
+    var rows = document.querySelectorAll("#conversation-list li.conversation-item[data-conversation]");
+    var last = rows[rows.length - 1];
+    if (!last) return "";
+    var time = last.querySelector("time");
+    return ((time && time.getAttribute("datetime")) || "") + "_" + last.getAttribute("data-conversation");
+  }
   document.addEventListener("htmx:configRequest", function (event) {
-    if (event.detail.elt.id === "conversation-list") {
+    var elt = event.detail.elt;
+    // Older rows are marked too, when the open conversation is among them.
+    if (elt.id === "conversation-list" || elt.hasAttribute("data-older")) {
       event.detail.parameters.open = openConversationId();
+    }
+    // The list is redrawn live down to its last row on screen, so older conversations the
+    // reader loaded stay.
+    if (elt.id === "conversation-list") {
+      var through = lastRowCursor();
+      if (through) event.detail.parameters.through = through;
     }
     // The thread is redrawn live from its oldest message on screen, so earlier messages the
     // reader loaded stay.
@@ -64,6 +81,14 @@
   // A live redraw keeps the newest message in view only for a reader who was there: one who
   // scrolled up to read stays where they were.
   var threadAtBottom = true;
+  // "Show older conversations" is replaced by the rows it loads: remember the row above it, so
+  // keyboard focus can go on to the first of them rather than be lost with the link.
+  var rowAboveOlder = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target.matches && event.detail.target.matches("li.older")) {
+      rowAboveOlder = event.detail.target.previousElementSibling;
+    }
+  });
   document.addEventListener("htmx:beforeSwap", function (event) {
     var thread = event.detail.target;
     if (thread.id !== "thread") return;
@@ -77,6 +102,12 @@
     if (from("data-earlier")) {
       var more = document.querySelector("#thread a[data-earlier]");
       if (more) more.focus({ preventScroll: true });
+      return;
+    }
+    if (from("data-older")) {
+      var first = rowAboveOlder && rowAboveOlder.nextElementSibling;
+      var link = first && first.querySelector("a");
+      if (link && document.activeElement === document.body) link.focus({ preventScroll: true });
       return;
     }
     if (event.target.id === "thread") {
