@@ -142,3 +142,27 @@ async def test_stream_ends_when_the_member_is_deactivated(admin: Membership) -> 
 
     text = await asyncio.wait_for(until_closed(), 5.0)  # the stream ends by itself
     assert "conversation-5" not in text
+
+
+async def test_only_conversation_updates_tell_the_open_header(admin: Membership) -> None:
+    """The header (assignee, folder, mute) hears `conversation-<id>-updated`, sent for
+    conversation.updated alone: a delivery status or a new message redraws the thread only."""
+    before = await sync_to_async(event_publish)(
+        organization_id=admin.organization_id, kind="inbox.hello"
+    )
+    client = AsyncClient()
+    await sync_to_async(client.force_login)(admin.user)
+    response = await client.get(f"/events/?after={before.pk}")
+    for kind, conversation_id in (
+        ("message.status", 3),
+        ("message.created", 4),
+        ("conversation.updated", 5),
+    ):
+        await sync_to_async(event_publish)(
+            organization_id=admin.organization_id, kind=kind, conversation_id=conversation_id
+        )
+    text = await _read(response, "event: conversation-5-updated\n")
+    assert "event: conversation-3\n" in text and "event: conversation-4\n" in text
+    assert "event: conversation-5\n" in text
+    assert "conversation-3-updated" not in text and "conversation-4-updated" not in text
+    assert text.count("-updated\n") == 1

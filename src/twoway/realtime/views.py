@@ -47,6 +47,11 @@ def _format(event: RealtimeEvent) -> str:
     chunks = [f"id: {event.pk}\nevent: inbox\ndata: {data}\n\n"]
     if event.conversation_id:
         chunks.append(f"event: conversation-{event.conversation_id}\ndata: {data}\n\n")
+        # The open conversation's header (assignee, folder, mute) changes only with these, not
+        # with each delivery status, so it is not redrawn under the reader's hand for nothing.
+        if event.kind == "conversation.updated":
+            name = f"conversation-{event.conversation_id}-updated"
+            chunks.append(f"event: {name}\ndata: {data}\n\n")
     return "".join(chunks)
 
 

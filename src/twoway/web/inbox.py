@@ -154,11 +154,17 @@ def thread_context(
     uid, on: see `thread_page`)."""
     conversation = access_conversation(membership, conversation_id)
     messages, has_earlier = thread_page(conversation, around=around, since=since)
+    context = _header_context(membership, conversation)
+    context.update(messages=messages, has_earlier=has_earlier)
+    return context
+
+
+def _header_context(membership: Membership, conversation: Conversation) -> dict[str, object]:
+    """What the header (name, assignee, actions bar) shows: no messages, so the header alone
+    can be redrawn live without reading the thread."""
     return {
         "conversation": conversation,
         "contact": conversation.contact,
-        "messages": messages,
-        "has_earlier": has_earlier,
         "membership": membership,
         # The actions bar offers only what this member may do.
         "can_delete": can_delete_conversations(membership),
@@ -195,6 +201,18 @@ def conversation_panel(
     context = thread_context(membership, conversation_id, around=request.GET.get("around", ""))
     context["counter"] = segment_info("")
     return render(request, "web/_conversation_panel_open.html", context)
+
+
+@member_view
+def conversation_header(
+    request: HttpRequest, membership: Membership, conversation_id: int
+) -> HttpResponse:
+    """The header alone, redrawn live when the conversation's folder, assignee or mute changes
+    (another agent's action, a new text), so its actions match the conversation."""
+    conversation = access_conversation(membership, conversation_id)
+    return render(
+        request, "web/_conversation_header.html", _header_context(membership, conversation)
+    )
 
 
 @member_view

@@ -30,6 +30,11 @@ urlpatterns = [
         name="conversation_panel",
     ),
     path(
+        "inbox/c/<int:conversation_id>/header/",
+        inbox.conversation_header,
+        name="conversation_header",
+    ),
+    path(
         "inbox/c/<int:conversation_id>/thread/",
         inbox.conversation_thread,
         name="conversation_thread",

@@ -114,6 +114,9 @@
       if (threadAtBottom) scrollThread();
       return;
     }
+    // The header redrawn live (another agent assigned, archived...): the reader's scroll and
+    // focus stay where they were; htmx itself puts focus back on the assign menu, found by id.
+    if (event.target.id === "thread-header") return;
     scrollThread();
     if (event.target.id !== "conversation-panel") return;
     if (from("data-open-conversation")) {
