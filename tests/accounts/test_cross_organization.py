@@ -209,6 +209,7 @@ TABLE: dict[str, Case] = {
     "conversation": Case(conversation_id),
     "conversation_panel": Case(conversation_id),
     "conversation_thread": Case(conversation_id),
+    "conversation_header": Case(conversation_id),
     "conversation_send": Case(conversation_id, (("post", {"body": "hi"}),)),
     "conversation_note": Case(conversation_id, (("post", {"body": "hi"}),)),
     "conversation_archive": Case(conversation_id),
