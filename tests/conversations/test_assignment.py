@@ -15,7 +15,7 @@ from twoway.conversations.models import Conversation, Folder, Kind, Message
 from twoway.conversations.selectors import (
     conversations_for_api,
     folder_counts,
-    inbox_conversations,
+    inbox_page,
 )
 from twoway.conversations.services import conversation_assign
 from twoway.core.errors import InvalidInput
@@ -260,7 +260,7 @@ def test_inbox_filter(
     assignee = assignee.replace("user:sam", f"user:{sam.user_id}").replace(
         "team:front_desk", f"team:{front_desk.pk}"
     )
-    found = inbox_conversations(member, Folder.NEEDS_ATTENTION, assignee=assignee)
+    found = inbox_page(member, Folder.NEEDS_ATTENTION, assignee).conversations
     assert _names(assigned, found) == expected
     assert folder_counts(member, assignee)[Folder.NEEDS_ATTENTION] == len(expected)
     if assignee != "bogus":
@@ -271,7 +271,7 @@ def test_the_filter_never_shows_what_the_member_cannot_see(
     assigned: dict[str, Conversation], sam: Membership, number: PhoneNumber
 ) -> None:
     _restricted(number)
-    assert inbox_conversations(sam, Folder.NEEDS_ATTENTION, assignee="me") == []
+    assert inbox_page(sam, Folder.NEEDS_ATTENTION, "me").conversations == []
 
 
 def test_the_inbox_list_costs_the_same_whatever_the_number_of_rows(
@@ -284,7 +284,7 @@ def test_the_inbox_list_costs_the_same_whatever_the_number_of_rows(
 ) -> None:
     def list_mine() -> tuple[int, list[tuple[str | None, str | None]]]:
         with CaptureQueriesContext(connection) as captured:
-            rows = inbox_conversations(sam, Folder.NEEDS_ATTENTION, assignee="me")
+            rows = inbox_page(sam, Folder.NEEDS_ATTENTION, "me").conversations
             labels = [
                 (c.assignee and c.assignee.email, c.assignee_team and c.assignee_team.name)
                 for c in rows

@@ -15,7 +15,7 @@ from django.utils import timezone
 from tests.conftest import logged_in, make_conversation, make_member
 from twoway.accounts.models import Membership, Organization, Role, Team
 from twoway.conversations.models import Conversation, Folder
-from twoway.conversations.selectors import folder_counts, inbox_conversations
+from twoway.conversations.selectors import folder_counts, inbox_page
 from twoway.numbers.models import PhoneNumber
 from twoway.web.templatetags.twoway import conversation_items
 
@@ -69,7 +69,7 @@ def rows(org: Organization, number: PhoneNumber, admin: Membership) -> list[Conv
 def test_rows_are_what_the_template_wrote(
     rows: list[Conversation], admin: Membership, zone: str
 ) -> None:
-    conversations = inbox_conversations(admin, Folder.NEEDS_ATTENTION)
+    conversations = inbox_page(admin, Folder.NEEDS_ATTENTION).conversations
     assert len(conversations) == len(rows)
     for open_id, assignee_query in [(rows[1].pk, "&assignee=team:3"), ("", ""), (0, "")]:
         context = {

@@ -6,6 +6,7 @@ import datetime
 import functools
 import operator
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,7 +140,7 @@ class InboxCursor:
 
 @dataclass
 class InboxPage:
-    conversations: list[Conversation]
+    conversations: Sequence[Conversation]
     # Whether rows follow the last one: "Show older conversations" is shown.
     has_older: bool
 
@@ -214,10 +215,10 @@ def inbox_page(
             ]
         )
         if len(loaded) > INBOX_THROUGH_MAX:
-            return InboxPage(list[Conversation](loaded[:INBOX_THROUGH_MAX]), has_older=True)
+            return InboxPage(loaded[:INBOX_THROUGH_MAX], has_older=True)
         if len(loaded) >= INBOX_PAGE:
             has_older = loaded[0].next_id is not None
-            return InboxPage(list[Conversation](loaded), has_older=has_older)
+            return InboxPage(loaded, has_older=has_older)
         # Fewer than a page down to that row (conversations left the folder): the first page.
         before = None
     page: list[Conversation] = []
@@ -226,17 +227,6 @@ def inbox_page(
         if len(page) > INBOX_PAGE:
             break
     return InboxPage(page[:INBOX_PAGE], has_older=len(page) > INBOX_PAGE)
-
-
-def inbox_conversations(
-    membership: Membership,
-    folder: str,
-    assignee: str = "",
-    *,
-    scope: QuerySet[Conversation] | None = None,
-) -> list[Conversation]:
-    """The first page of a folder (see `inbox_page`)."""
-    return inbox_page(membership, folder, assignee, scope=scope).conversations
 
 
 # The tabs count up to this many conversations and show more as "999+": an exact count read

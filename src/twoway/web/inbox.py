@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -60,6 +61,11 @@ def _assignee(request: HttpRequest) -> str:
     return assignee if ASSIGNEE_FILTER.match(assignee) else ""
 
 
+def _assignee_query(assignee: str) -> str:
+    """The filter as the tabs', rows' and "Show older" links carry it."""
+    return f"&assignee={assignee}" if assignee else ""
+
+
 def _assignee_options(membership: Membership) -> list[tuple[str, list[tuple[str, str]]]]:
     """The assignee filter's teams and people, as (group, [(value, label)])."""
     choices = assignee_filter_choices(membership)
@@ -96,7 +102,7 @@ def _inbox_context(
         "older_cursor": page.older_cursor,
         # Kept in the tabs' and rows' links, so the filter stays on across folders.
         "assignee": assignee,
-        "assignee_query": f"&assignee={assignee}" if assignee else "",
+        "assignee_query": _assignee_query(assignee),
         # Called by the template, so the partial list refreshed live does not run its queries.
         "assignee_options": functools.partial(_assignee_options, membership),
     }
@@ -127,9 +133,10 @@ def conversation_list(request: HttpRequest, membership: Membership) -> HttpRespo
     """The list, redrawn live (down to `through`, the last row on screen: twoway.js); with
     `before`, the rows after that one and the link to the next, for "Show older"."""
     folder, assignee = _folder(request), _assignee(request)
-    # The open conversation's id, to mark its row; anything else marks none.
+    # The open conversation's id, to mark its row; anything else marks none (`isdigit` alone
+    # passes "²", which `int` refuses).
     open_value = request.GET.get("open", "")
-    open_id = int(open_value) if open_value.isdigit() and len(open_value) <= 18 else 0
+    open_id = int(open_value) if re.fullmatch(r"[0-9]{1,18}", open_value) else 0
     before = _cursor(request, "before")
     if before is None:
         context = _inbox_context(membership, folder, assignee, through=_cursor(request, "through"))
@@ -141,7 +148,7 @@ def conversation_list(request: HttpRequest, membership: Membership) -> HttpRespo
         "folder": folder,
         "conversations": page.conversations,
         "older_cursor": page.older_cursor,
-        "assignee_query": f"&assignee={assignee}" if assignee else "",
+        "assignee_query": _assignee_query(assignee),
         "open_id": open_id,
     }
     return render(request, "web/_conversation_rows.html", context)
