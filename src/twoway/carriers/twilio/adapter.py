@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import http.client
 import json
 import logging
 import urllib.request
@@ -11,7 +12,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-import httpcore
 import httpx
 from twilio.request_validator import RequestValidator
 
@@ -29,6 +29,7 @@ from twoway.carriers.base import (
     WebhookParseError,
     WebhookRequest,
 )
+from twoway.carriers.keepalive import KeepAliveConnections, UnusableURL
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class TwilioCarrier(Carrier):
     # the handset twice. `send` still passes our key as an `Idempotency-Key` header because
     # Twilio-compatible fakes (ours included) and some proxies honour it; Twilio ignores it.
     honours_idempotency_key = False
-    reports_departure = True  # through httpcore's trace extension
+    reports_departure = True
     can_provision_numbers = True
 
     def __init__(
@@ -94,14 +95,12 @@ class TwilioCarrier(Carrier):
         # One pooled client per adapter: httpx.Client is thread-safe, and reusing connections
         # saves a TLS handshake per message.
         self._client = httpx.Client(timeout=self.timeout)
-        # Sends, the worker's hot path, go through httpx's own connection pool (httpcore)
-        # directly: half the CPU of `httpx.Client.post` per request, measured (docs/decisions.md).
-        # Behind a proxy from the environment, which only httpx reads, sends take httpx too.
-        self._pool: httpcore.ConnectionPool | None = None
+        # Sends, the worker's hot path, go out on one kept connection per send thread: a third
+        # of the CPU of a shared pool with the worker's threads (docs/decisions.md). Behind a
+        # proxy from the environment, which only httpx reads, sends take httpx.
+        self._direct: KeepAliveConnections | None = None
         if not _proxy_configured():
-            self._pool = httpcore.ConnectionPool(
-                max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0
-            )
+            self._direct = KeepAliveConnections(self.timeout)
 
     def __repr__(self) -> str:  # keeps the auth token out of tracebacks and debug pages
         return (
@@ -110,8 +109,8 @@ class TwilioCarrier(Carrier):
 
     def close(self) -> None:
         self._client.close()
-        if self._pool is not None:
-            self._pool.close()
+        if self._direct is not None:
+            self._direct.close()
 
     def _require_config(self) -> None:
         if not self.account_sid or not self._auth_token:
@@ -138,8 +137,8 @@ class TwilioCarrier(Carrier):
             data["StatusCallback"] = request.status_callback_url
         if request.media_urls:
             data["MediaUrl"] = list(request.media_urls)
-        if self._pool is not None:
-            return self._send_pooled(self._pool, url, data, request)
+        if self._direct is not None:
+            return self._send_direct(self._direct, url, data, request)
         try:
             response = self._client.post(
                 url,
@@ -159,44 +158,41 @@ class TwilioCarrier(Carrier):
             raise CarrierError(f"Could not reach Twilio: {exc}", transient=True) from exc
         return self._result(response.status_code, _json_object(response), response.reason_phrase)
 
-    def _send_pooled(
+    def _send_direct(
         self,
-        pool: httpcore.ConnectionPool,
+        connections: KeepAliveConnections,
         url: str,
         data: Mapping[str, str | list[str]],
         request: SendRequest,
     ) -> SendResult:
-        """`send` through the connection pool: the same request and errors as through httpx."""
+        """`send` on this thread's kept connection: the same request and errors as through
+        httpx (http.client adds Host and Content-Length)."""
         idempotency_key = request.idempotency_key
         credentials = f"{self.account_sid}:{self._auth_token}".encode()
-        headers = [
-            (b"Authorization", b"Basic " + base64.b64encode(credentials)),
-            (b"Content-Type", b"application/x-www-form-urlencoded"),
-            (b"Accept", b"*/*"),
-            (b"Idempotency-Key", idempotency_key.encode()),
-        ]
-        timeouts = dict.fromkeys(("connect", "read", "write", "pool"), self.timeout)
+        headers = {
+            "Authorization": "Basic " + base64.b64encode(credentials).decode("ascii"),
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": "*/*",
+            "Idempotency-Key": idempotency_key,
+        }
+        body = urlencode(data, doseq=True).encode()
         try:
-            response = pool.request(
-                "POST",
-                url,
-                headers=headers,
-                content=urlencode(data, doseq=True).encode(),
-                extensions={"timeout": timeouts, **_departure_trace(request)},
-            )
-        except httpcore.UnsupportedProtocol as exc:
+            response = connections.post(url, headers, body, request.departed)
+        except UnusableURL as exc:
             raise CarrierError(
                 f"TWILIO_API_BASE_URL is not a usable URL: {exc}", code="config", transient=False
             ) from exc
-        except (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError) as exc:
+        except (OSError, http.client.HTTPException) as exc:
+            # Timeouts, refused connections, resets: the carrier may come back, so retry later.
             logger.warning("Twilio send %s failed: %s", idempotency_key, exc)
-            raise CarrierError(f"Could not reach Twilio: {exc}", transient=True) from exc
+            raise CarrierError(f"Could not reach Twilio: {exc!r}", transient=True) from exc
         try:
             payload = json.loads(response.content)
         except ValueError:
             payload = {}
-        reason = response.extensions.get("reason_phrase", b"").decode("ascii", "replace")
-        return self._result(response.status, payload if isinstance(payload, dict) else {}, reason)
+        return self._result(
+            response.status, payload if isinstance(payload, dict) else {}, response.reason
+        )
 
     def _result(self, status: int, payload: dict[str, Any], reason: str) -> SendResult:
         if 200 <= status < 300:
@@ -379,8 +375,8 @@ def _inbound(sid: str, form: dict[str, str]) -> InboundMessage:
 
 
 def _departure_trace(request: SendRequest) -> dict[str, Any]:
-    """httpcore's `trace` extension, telling `request.departed` when the request's body has been
-    written to the connection (HTTP/1.1 or 2): the moment it left for Twilio."""
+    """httpx's `trace` extension (sends through a proxy), telling `request.departed` when the
+    request's body has been written to the connection: the moment it left for Twilio."""
     departed = request.departed
     if departed is None:
         return {}
