@@ -17,8 +17,10 @@ class Folder(models.TextChoices):
 class Conversation(models.Model):
     """The thread between one contact phone and one business number."""
 
+    # Looked up through the (organization, folder, last_message_at) index below: an index of
+    # its own would only cost every write.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="conversations"
+        Organization, on_delete=models.CASCADE, related_name="conversations", db_index=False
     )
     contact = models.ForeignKey(
         "contacts.Contact", on_delete=models.CASCADE, related_name="conversations"
@@ -120,8 +122,16 @@ class Message(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
     # None for texts that open no conversation: marketing, and transactional texts of an
     # organization without two-way texting (seed 001).
+    # Looked up through the (conversation, created_at) index below. Every index of this table
+    # is written again whenever a message changes status, since the queue's partial indexes
+    # keep those updates from being HOT: each index it does not need costs every send.
     conversation = models.ForeignKey(
-        Conversation, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+        Conversation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        db_index=False,
     )
     direction = models.CharField(max_length=3, choices=Direction.choices)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.MESSAGE)
@@ -137,7 +147,11 @@ class Message(models.Model):
     error_code = models.CharField(max_length=16, blank=True)
     error_message = models.CharField(max_length=300, blank=True)
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_index=False,  # indexed below, only where set
     )
     # Who or what wrote it when not a user: "api", "keyword:STOP", ...
     sent_by_label = models.CharField(max_length=60, blank=True)
@@ -177,6 +191,12 @@ class Message(models.Model):
                 fields=["lease_expires_at"],
                 condition=models.Q(status="sending"),
                 name="message_lease_idx",
+            ),
+            # For deleting a user (SET_NULL); most messages (inbound, automated) have nobody.
+            models.Index(
+                fields=["sent_by"],
+                condition=models.Q(sent_by__isnull=False),
+                name="message_sent_by_idx",
             ),
         ]
 

@@ -387,50 +387,75 @@ def _lock_for_recording(ids: list[int]) -> list[_Recorded]:
 
 
 def _save_sent(sent: list[tuple[_Recorded, str, dt.datetime]]) -> None:
-    """Store sent messages with one statement executed for all of them.
-
-    Each row gets its own carrier id, which `QuerySet.update` cannot express, and
-    `bulk_update` builds a CASE per row and field: ~2 ms of Python per message, most of what
-    recording cost. executemany sends one statement with a row of parameters per message
-    (pipelined by psycopg).
-    """
+    """Store sent messages, each with its own carrier id (which `QuerySet.update` cannot
+    express; `bulk_update` builds a CASE per row and field, ~2 ms of Python per message)."""
     if not sent:
         return
     adapt = connection.ops.adapt_datetimefield_value
-    rows = [
-        (Status.SENT.value, carrier_message_id, adapt(at), message.id)
-        for message, carrier_message_id, at in sent
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(_SENT_UPDATE, rows)
+    rows = [(carrier_message_id, adapt(at), message.id) for message, carrier_message_id, at in sent]
+    _write_rows(_SENT_UPDATE, rows)
 
 
 def _save_next_send_at(senders: list[tuple[int, dt.datetime]]) -> None:
-    # One statement for every booked sender, as in `_save_sent`.
     adapt = connection.ops.adapt_datetimefield_value
-    rows = [(adapt(next_send_at), pk) for pk, next_send_at in senders]
+    _write_rows(_NEXT_SEND_UPDATE, [(adapt(next_send_at), pk) for pk, next_send_at in senders])
+
+
+@dataclass(frozen=True)
+class _RowsStatement:
+    """A write of many rows: one statement for all of them on PostgreSQL, `values` standing for
+    the rows; on SQLite, `each` run once per row (executemany reuses its prepared statement).
+
+    On PostgreSQL, executemany sends one statement per row, each parsed, planned and run on its
+    own: for a batch of sends that was most of the PostgreSQL CPU recording took
+    (docs/performance.md, part 9).
+    """
+
+    values: str
+    each: str
+
+
+def _write_rows(statement: _RowsStatement, rows: Sequence[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
     with connection.cursor() as cursor:
-        cursor.executemany(_NEXT_SEND_UPDATE, rows)
+        if connection.vendor != "postgresql":
+            cursor.executemany(statement.each, rows)
+            return
+        placeholders = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
+        values = ", ".join([placeholders] * len(rows))
+        cursor.execute(statement.values.format(values), [value for row in rows for value in row])
 
 
-# Names from the models, values as parameters.
-_NEXT_SEND_UPDATE = f"UPDATE {PhoneNumber._meta.db_table} SET next_send_at = %s WHERE id = %s"  # noqa: S608
+# Names from the models, values as parameters. The rows of a `_RowsStatement` are in the order
+# of `each`'s parameters, which the names after VALUES follow.
+_M, _N, _E = Message._meta.db_table, PhoneNumber._meta.db_table, RealtimeEvent._meta.db_table
+_NEXT_SEND_UPDATE = _RowsStatement(
+    values=f"UPDATE {_N} AS n SET next_send_at = v.next_send_at "  # noqa: S608
+    "FROM (VALUES {}) AS v(next_send_at, id) WHERE n.id = v.id",
+    each=f"UPDATE {_N} SET next_send_at = %s WHERE id = %s",  # noqa: S608
+)
+_SENT_FIELDS = (
+    f"status = '{Status.SENT.value}', lease_expires_at = NULL, error_code = '', error_message = ''"
+)
+_SENT_UPDATE = _RowsStatement(
+    values=f"UPDATE {_M} AS m SET {_SENT_FIELDS}, carrier_message_id = v.carrier_message_id, "  # noqa: S608
+    "sent_at = v.sent_at FROM (VALUES {}) AS v(carrier_message_id, sent_at, id) "
+    "WHERE m.id = v.id",
+    each=f"UPDATE {_M} SET {_SENT_FIELDS}, carrier_message_id = %s, sent_at = %s "  # noqa: S608
+    "WHERE id = %s",
+)
+_EVENT_INSERT = _RowsStatement(
+    values=f"INSERT INTO {_E} "  # noqa: S608
+    "(organization_id, kind, conversation_id, data, created_at) VALUES {}",
+    each=f"INSERT INTO {_E} "  # noqa: S608
+    "(organization_id, kind, conversation_id, data, created_at) VALUES (%s, %s, %s, %s, %s)",
+)
 _CLAIMED_UPDATE = (
-    f"UPDATE {Message._meta.db_table} SET status = %s, attempts = attempts + 1, "  # noqa: S608
+    f"UPDATE {_M} SET status = %s, attempts = attempts + 1, "  # noqa: S608
     "lease_expires_at = %s WHERE id IN ({})"
 )
-_RECORD_SELECT = (
-    f"SELECT {', '.join(RECORD_FIELDS)} FROM {Message._meta.db_table} "  # noqa: S608
-    "WHERE id IN ({}) ORDER BY id"
-)
-_EVENT_INSERT = (
-    f"INSERT INTO {RealtimeEvent._meta.db_table} "  # noqa: S608
-    "(organization_id, kind, conversation_id, data, created_at) VALUES (%s, %s, %s, %s, %s)"
-)
-_SENT_UPDATE = (
-    f"UPDATE {Message._meta.db_table} SET status = %s, carrier_message_id = %s, "  # noqa: S608
-    "sent_at = %s, lease_expires_at = NULL, error_code = '', error_message = '' WHERE id = %s"
-)
+_RECORD_SELECT = f"SELECT {', '.join(RECORD_FIELDS)} FROM {_M} WHERE id IN ({{}}) ORDER BY id"  # noqa: S608
 
 
 def record_sent(message_id: int, result: SendResult) -> None:
@@ -503,8 +528,7 @@ def _publish_statuses(messages: list[_Recorded]) -> None:
         )
         for message in messages
     ]
-    with connection.cursor() as cursor:
-        cursor.executemany(_EVENT_INSERT, rows)
+    _write_rows(_EVENT_INSERT, rows)
 
 
 def _publish_status(message: Message) -> None:

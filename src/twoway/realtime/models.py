@@ -8,7 +8,8 @@ from twoway.accounts.models import Organization
 class RealtimeEvent(models.Model):
     """One change an open inbox should show. Its id is the SSE event id clients resume from."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    # Looked up through the (organization, id) index below.
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, db_index=False)
     kind = models.CharField(max_length=40)  # message.created, message.status, conversation.updated
     conversation_id = models.BigIntegerField(null=True, blank=True)
     data = models.JSONField(default=dict)
