@@ -107,7 +107,8 @@ TEMPLATES = [
     },
 ]
 
-DATABASE_URL = env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'twoway.sqlite3'}")
+# Empty (`DATABASE_URL=` in an env file) means the default too.
+DATABASE_URL = env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'twoway.sqlite3'}"
 # PostgreSQL connections one web server process keeps in its pool (0: no pool).
 DB_POOL_SIZE = int(env("TWOWAY_DB_POOL_SIZE", "10"))
 # A kept connection serves the worker loop, which reuses it; asgi.py sets 0 for the web server.

@@ -105,3 +105,11 @@ def test_createadmin_switches_two_way_on_unless_told_not_to(tmp_path) -> None:
     assert not PhoneNumber.objects.filter(organization=off_org).exists()
     # The shared system number is there all the same, for its transactional texts.
     assert PhoneNumber.objects.filter(is_system=True).count() == 1
+
+
+def test_an_empty_database_url_means_the_default_sqlite_file(tmp_path) -> None:
+    # `DATABASE_URL=` is what an env file holds when the operator left it blank.
+    env = {**subprocess_env(TWOWAY_DATA_DIR=str(tmp_path)), "DATABASE_URL": ""}
+    migrated = twoway("migrate", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    assert (tmp_path / "twoway.sqlite3").stat().st_size > 0
