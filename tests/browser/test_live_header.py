@@ -94,14 +94,17 @@ def test_the_open_header_follows_another_agent_and_new_texts(
     expect(composer).to_be_focused()
     expect(composer).to_have_value("Friday at 10 works")
 
-    # Kim is on the assign menu when the boss archives it: the header offers Unarchive, and
-    # her focus stays on the menu.
+    # Kim has picked "Unassigned" in the assign menu, not yet confirmed, when the boss archives
+    # it: the header offers Unarchive, and her focus and her pick stay on the menu.
+    kim.get_by_label("Assign to").select_option(label="Unassigned")
     kim.get_by_label("Assign to").focus()
     page.get_by_role("button", name="Archive", exact=True).click()
     expect(page.get_by_role("button", name="Unarchive")).to_be_visible()
     expect(header.get_by_role("button", name="Unarchive")).to_be_visible()
     expect(header.locator("[data-folder-state]")).to_have_text("Archived")
     expect(kim.get_by_label("Assign to")).to_be_focused()
+    expect(kim.get_by_label("Assign to")).to_have_value("")
+    expect(header.locator("[data-assignee]")).to_have_text("Assigned to Kim Park")
     kim.screenshot(path=str(screenshots_dir / "live-header.png"))
 
     # The client writes again: the conversation is back in Needs attention on Kim's screen.
@@ -110,4 +113,8 @@ def test_the_open_header_follows_another_agent_and_new_texts(
     expect(header.locator("[data-folder-state]")).to_have_text("Needs attention")
     expect(header.get_by_role("button", name="Archive", exact=True)).to_be_visible()
     expect(header.locator("[data-assignee]")).to_have_text("Assigned to Kim Park")
+    expect(kim.get_by_label("Assign to")).to_have_value("")  # still her unconfirmed pick
+    # She confirms it: the pick was real, and now it is the conversation's state.
+    kim.get_by_role("button", name="Assign", exact=True).click()
+    expect(header.locator("[data-assignee]")).to_have_text("Unassigned")
     kim.context.close()

@@ -89,6 +89,29 @@
       rowAboveOlder = event.detail.target.previousElementSibling;
     }
   });
+  // A live redraw of the header must not undo a pick in the assign menu that its reader has not
+  // confirmed yet: it is remembered here and put back on the redrawn menu.
+  var pendingAssign = null;
+  function assignMenu(root) {
+    return root.querySelector("form.assign select");
+  }
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target.id !== "thread-header") return;
+    pendingAssign = null;
+    var menu = assignMenu(event.detail.target);
+    if (!menu || !menu.options.length) return;
+    var shown = Array.prototype.find.call(menu.options, function (o) { return o.defaultSelected; });
+    if (menu.value !== (shown || menu.options[0]).value) pendingAssign = menu.value;
+  });
+  function restorePendingAssign(header) {
+    var menu = assignMenu(header);
+    if (menu === null || pendingAssign === null) return;
+    var value = pendingAssign;
+    if (Array.prototype.some.call(menu.options, function (o) { return o.value === value; })) {
+      menu.value = value;
+    }
+    pendingAssign = null;
+  }
   document.addEventListener("htmx:beforeSwap", function (event) {
     var thread = event.detail.target;
     if (thread.id !== "thread") return;
@@ -115,8 +138,12 @@
       return;
     }
     // The header redrawn live (another agent assigned, archived...): the reader's scroll and
-    // focus stay where they were; htmx itself puts focus back on the assign menu, found by id.
-    if (event.target.id === "thread-header") return;
+    // focus stay where they were; htmx itself puts focus back on the assign menu, found by id,
+    // and an unconfirmed pick in it comes back too.
+    if (event.target.id === "thread-header") {
+      restorePendingAssign(event.target);
+      return;
+    }
     scrollThread();
     if (event.target.id !== "conversation-panel") return;
     if (from("data-open-conversation")) {
