@@ -1,8 +1,9 @@
 """The load generator, run as its own process: `python -m bench.loadgen SPEC.json OUT.json`.
 
 A minimal HTTP/1.1 client on asyncio streams (uvloop when installed) with keep-alive
-connections; it only has to speak to Twoway's own uvicorn on 127.0.0.1, and it costs far less CPU
-per request than a general client, which matters when it shares two cores with the server.
+connections (not reused once idle for `KEEPALIVE_EXPIRY` or closed by the server); it only has
+to speak to Twoway's own uvicorn on 127.0.0.1, and it costs far less CPU per request than a
+general client, which matters when it shares two cores with the server.
 
 Two modes:
 - closed loop: `concurrency` connections, each sends its next request as soon as the previous
@@ -32,6 +33,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+# A kept connection idle this long is not reused: uvicorn closes one idle for 5 s
+# (`timeout_keep_alive`), and a request written as the server closes it gets no answer. A
+# connection whose close has already arrived is not reused either.
+KEEPALIVE_EXPIRY = 4.0
+
 
 def encode(request: dict[str, Any], host: str, port: int) -> bytes:
     body = request.get("body", "").encode()
@@ -46,6 +52,11 @@ class Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
+        self.idle_since = time.perf_counter()
+
+    def reusable(self) -> bool:
+        fresh = time.perf_counter() - self.idle_since < KEEPALIVE_EXPIRY
+        return fresh and not self.reader.at_eof() and not self.writer.is_closing()
 
     @classmethod
     async def open(cls, host: str, port: int) -> Connection:
@@ -100,10 +111,14 @@ class Load:
 
     async def _one(self, conn: Connection | None, index: int) -> tuple[Connection | None, int]:
         """One request on `conn` (opened when None); the connection to reuse, and the status."""
+        if conn is not None and not conn.reusable():
+            conn.close()
+            conn = None
         try:
             if conn is None:
                 conn = await Connection.open(self.host, self.port)
             status, keep = await asyncio.wait_for(conn.roundtrip(self.payload(index)), self.timeout)
+            conn.idle_since = time.perf_counter()
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
             self.errors[f"{type(exc).__name__}: {exc}"[:120]] += 1
             if conn is not None:
