@@ -480,3 +480,26 @@ def test_newest_first_by_dates_when_ids_are_out_of_order_in_small_steps(
 ) -> None:
     # Read by id in chunks of 2, the older ids with later dates are found by the date check.
     test_newest_first_by_when_they_were_written(admin, thread)
+
+
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="the planner settings are PostgreSQL's"
+)
+@pytest.mark.usefixtures("small_steps")
+def test_the_planner_settings_a_search_switches_off_come_back(
+    admin: Membership, thread: Conversation
+) -> None:
+    names = ("enable_indexscan", "enable_hashjoin", "enable_mergejoin", "jit")
+
+    def settings() -> tuple[str, ...]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(f"current_setting('{name}')" for name in names))
+            return tuple(cursor.fetchone())
+
+    start = timezone.now() - datetime.timedelta(days=1)
+    say(thread, "gondola booked", at=start - datetime.timedelta(minutes=1))
+    chatter(thread, 40, start)
+    before = settings()  # inside the test's transaction, as a caller's would be
+    assert "off" not in before[:3]
+    assert found(admin, "gondola") == ["gondola booked"]  # through the later windows
+    assert settings() == before
