@@ -24,6 +24,13 @@ def make_member(org: Organization, email: str, role: str = Role.STANDARD) -> Mem
     return Membership.objects.create(user=user, organization=org, role=role)
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    # Members are made and logged in throughout; the real hasher's deliberate slowness would
+    # only make the suite crawl.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def org(db: None) -> Organization:
     return Organization.objects.create(name="Acme Dental", country="US", two_way_enabled=True)

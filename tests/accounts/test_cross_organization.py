@@ -59,11 +59,6 @@ class Victim:
     key_prefix: str = field(default="")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def victim(org: Organization) -> Victim:
     admin = make_member(org, "victim-admin@acme.test", Role.ADMINISTRATIVE)

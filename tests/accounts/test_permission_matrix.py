@@ -172,12 +172,6 @@ EXPECTED: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    """Seven members per test: the real password hasher would make the matrix crawl."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @dataclass
 class World:
     org: Organization

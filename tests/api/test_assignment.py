@@ -15,11 +15,6 @@ from twoway.numbers.models import PhoneNumber
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _client(member: Membership) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Bearer {ApiKey.issue(owner=member, name='CRM')[1]}")
 

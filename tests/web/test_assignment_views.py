@@ -17,11 +17,6 @@ from twoway.numbers.models import PhoneNumber
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def conversation(org: Organization, number: PhoneNumber) -> Conversation:
     return make_conversation(org, number, "+14155550123", name="Pat Client")

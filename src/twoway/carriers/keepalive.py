@@ -79,7 +79,7 @@ class KeepAliveConnections:
             answer = connection.getresponse()
             response = Response(answer.status, answer.reason, answer.read())
         except BaseException:
-            self._drop(origin, connection)
+            self._forget(connection)  # taken out of this thread's kept ones above
             raise
         self._kept()[origin] = _Kept(connection, time.monotonic())
         return response
@@ -126,10 +126,6 @@ class KeepAliveConnections:
         except (OSError, ValueError):
             return False
         return not readable  # end-of-file (closed by the server) or stray bytes
-
-    def _drop(self, origin: tuple[str, str], connection: http.client.HTTPConnection) -> None:
-        self._kept().pop(origin, None)
-        self._forget(connection)
 
     def _forget(self, connection: http.client.HTTPConnection) -> None:
         connection.close()
