@@ -21,11 +21,13 @@ from django.utils import timezone
 
 from tests.conftest import logged_in, make_member
 from twoway.accounts.models import ApiKey, Invitation, Membership, Organization, Role, Team
-from twoway.carriers.simulator.models import SimMessage
+from twoway.carriers.models import CarrierEvent
+from twoway.carriers.simulator.models import SimHandset, SimMessage
 from twoway.carriers.simulator.network import handset_get
 from twoway.contacts.models import Contact, ContactPhone
 from twoway.conversations.models import Conversation, Direction, Folder, Message, Status
 from twoway.numbers.models import PhoneNumber
+from twoway.numbers.services import SIMULATED_SYSTEM_NUMBER, system_number_ensure_simulated
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +38,11 @@ SECRETS = {
     "contact_number": "+14155550177",
     "contact_number_shown": "(415) 555-0177",
     "message_body": "my-secret-diagnosis-42",
+    "system_text": "your-secret-appointment-at-9",
+    # A client the victim is texting from the system number, the text still queued.
+    "queued_number": "+14155550178",
+    "queued_number_shown": "(415) 555-0178",
+    "queued_text": "your-secret-reminder-for-tomorrow",
     "note_body": "internal-note-about-zebediah",
     "team_name": "Night Shift Secret",
     "member_email": "victim-agent@acme.test",
@@ -108,6 +115,37 @@ def victim(org: Organization) -> Victim:
         kind="note",
         body=SECRETS["note_body"],
     )
+    # A transactional text that left from the shared system number reached the handset too.
+    system = system_number_ensure_simulated()
+    transactional = Message.objects.create(
+        organization=org,
+        conversation=conversation,
+        direction=Direction.OUTBOUND,
+        category="transactional",
+        body=SECRETS["system_text"],
+        status=Status.DELIVERED,
+        from_number=system.number,
+        to_number=SECRETS["contact_number"],
+        carrier="simulator",
+    )
+    SimMessage.objects.create(
+        handset=handset_get(SECRETS["contact_number"]),
+        direction=SimMessage.MT,
+        business_number=system.number,
+        body=SECRETS["system_text"],
+        idempotency_key=str(transactional.uid),
+        status="delivered",
+    )
+    Message.objects.create(
+        organization=org,
+        direction=Direction.OUTBOUND,
+        category="transactional",
+        body=SECRETS["queued_text"],
+        status=Status.QUEUED,
+        from_number=system.number,
+        to_number=SECRETS["queued_number"],
+        carrier="simulator",
+    )
     team = Team.objects.create(organization=org, name=SECRETS["team_name"])
     team.members.add(member)
     invitation = Invitation.objects.create(
@@ -126,7 +164,7 @@ def victim(org: Organization) -> Victim:
 def outsider(other_org: Organization) -> Membership:
     """An administrator of another organization, with a number and a conversation of their own."""
     admin = make_member(other_org, "outsider@other.test", Role.ADMINISTRATIVE)
-    PhoneNumber.objects.create(organization=other_org, number="+14155550199", carrier="simulator")
+    PhoneNumber.objects.create(organization=other_org, number=OUTSIDER_NUMBER, carrier="simulator")
     return admin
 
 
@@ -155,6 +193,16 @@ def snapshot(org: Organization) -> dict[str, list[Any]]:
             Invitation.objects.filter(organization=org).values("pk", "expires_at", "accepted_at")
         ),
         "keys": list(ApiKey.objects.filter(organization=org).values("pk", "revoked_at")),
+        # The victim's client's simulated phone: nothing texted from it, its behaviour kept.
+        "handset": list(
+            SimHandset.objects.filter(number__in=HANDSETS).values("behaviour", "claimed_by")
+        ),
+        "handset_texts": list(
+            SimMessage.objects.filter(handset__number__in=HANDSETS)
+            .values("pk", "direction", "business_number", "body")
+            .order_by("pk")
+        ),
+        "events": CarrierEvent.objects.count(),
     }
 
 
@@ -174,6 +222,8 @@ class Case:
     # SECRETS the request itself carries (the simulator's URL is a phone number): the page may
     # repeat what the outsider typed, nothing else.
     echoes: frozenset[str] = frozenset()
+    # The same URL with other rows of the victim's, attacked the same way.
+    also: tuple[Callable[[Victim], dict[str, Any]], ...] = ()
 
 
 def conversation_id(v: Victim) -> dict[str, Any]:
@@ -196,8 +246,18 @@ def contact_id(v: Victim) -> dict[str, Any]:
     return {"contact_id": v.contact.pk}
 
 
+SYSTEM_NUMBER = SIMULATED_SYSTEM_NUMBER
+OUTSIDER_NUMBER = "+14155550199"
 EXPORT = {"start": str(timezone.localdate()), "end": str(timezone.localdate()), "format": "csv"}
-HANDSET = frozenset({"contact_number", "contact_number_shown"})
+HANDSET = frozenset(
+    {"contact_number", "contact_number_shown", "queued_number", "queued_number_shown"}
+)
+HANDSETS = (SECRETS["contact_number"], SECRETS["queued_number"])
+
+
+def queued_handset(v: Victim) -> dict[str, Any]:
+    return {"number": SECRETS["queued_number"]}
+
 
 TABLE: dict[str, Case] = {
     # Inbox
@@ -240,31 +300,43 @@ TABLE: dict[str, Case] = {
     ),
     # The simulated phones: a handset is the simulated network's, not an organization's; the
     # page shows a member only the traffic with their own organization's numbers, so the
-    # outsider sees the handset empty (200), cannot text the victim's number from it (400) and
-    # cannot change how the victim's client's phone behaves (403).
+    # outsider sees the handset without the victim's texts (200). The victim texted it, so the
+    # outsider may not play it: not text the victim's own number (400, not one of theirs), nor
+    # the shared system number, whose replies reach the victim's conversation (403), nor change
+    # how the victim's client's phone behaves (403). The same for the phone of a client the
+    # victim's text from the system number is still queued for: it claims the phone already.
     "simulator:phone": Case(
         lambda v: {"number": SECRETS["contact_number"]},
         (("get", None),),
         refused=frozenset({200}),
         echoes=HANDSET,
+        also=(queued_handset,),
     ),
     "simulator:screen": Case(
         lambda v: {"number": SECRETS["contact_number"]},
         (("get", None),),
         refused=frozenset({200}),
         echoes=HANDSET,
+        also=(queued_handset,),
     ),
     "simulator:send": Case(
         lambda v: {"number": SECRETS["contact_number"]},
-        (("post", {"to": "+14155550170", "body": "hi"}),),
-        refused=frozenset({400}),
+        (
+            ("post", {"to": "+14155550170", "body": "hi"}),
+            ("post", {"to": SYSTEM_NUMBER, "body": "STOP"}),
+            ("post", {"to": SYSTEM_NUMBER, "body": "Cancel my appointment"}),
+            ("post", {"to": OUTSIDER_NUMBER, "body": "hi"}),
+        ),
+        refused=frozenset({400, 403}),
         echoes=HANDSET,
+        also=(queued_handset,),
     ),
     "simulator:behaviour": Case(
         lambda v: {"number": SECRETS["contact_number"]},
-        (("post", {"behaviour": "landline"}),),
+        (("post", {"behaviour": "landline"}), ("post", {"behaviour": "unreachable"})),
         refused=frozenset({403}),
         echoes=HANDSET,
+        also=(queued_handset,),
     ),
     # Carrier webhooks take the carrier's slug, not a row; unsigned requests are refused.
     "carrier_webhook": Case(
@@ -355,14 +427,14 @@ def test_another_organizations_admin_gets_nothing(
 ) -> None:
     case = TABLE[key]
     route = urls_with_ids()[key]
-    url = _path(route, case.kwargs(victim))
+    urls = [_path(route, kwargs(victim)) for kwargs in (case.kwargs, *case.also)]
     if case.api:
         _, raw = ApiKey.issue(owner=outsider, name="outsider")
         client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
     else:
         client = logged_in(outsider)
     before = snapshot(victim.org)
-    for method, data in case.requests:
+    for url, (method, data) in ((u, r) for u in urls for r in case.requests):
         if case.api and method != "get":
             response = getattr(client, method)(url, data or {}, content_type="application/json")
         else:
@@ -372,7 +444,7 @@ def test_another_organizations_admin_gets_nothing(
         for header in ("Location", "Content-Disposition"):
             leaked = _leaks(response.get(header, "").encode(), victim, case.echoes)
             assert leaked == [], (method, url)
-    assert snapshot(victim.org) == before, url
+    assert snapshot(victim.org) == before, urls
 
 
 def test_the_django_admin_is_closed_to_organization_admins(
@@ -430,3 +502,31 @@ def test_the_leak_check_sees_the_victims_data_when_it_is_shown(victim: Victim) -
         name for name, value in SECRETS.items() if value in page.content.decode()
     }
     assert SECRETS["team_name"] in client.get("/settings/teams/").content.decode()
+
+
+def test_the_simulated_carrier_console_takes_no_other_organizations_number(
+    victim: Victim, outsider: Membership
+) -> None:
+    """The console takes a number's id in its form, not its URL: the table cannot reach it."""
+    client = logged_in(outsider)
+    before = snapshot(victim.org)
+    page = client.get("/simulator/carrier/")
+    assert page.status_code == 200
+    assert _leaks(page.content, victim) == []
+    assert "(415) 555-0170" not in page.content.decode()
+    control = logged_in(victim.admin).get("/simulator/carrier/").content.decode()
+    assert "(415) 555-0170" in control
+    response = client.post(
+        "/simulator/carrier/", {"number_id": victim.number.pk, "status": "rejected", "reason": "x"}
+    )
+    assert response.status_code == 404
+    assert _leaks(response.content, victim) == []
+    assert snapshot(victim.org) == before
+
+
+def test_the_simulated_carrier_console_is_for_administrators(victim: Victim) -> None:
+    client = logged_in(victim.member)
+    assert client.get("/simulator/carrier/").status_code == 403
+    response = client.post("/simulator/carrier/", {"number_id": victim.number.pk, "status": "x"})
+    assert response.status_code == 403
+    assert not CarrierEvent.objects.exists()

@@ -64,7 +64,8 @@ def test_a_phone_another_organization_texts_is_left_alone(
 
 def test_an_unknown_behaviour_is_refused(admin: Membership, number: PhoneNumber) -> None:
     assert _behaviour(logged_in(admin), "nonsense") == 400
-    assert SimHandset.objects.get(number=HANDSET).behaviour == HandsetBehaviour.DELIVER
+    # Refused before the phone is looked up: nothing is claimed nor changed.
+    assert not SimHandset.objects.filter(number=HANDSET).exists()
 
 
 def test_the_other_organization_cannot_change_our_clients_phone(

@@ -12,11 +12,23 @@ class HandsetBehaviour(models.TextChoices):
 
 
 class SimHandset(models.Model):
-    """A simulated client phone: it receives what Twoway sends and can text back."""
+    """A simulated client phone: it receives what Twoway sends and can text back.
+
+    The network is shared by every organization of the installation; the organization whose
+    member first played the phone, or which first texted it, claims it (views.py says what
+    that allows). Its behaviour shapes only the claiming organization's texts.
+    """
 
     number = models.CharField(max_length=20, unique=True)
     behaviour = models.CharField(
         max_length=12, choices=HandsetBehaviour.choices, default=HandsetBehaviour.DELIVER
+    )
+    claimed_by = models.ForeignKey(
+        "accounts.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -32,6 +44,15 @@ class SimMessage(models.Model):
     handset = models.ForeignKey(SimHandset, on_delete=models.CASCADE, related_name="messages")
     direction = models.CharField(max_length=2, choices=[(MT, "to handset"), (MO, "from handset")])
     business_number = models.CharField(max_length=20)
+    # A text a member played from the handset: their organization's. The network's own texts
+    # from business numbers leave it empty; their numbers and Twoway's messages say whose.
+    played_by = models.ForeignKey(
+        "accounts.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     body = models.TextField()
     # The sender's idempotency key: the same key twice is the same message, delivered once.
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)

@@ -2,11 +2,17 @@
 
 It plays the carrier's side: it accepts messages (once per idempotency key), reports delivery
 a moment later, and turns a handset's reply into an inbound event exactly as a webhook would.
+
+Every organization of the installation shares it. A handset is claimed by the first
+organization to text it or to play it (play.py says who may play one); its behaviour
+(landline, unreachable) is that organization's test setting, so it shapes only that
+organization's texts: another organization's texts to the phone are delivered as to any phone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -28,6 +34,40 @@ def handset_get(number: str) -> SimHandset:
     return handset
 
 
+def handset_lock(number: str) -> SimHandset:
+    """The handset, its row locked until the transaction ends: claiming it and the traffic
+    that decides who may play it are then seen and written one at a time."""
+    handset, _ = SimHandset.objects.select_for_update().get_or_create(number=number)
+    return handset
+
+
+def _senders(keys_and_numbers: list[tuple[str | None, str]]) -> list[int | None]:
+    """The organization that sent each (idempotency key, business number) text: Twoway's
+    message with that id (the key is our message id), else the business number's owner."""
+    from twoway.conversations.models import Message
+    from twoway.numbers.models import PhoneNumber
+
+    uids = {}
+    for key, _ in keys_and_numbers:
+        try:
+            uids[key] = uuid.UUID(key or "")
+        except ValueError:
+            continue
+    by_uid = dict(
+        Message.objects.filter(uid__in=uids.values()).values_list("uid", "organization_id")
+    )
+    numbers = {number for _, number in keys_and_numbers}
+    by_number = dict(
+        PhoneNumber.objects.filter(number__in=numbers, is_system=False).values_list(
+            "number", "organization_id"
+        )
+    )
+    return [
+        by_uid.get(uids[key]) if key in uids and uids[key] in by_uid else by_number.get(number)
+        for key, number in keys_and_numbers
+    ]
+
+
 def network_accept(*, idempotency_key: str, from_number: str, to_number: str, body: str) -> str:
     """Take a message for a handset; the same key twice returns the first message's id."""
     if existing := SimMessage.objects.filter(idempotency_key=idempotency_key).first():
@@ -35,8 +75,13 @@ def network_accept(*, idempotency_key: str, from_number: str, to_number: str, bo
     report_at = timezone.now() + dt.timedelta(seconds=settings.SIMULATOR_DELIVERY_DELAY)
     try:
         with transaction.atomic():
+            handset = handset_lock(to_number)
+            if handset.claimed_by_id is None:
+                [sender] = _senders([(idempotency_key, from_number)])
+                if sender is not None:
+                    SimHandset.objects.filter(pk=handset.pk).update(claimed_by_id=sender)
             message = SimMessage.objects.create(
-                handset=handset_get(to_number),
+                handset=handset,
                 direction=SimMessage.MT,
                 business_number=from_number,
                 body=body,
@@ -58,8 +103,25 @@ def network_report_due(limit: int = 200) -> int:
         .filter(direction=SimMessage.MT, status="accepted", report_at__lte=now)
         .order_by("report_at")[:limit]
     )
+    # A behaviour is its claiming organization's setting: look up who sent the few texts to
+    # phones set to fail that some organization claimed.
+    shaped = [
+        m
+        for m in due
+        if m.handset.behaviour != HandsetBehaviour.DELIVER and m.handset.claimed_by_id is not None
+    ]
+    senders = dict(
+        zip(
+            (m.pk for m in shaped),
+            _senders([(m.idempotency_key, m.business_number) for m in shaped]),
+            strict=True,
+        )
+    )
     for message in due:
-        status, code = _OUTCOME[HandsetBehaviour(message.handset.behaviour)]
+        behaviour = HandsetBehaviour(message.handset.behaviour)
+        if message.pk in senders and senders[message.pk] != message.handset.claimed_by_id:
+            behaviour = HandsetBehaviour.DELIVER
+        status, code = _OUTCOME[behaviour]
         with transaction.atomic():
             updated = SimMessage.objects.filter(pk=message.pk, status="accepted").update(
                 status=status, error_code=code
@@ -87,14 +149,18 @@ def network_next_report_in() -> float | None:
 
 
 @transaction.atomic
-def handset_send(*, handset_number: str, business_number: str, body: str) -> SimMessage:
-    """The handset texts a business number: the network hands Twoway an inbound event."""
+def handset_send(
+    *, handset_number: str, business_number: str, body: str, played_by_id: int | None = None
+) -> SimMessage:
+    """The handset texts a business number: the network hands Twoway an inbound event.
+    `played_by_id`: the organization whose member played the handset, if one did."""
     from twoway.messaging.inbound import carrier_event_record
 
     message = SimMessage.objects.create(
         handset=handset_get(handset_number),
         direction=SimMessage.MO,
         business_number=business_number,
+        played_by_id=played_by_id,
         body=body,
         status="delivered",
     )

@@ -1,6 +1,9 @@
 """The simulated phones: play the client's handset — see what arrives, reply, send STOP.
 
-A member sees only the traffic between handsets and their own organization's numbers.
+A member sees only the traffic between handsets and their own organization's numbers. Who may
+play a phone (text from it, change how it behaves) is decided in `play.py`: only an
+organization that claimed the phone and holds all of its traffic. To anyone else the phone
+page says why, and shows no control that would be refused.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ from django.views.decorators.http import require_POST
 from twoway.accounts.access import numbers_usable_by, require_admin
 from twoway.accounts.models import Membership
 from twoway.carriers.simulator.models import HandsetBehaviour, SimHandset, SimMessage
-from twoway.carriers.simulator.network import (
-    handset_get,
-    handset_send,
-    network_verification_report,
+from twoway.carriers.simulator.network import network_verification_report
+from twoway.carriers.simulator.play import (
+    handset_behaviour_set,
+    handset_play_refusal,
+    handset_play_send,
+    system_numbers,
 )
 from twoway.conversations.models import Message
-from twoway.core.errors import InvalidInput, NotFound, PermissionDenied
+from twoway.core.errors import InvalidInput, NotFound
 from twoway.core.phones import InvalidPhoneNumber, normalize_phone
 from twoway.numbers.models import PhoneNumber
 from twoway.web.decorators import member_view
@@ -30,21 +35,14 @@ def _business_numbers(membership: Membership) -> list[str]:
     """The member's simulated numbers, then the shared system numbers (any handset may text
     those; what it sees from them is limited to this organization's traffic below)."""
     own = numbers_usable_by(membership).filter(carrier="simulator").values_list("number", flat=True)
-    return list(own) + _system_numbers()
-
-
-def _system_numbers() -> list[str]:
-    return list(
-        PhoneNumber.objects.filter(is_system=True, carrier="simulator")
-        .order_by("pk")
-        .values_list("number", flat=True)
-    )
+    return list(own) + system_numbers()
 
 
 def _visible_messages(membership: Membership, handset: SimHandset) -> Q:
     """A handset's traffic with the member's numbers, and with a system number only the texts
-    this organization sent or received there: other organizations share that number."""
-    system = _system_numbers()
+    this organization sent or received there, or its members played (before the worker has
+    received them): other organizations share that number."""
+    system = system_numbers()
     own = [n for n in _business_numbers(membership) if n not in system]
     ours = Message.objects.filter(organization_id=membership.organization_id, carrier="simulator")
     sent = ours.filter(from_number__in=system, to_number=handset.number).values_list(
@@ -57,13 +55,14 @@ def _visible_messages(membership: Membership, handset: SimHandset) -> Q:
         Q(business_number__in=own)
         | Q(business_number__in=system, idempotency_key__in=[str(uid) for uid in sent])
         | Q(business_number__in=system, sid__in=[sid for sid in received if sid])
+        | Q(business_number__in=system, played_by_id=membership.organization_id)
     )
 
 
 @member_view
 def index(request: HttpRequest, membership: Membership) -> HttpResponse:
     numbers = _business_numbers(membership)
-    system = _system_numbers()
+    system = system_numbers()
     own = [n for n in numbers if n not in system]
     handset_ids = SimMessage.objects.filter(business_number__in=own).values("handset_id").distinct()
     texted_from_system = Message.objects.filter(
@@ -84,17 +83,27 @@ def index(request: HttpRequest, membership: Membership) -> HttpResponse:
     )
 
 
-def _phone_context(membership: Membership, number: str) -> dict[str, object]:
+def _handset_number(membership: Membership, number: str) -> str:
     try:
-        number = normalize_phone(number, membership.organization.country)
+        return normalize_phone(number, membership.organization.country)
     except InvalidPhoneNumber:
         raise NotFound("There is no simulated phone with that number.") from None
+
+
+def _phone_context(membership: Membership, number: str) -> dict[str, object]:
     business_numbers = _business_numbers(membership)
-    handset = handset_get(number)
-    messages = list(
-        SimMessage.objects.filter(_visible_messages(membership, handset), handset=handset).order_by(
-            "created_at", "id"
+    handset_number = _handset_number(membership, number)
+    # Looking at a phone nobody texted yet writes nothing: the network knows it once texted.
+    handset = SimHandset.objects.filter(number=handset_number).first()
+    handset = handset or SimHandset(number=handset_number)
+    messages = (
+        list(
+            SimMessage.objects.filter(
+                _visible_messages(membership, handset), handset=handset
+            ).order_by("created_at", "id")
         )
+        if handset.pk
+        else []
     )
     last_business = messages[-1].business_number if messages else None
     return {
@@ -108,7 +117,12 @@ def _phone_context(membership: Membership, number: str) -> dict[str, object]:
 
 @member_view
 def phone(request: HttpRequest, membership: Membership, number: str) -> HttpResponse:
-    return render(request, "simulator/phone.html", _phone_context(membership, number))
+    context = _phone_context(membership, number)
+    handset: SimHandset = context["handset"]  # type: ignore[assignment]
+    refusal = handset_play_refusal(organization_id=membership.organization_id, handset=handset)
+    if refusal is None and not context["business_numbers"]:
+        refusal = "Your organization has no simulated number for this phone to text."
+    return render(request, "simulator/phone.html", {**context, "refusal": refusal})
 
 
 @member_view
@@ -119,37 +133,34 @@ def phone_messages(request: HttpRequest, membership: Membership, number: str) ->
 @require_POST
 @member_view
 def phone_send(request: HttpRequest, membership: Membership, number: str) -> HttpResponse:
-    context = _phone_context(membership, number)
-    handset: SimHandset = context["handset"]  # type: ignore[assignment]
+    handset_number = _handset_number(membership, number)
     body = request.POST.get("body", "").strip()
     business_number = request.POST.get("to", "")
-    if business_number not in context["business_numbers"]:  # type: ignore[operator]
+    if business_number not in _business_numbers(membership):
         raise InvalidInput("Pick one of your organization's simulated numbers to text.")
     if not body:
         raise InvalidInput("Type a message for the phone to send.")
-    handset_send(handset_number=handset.number, business_number=business_number, body=body)
+    handset_play_send(
+        organization=membership.organization,
+        handset_number=handset_number,
+        business_number=business_number,
+        body=body,
+    )
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "simulator/_screen.html", _phone_context(membership, number))
-    return redirect("simulator:phone", number=handset.number)
+    return redirect("simulator:phone", number=handset_number)
 
 
 @require_POST
 @member_view
 def phone_behaviour(request: HttpRequest, membership: Membership, number: str) -> HttpResponse:
-    context = _phone_context(membership, number)
-    handset: SimHandset = context["handset"]  # type: ignore[assignment]
-    behaviour = request.POST.get("behaviour", "")
-    if behaviour not in HandsetBehaviour.values:
-        raise InvalidInput("Unknown phone behaviour.")
-    # The simulated network is shared: a phone another organization texts with would fail
-    # their deliveries too, so only a phone whose whole traffic is this member's may change.
-    if handset.messages.count() != len(context["messages"]):  # type: ignore[arg-type]
-        raise PermissionDenied(
-            "This phone also texts with another organization's numbers on the simulated "
-            "network, so its behaviour cannot be changed from here."
-        )
-    SimHandset.objects.filter(pk=handset.pk).update(behaviour=behaviour)
-    return redirect("simulator:phone", number=handset.number)
+    handset_number = _handset_number(membership, number)
+    handset_behaviour_set(
+        organization=membership.organization,
+        handset_number=handset_number,
+        behaviour=request.POST.get("behaviour", ""),
+    )
+    return redirect("simulator:phone", number=handset_number)
 
 
 # What the simulated carriers can report about a number under review.
