@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import PASSWORD, make_member
-from twoway.accounts.models import Invitation, Membership, Organization, Role, Team
+from twoway.accounts.models import ApiKey, Invitation, Membership, Organization, Role, Team
 from twoway.accounts.services import (
     INVITATION_VALID_FOR,
     InvalidFields,
@@ -377,6 +377,40 @@ def test_a_deactivated_user_cannot_log_in_until_reactivated(
     assert response.status_code == 302 and response["Location"].startswith("/login/")
     membership_reactivate(actor=admin, membership=standard)
     assert Client().login(username="agent@acme.test", password=PASSWORD)
+
+
+def test_deactivating_a_user_ends_their_sessions_for_good(
+    admin: Membership, standard: Membership
+) -> None:
+    # A real login through the form, and a second browser of theirs.
+    laptop, phone = Client(), Client()
+    for browser in (laptop, phone):
+        response = browser.post("/login/", {"username": "agent@acme.test", "password": PASSWORD})
+        assert response.status_code == 302
+        assert browser.get("/inbox/").status_code == 200
+    others = Client()
+    others.force_login(admin.user)
+    membership_deactivate(actor=admin, membership=standard)
+    membership_reactivate(actor=admin, membership=standard)
+    # Reactivation does not bring the old cookies back to life.
+    for browser in (laptop, phone):
+        response = browser.get("/inbox/")
+        assert response.status_code == 302 and response["Location"].startswith("/login/")
+    # Nobody else was logged out.
+    assert others.get("/inbox/").status_code == 200
+
+
+def test_a_deactivated_users_api_key_is_refused(
+    admin: Membership, standard: Membership, number: object
+) -> None:
+    _key, raw = ApiKey.issue(owner=standard, name="CRM")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert api.get("/api/v1/numbers").status_code == 200
+    membership_deactivate(actor=admin, membership=standard)
+    response = api.get("/api/v1/numbers")
+    assert response.status_code == 401
+    membership_reactivate(actor=admin, membership=standard)
+    assert api.get("/api/v1/numbers").status_code == 200
 
 
 # --- Teams ---------------------------------------------------------------------------------

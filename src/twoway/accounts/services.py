@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -269,12 +270,31 @@ def _set_active(membership: Membership, active: bool) -> None:
     user.save(update_fields=["is_active"])
 
 
+def _end_sessions(user_id: int) -> int:
+    """Delete the user's sessions (the database session backend's); how many there were.
+
+    Sessions are not indexed by user, so each unexpired one is decoded: a pass over every
+    session, which is fine for an admin's occasional action. Without it an inactive user's
+    cookie is only refused while they stay inactive, and works again once they are reactivated.
+    """
+    mine = str(user_id)
+    doomed = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get(SESSION_KEY) == mine
+    ]
+    Session.objects.filter(pk__in=doomed).delete()
+    return len(doomed)
+
+
 @transaction.atomic
 def membership_deactivate(*, actor: Membership, membership: Membership) -> Membership:
-    """The person can no longer log in; their sessions end at their next request."""
+    """The person can no longer log in, and every session of theirs ends now. Their API keys
+    stop working while they are inactive (`ApiKey.find_active`)."""
     _require_admin_of(actor, membership.organization_id)
     _keep_an_active_admin(membership, stays_active_admin=False)
     _set_active(membership, False)
+    _end_sessions(membership.user_id)
     return membership
 
 
