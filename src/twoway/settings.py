@@ -128,6 +128,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 else:
+    # Django's backend, except that pooled connections a restart broke are replaced at once.
+    DATABASES["default"]["ENGINE"] = "twoway.core.postgresql"
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # The web server keeps no connection (asgi.py: each request runs in a thread of its own, so
     # a kept one would never be reused). A pool hands connections from request to request
@@ -138,6 +140,9 @@ else:
             "max_size": DB_POOL_SIZE,
             "timeout": 10,  # seconds a request waits for a free connection before it fails
         }
+        # The backend checks each connection the pool hands out; the pool's own check would
+        # sleep a second and more after each broken one (twoway/core/postgresql/base.py).
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import InterfaceError, OperationalError, connections, router
 from django.utils import timezone
+from psycopg_pool import PoolTimeout
 
 from twoway.carriers.base import CarrierEventData, InboundMessage, VerificationUpdate
 from twoway.carriers.models import CarrierEvent, EventKind
@@ -202,10 +203,15 @@ class EventRecorder:
     def _store(self, rows: list[EventRow]) -> list[bool]:
         try:
             return carrier_events_store(rows)
-        except (OperationalError, InterfaceError):
-            # A connection the database dropped (a restart): one try on a new one. The same
-            # rows again are harmless: what was stored is a duplicate now.
+        except (OperationalError, InterfaceError) as exc:
             connections.close_all()
+            if isinstance(exc.__cause__, PoolTimeout):
+                # No connection within the pool's timeout (the database is down): a second
+                # wait as long would only make the carrier time out instead of retrying.
+                raise
+            # A connection the database dropped (a restart): one try at once on a new one
+            # (the backend replaces the pool's broken ones without waiting). The same rows
+            # again are harmless: what was stored is a duplicate now.
             return carrier_events_store(rows)
 
     @staticmethod

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.utils import timezone
 
 from twoway.carriers.registry import carrier_slugs, get_carrier
@@ -46,6 +46,10 @@ LOST_LEASE_CHECK_SECONDS = 1.0
 # query a round trip to PostgreSQL (CONN_HEALTH_CHECKS), which a busy loop should not pay on
 # every pass.
 CONNECTION_CHECK_SECONDS = 1.0
+# A loop that lost the database (a restart, a failover) tries again after this, doubling while
+# it stays away, up to the maximum: back within a second of the database, without spinning.
+DATABASE_RETRY_SECONDS = 0.05
+DATABASE_RETRY_MAX_SECONDS = 1.0
 # Sends ready to go (in flight, or due and waiting for a thread) per send thread: enough that
 # one pass of the loop claims and records batches of this size, few enough that a slow carrier
 # never sits on claims another worker could send.
@@ -111,9 +115,21 @@ class Worker:
         self._prepare_carriers()
         self.pacer.start()
         log.info("Worker started (%d send threads)", self.concurrency)
+        retry = DATABASE_RETRY_SECONDS
         try:
             while not self.stopping.is_set():
-                busy = self.run_once()
+                try:
+                    busy = self.run_once()
+                except (OperationalError, InterfaceError) as exc:
+                    # What the pass did is in the database or rolled back (outcomes it could
+                    # not record are kept): the next pass, on a new connection, goes on. Sends
+                    # in flight finish meanwhile; exiting would leave their claims to run out.
+                    log.warning("Lost the database (%s); trying again in %.2f s", exc, retry)
+                    connection.close()
+                    self.listener.wait(retry)
+                    retry = min(retry * 2, DATABASE_RETRY_MAX_SECONDS)
+                    continue
+                retry = DATABASE_RETRY_SECONDS
                 if not busy:
                     self.idle = True
                     # A send that finished before the flag was set did not wake the loop.
