@@ -21,6 +21,10 @@ DEFAULT_HELP_TEXT = (
 )
 
 
+# The longest concatenated SMS carriers accept, in characters: a rendered reply is cut there.
+RENDERED_MAX_LENGTH = 1600
+
+
 class OffReply(models.TextChoices):
     """What a text to the organization gets while two-way texting is off (seed 001)."""
 
@@ -71,7 +75,9 @@ class Organization(models.Model):
         return self.name
 
     def render(self, template: str) -> str:
-        return template.replace("{org}", self.name)
+        """`template` with "{org}" as the name, cut at the longest text carriers accept (a long
+        name many times over must not make a compliance reply unsendable)."""
+        return template.replace("{org}", self.name)[:RENDERED_MAX_LENGTH]
 
 
 class Role(models.TextChoices):

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import InterfaceError, OperationalError, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q
 from django.utils import timezone
@@ -527,9 +527,10 @@ def _conversations_for(
 def _process_alone(event: CarrierEvent) -> None:
     """One event in a savepoint of its own: its failure undoes only its own writes."""
     event.attempts += 1
+    notes: list[str] = []
     try:
         with transaction.atomic():
-            _dispatch(event)
+            _dispatch(event, notes)
     except RetryLater as exc:
         if event.attempts >= STATUS_MAX_ATTEMPTS:
             event.processed_at = timezone.now()
@@ -543,7 +544,7 @@ def _process_alone(event: CarrierEvent) -> None:
         _crashed(event, exc)
     else:
         event.processed_at = timezone.now()
-        event.error = ""
+        event.error = "; ".join(notes)[:300]  # what went wrong on the side, e.g. a reply
     event.save(update_fields=["attempts", "processed_at", "retry_at", "error"])
 
 
@@ -556,10 +557,10 @@ def _crashed(event: CarrierEvent, exc: Exception) -> None:
     event.error = f"{type(exc).__name__}: {exc}"[:300]
 
 
-def _dispatch(event: CarrierEvent) -> None:
+def _dispatch(event: CarrierEvent, notes: list[str]) -> None:
     data: dict[str, Any] = dict(event.payload)
     if event.kind == EventKind.INBOUND:
-        inbound_message_receive(event.carrier, _inbound_of(event))
+        inbound_message_receive(event.carrier, _inbound_of(event), notes=notes)
     elif event.kind == EventKind.VERIFICATION:
         verification_update_apply(event.carrier, VerificationUpdate(**data))
     else:
@@ -577,8 +578,14 @@ class InboundRoute:
     conversation: Conversation | None = None  # the thread a system-number reply continues
 
 
-def inbound_message_receive(carrier: str, inbound: InboundMessage) -> Message:
-    """A handset texted one of our numbers: store it where the agents will see it, then act."""
+def inbound_message_receive(
+    carrier: str, inbound: InboundMessage, *, notes: list[str] | None = None
+) -> Message:
+    """A handset texted one of our numbers: store it where the agents will see it, then act.
+
+    A compliance reply that cannot be queued undoes nothing else (the opt-out stays applied):
+    why is logged and added to `notes`, which the worker keeps on the event."""
+    notes = [] if notes is None else notes
     texted = (
         PhoneNumber.objects.select_related("organization").filter(number=inbound.to_number).first()
     )
@@ -629,10 +636,28 @@ def inbound_message_receive(carrier: str, inbound: InboundMessage) -> Message:
             preview=message.body[:80],
             contact=contact.name or from_number,
         )
-    was_keyword = _apply_keywords(message, contact, organization, texted)
+    was_keyword = _apply_keywords(message, contact, organization, texted, notes)
     if conversation is None and not was_keyword and not contact.is_opted_out:
-        _answer_off_inbox(message, organization, texted, route)
+        _answer_off_inbox(message, organization, texted, route, notes)
     return message
+
+
+def _send_reply(notes: list[str], what: str, **send: Any) -> None:
+    """Queue a compliance reply in a savepoint of its own, so that a reply which cannot be
+    queued (a sender that cannot send, a bug) leaves the opt-out or the text it answers applied.
+    A lost connection is not caught: then nothing of the text commits, and all of it, the
+    reply with it, is tried again."""
+    # Imported here: sending depends on inbound's neighbours, not the other way round.
+    from twoway.messaging import services
+
+    try:
+        with transaction.atomic():
+            services.message_send(**send)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as exc:
+        log.error("The %s to %s could not be queued", what, send.get("to"), exc_info=exc)
+        notes.append(f"The {what} was not sent: {type(exc).__name__}: {exc}")
 
 
 def _sender_number(raw: str, texted: PhoneNumber) -> str:
@@ -674,7 +699,11 @@ def _route_system_reply(system: PhoneNumber, from_number: str) -> InboundRoute:
 
 
 def _answer_off_inbox(
-    message: Message, organization: Organization, texted: PhoneNumber, route: InboundRoute
+    message: Message,
+    organization: Organization,
+    texted: PhoneNumber,
+    route: InboundRoute,
+    notes: list[str],
 ) -> None:
     """A text no inbox shows gets the organization's do-not-reply message when it chose one,
     at most once a day per handset, so two auto-responders never text each other forever."""
@@ -682,8 +711,6 @@ def _answer_off_inbox(
         return  # a reply to marketing: carriers and the seed expect silence, not an answer
     if organization.two_way_enabled or organization.off_reply != OffReply.DO_NOT_REPLY:
         return
-    from twoway.messaging.services import message_send
-
     since = timezone.now() - DO_NOT_REPLY_INTERVAL
     already = Message.objects.filter(
         organization=organization,
@@ -696,7 +723,9 @@ def _answer_off_inbox(
     ).exists()
     if already:
         return
-    message_send(
+    _send_reply(
+        notes,
+        "do-not-reply answer",
         organization=organization,
         reply_from=texted,
         to=message.from_number,
@@ -707,12 +736,13 @@ def _answer_off_inbox(
 
 
 def _apply_keywords(
-    message: Message, contact: Any, organization: Organization, texted: PhoneNumber
+    message: Message,
+    contact: Any,
+    organization: Organization,
+    texted: PhoneNumber,
+    notes: list[str],
 ) -> bool:
     """Act on STOP, START and HELP (and flag a worded opt-out); True for a keyword."""
-    # Imported here: sending depends on inbound's neighbours, not the other way round.
-    from twoway.messaging.services import message_send
-
     action = classify(message.body)
     reply = ""
     # Opt-out and opt-in confirm a change, once: a second STOP gets no second text, and "Yes"
@@ -754,7 +784,9 @@ def _apply_keywords(
         return action is not None
     conversation = message.conversation
     # The confirmation leaves from the number the contact texted, and joins their thread.
-    message_send(
+    _send_reply(
+        notes,
+        "confirmation" if action is not KeywordAction.HELP else "HELP answer",
         phone_number=conversation.phone_number if conversation is not None else None,
         organization=organization,
         reply_from=texted,

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from twoway.accounts.models import Membership, Organization
+from twoway.accounts.models import RENDERED_MAX_LENGTH, Membership, Organization
 from twoway.billing.services import balance_charge
 from twoway.contacts.models import ConsentStatus, Contact, CreatedFrom
 from twoway.contacts.services import contact_get_or_create_by_phone, contact_mark_consent_sent
@@ -50,14 +50,19 @@ _PRIORITY = {
 }
 
 
-def validate_body(organization: Organization, body: str) -> str:
+def validate_body(organization: Organization, body: str, category: str = Category.DIRECT) -> str:
     text = body.strip()
     if not text:
         raise InvalidInput("Type a message first.", code="empty_body")
-    if len(text) > organization.max_message_length:
+    # Compliance replies (a STOP's confirmation, HELP's answer) must go whatever length the
+    # organization allows its agents; only what carriers accept at all bounds them.
+    limit = organization.max_message_length
+    if category in (Category.AUTO_REPLY, Category.CONSENT):
+        limit = RENDERED_MAX_LENGTH
+    if len(text) > limit:
         raise InvalidInput(
             f"The message is {len(text)} characters long; this organization allows at most "
-            f"{organization.max_message_length}.",
+            f"{limit}.",
             code="too_long",
         )
     return text
@@ -91,7 +96,7 @@ def message_send(
         if phone_number is None or phone_number.organization is None:
             raise InvalidInput("Pick one of your numbers to send from.", code="sender_required")
         organization = phone_number.organization
-    text = validate_body(organization, body)
+    text = validate_body(organization, body, category)
     try:
         to_number = normalize_phone(to, organization.country)
     except InvalidPhoneNumber as exc:

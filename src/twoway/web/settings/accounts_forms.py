@@ -10,6 +10,7 @@ from django import forms
 from twoway.accounts.models import Membership, Organization, Role, Team
 from twoway.accounts.selectors import organization_members
 from twoway.accounts.services import InvalidFields
+from twoway.compliance.replies import rendered_too_long
 from twoway.core.errors import TwowayError
 
 WEEKDAYS = [
@@ -153,9 +154,19 @@ class OrganizationSettingsForm(forms.ModelForm):
             "business_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    # The replies whose rendering (name in place of "{org}") is checked, with their labels.
+    RENDERED_REPLIES = {
+        "help_text": "The HELP reply",
+        "opt_out_confirmation": "The opt-out confirmation",
+        "opt_in_confirmation": "The opt-in confirmation",
+        "consent_message": "The consent message",
+    }
+
+    def __init__(self, *args: Any, organization: Organization | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        # The organization being edited, for the texts this form does not show.
+        self.organization = organization or (self.instance if self.instance.pk else None)
         if self.instance.pk and not self.is_bound:
             self.initial["business_days"] = list(self.instance.business_days)
         for name in ("name", "help_text", "opt_out_confirmation", "opt_in_confirmation"):
@@ -165,6 +176,21 @@ class OrganizationSettingsForm(forms.ModelForm):
 
     def clean_business_days(self) -> str:
         return "".join(sorted(self.cleaned_data.get("business_days") or []))
+
+    def clean(self) -> dict[str, Any]:
+        """Refuse a reply that the name would make longer than carriers accept: it would be
+        sent cut short."""
+        super().clean()
+        cleaned = self.cleaned_data
+        name = cleaned.get("name") or (self.organization.name if self.organization else "")
+        for field, label in self.RENDERED_REPLIES.items():
+            if problem := rendered_too_long(label, cleaned.get(field) or "", name):
+                self.add_error(field, problem)
+        if self.organization is not None and "name" not in self.errors:
+            label = "With this name, the do-not-reply message"
+            if problem := rendered_too_long(label, self.organization.do_not_reply_text, name):
+                self.add_error("name", problem)
+        return cleaned
 
 
 class AcceptInvitationForm(forms.Form):

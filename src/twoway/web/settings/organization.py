@@ -21,7 +21,7 @@ def organization_settings(request: HttpRequest, membership: Membership) -> HttpR
     status = 200
     if request.method == "POST":
         # No instance: a refused form must not leave half-applied values on the organization.
-        form = OrganizationSettingsForm(request.POST)
+        form = OrganizationSettingsForm(request.POST, organization=organization)
         if form.is_valid():
             try:
                 organization_settings_update(

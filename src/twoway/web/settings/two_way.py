@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import require_admin
 from twoway.accounts.models import Membership, OffReply, Organization
+from twoway.compliance.replies import rendered_too_long
 from twoway.core.errors import TwowayError
 from twoway.core.phones import InvalidPhoneNumber, format_for_display, normalize_phone
 from twoway.numbers.activation import (
@@ -59,6 +60,17 @@ class DeactivateForm(forms.Form):
         help_text="Sent at most once a day to each client who texts. “{org}” becomes your name.",
     )
 
+    def __init__(self, *args: object, organization: Organization, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.organization = organization
+
+    def clean_do_not_reply_text(self) -> str:
+        text: str = self.cleaned_data["do_not_reply_text"]
+        label = "The do-not-reply message"
+        if problem := rendered_too_long(label, text, self.organization.name):
+            raise forms.ValidationError(problem)
+        return text
+
 
 def _context(membership: Membership, **extra: object) -> dict[str, object]:
     organization = membership.organization
@@ -80,10 +92,11 @@ def two_way_settings(request: HttpRequest, membership: Membership) -> HttpRespon
         organization=organization,
     )
     deactivate = DeactivateForm(
+        organization=organization,
         initial={
             "off_reply": organization.off_reply,
             "do_not_reply_text": organization.do_not_reply_text,
-        }
+        },
     )
     return render(
         request,
@@ -116,7 +129,7 @@ def two_way_on(request: HttpRequest, membership: Membership) -> HttpResponse:
     return render(
         request,
         "web/settings/two_way.html",
-        _context(membership, activate=form, deactivate=DeactivateForm()),
+        _context(membership, activate=form, deactivate=DeactivateForm(organization=organization)),
         status=422,
     )
 
@@ -126,7 +139,7 @@ def two_way_on(request: HttpRequest, membership: Membership) -> HttpResponse:
 def two_way_off(request: HttpRequest, membership: Membership) -> HttpResponse:
     require_admin(membership)
     organization = membership.organization
-    form = DeactivateForm(request.POST)
+    form = DeactivateForm(request.POST, organization=organization)
     if form.is_valid():
         Organization.objects.filter(pk=organization.pk).update(
             do_not_reply_text=form.cleaned_data["do_not_reply_text"].strip()
