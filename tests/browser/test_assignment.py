@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 TIMEOUT = 10_000  # ms
 PASSWORD = "delta-correct-horse-battery"
 BOSS, KIM, JOE = "boss@delta.test", "kim@delta.test", "joe@delta.test"
-CLIENT = "+12025550191"
+CLIENT = "+12025550196"
 TEAM = "Physio team"
 
 expect.set_options(timeout=TIMEOUT)

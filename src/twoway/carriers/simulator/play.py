@@ -32,14 +32,15 @@ NOT_A_HANDSET = (
     "This is a business number on Twoway, not a client's phone, so it cannot be played here."
 )
 CLAIMED_ELSEWHERE = (
-    "Another organization on this Twoway installation texted or played this phone first, so "
-    "only its members may text from it or change how it behaves. To try it out, open a phone "
-    "number nobody has texted yet."
+    "Another organization on this Twoway installation texted this phone or used it here first, "
+    "so only its members may text from it or change how it behaves. To try a simulated phone, "
+    "open a number nobody has texted yet."
 )
 SHARED = (
     "This phone also texts with another organization on the shared simulated network, so no "
     "one may text from it or change how it behaves here: its texts could reach the other "
-    "organization's conversations. To try it out, open a phone number nobody has texted yet."
+    "organization's conversations. To try a simulated phone, open a number nobody has texted "
+    "yet."
 )
 
 
