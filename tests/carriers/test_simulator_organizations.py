@@ -244,3 +244,21 @@ def test_no_page_shows_another_organizations_texts(
     theirs = _pages(logged_in(make_member(org, "kim@acme.test", Role.ADMINISTRATIVE)))
     assert "secret-from-own-number" in theirs and "secret-reply" in theirs
     assert "(212) 555-8101" in theirs
+
+
+def test_a_text_played_to_the_system_number_shows_on_the_phone_before_the_worker_takes_it(
+    org: Organization, system: PhoneNumber, admin: Membership, settings: object
+) -> None:
+    _transactional_from_system(org, system, settings)
+    client = logged_in(admin)
+    response = client.post(
+        f"/simulator/{HANDSET}/send/",
+        {"to": system.number, "body": "See you then"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert "See you then" in response.content.decode()
+    assert not Message.objects.filter(direction=Direction.INBOUND).exists()  # not taken in yet
+    # Still the organization's phone: a second text right away is not refused.
+    again = client.post(f"/simulator/{HANDSET}/send/", {"to": system.number, "body": "Thanks"})
+    assert again.status_code == 302

@@ -56,11 +56,15 @@ def _senders(keys_and_numbers: list[tuple[str | None, str]]) -> list[int | None]
     by_uid = dict(
         Message.objects.filter(uid__in=uids.values()).values_list("uid", "organization_id")
     )
-    numbers = {number for _, number in keys_and_numbers}
-    by_number = dict(
-        PhoneNumber.objects.filter(number__in=numbers, is_system=False).values_list(
-            "number", "organization_id"
+    numbers = {n for key, n in keys_and_numbers if not (key in uids and uids[key] in by_uid)}
+    by_number = (
+        dict(
+            PhoneNumber.objects.filter(number__in=numbers, is_system=False).values_list(
+                "number", "organization_id"
+            )
         )
+        if numbers
+        else {}
     )
     return [
         by_uid.get(uids[key]) if key in uids and uids[key] in by_uid else by_number.get(number)
