@@ -88,6 +88,27 @@ def cmd_balance(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_events(args: argparse.Namespace) -> int:
+    """Carrier events processing gave up on: list them, or hand some back to the worker."""
+    _setup_django()
+    from twoway.carriers.failed import failed_events, failed_events_retry
+
+    if args.action == "retry":
+        count = failed_events_retry(ids=args.ids)
+        print(f"{count} failed event(s) handed back to the worker.")
+        return 0 if count == len(set(args.ids)) else 1
+    events = list(failed_events(args.limit))
+    for event in events:
+        assert event.failed_at is not None
+        print(
+            f"{event.pk}\t{event.failed_at:%Y-%m-%d %H:%M:%S}\t{event.carrier} {event.kind}"
+            f"\t{event.dedupe_key}\t{event.error}"
+        )
+    if not events:
+        print("No failed carrier events.")
+    return 0
+
+
 def cmd_generate_inbox(args: argparse.Namespace) -> int:
     """A new organization with a generated inbox of the given size (benchmarks, trials)."""
     _setup_django()
@@ -278,6 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--add", type=int, default=0, help="segments to add (negative removes)")
     p.add_argument("--note", default="", help="why, for the ledger")
     p.set_defaults(func=cmd_balance)
+
+    p = sub.add_parser("events", help="carrier events that failed: list them, or retry some")
+    p.add_argument("action", choices=["failed", "retry"], help="failed: list; retry: IDs again")
+    p.add_argument("ids", nargs="*", type=int, help="the events to retry (from the list)")
+    p.add_argument("--limit", type=int, default=50, help="how many to list, newest first")
+    p.set_defaults(func=cmd_events)
 
     p = sub.add_parser(
         "generate-inbox", help="create an organization with a generated inbox (benchmarks)"

@@ -25,6 +25,7 @@ from twoway.carriers.twilio.fake_api import FakeTwilioServer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "twilio"
 SID = "AC3f5e9c1d2b7a48e6a0c4d8b2e1f37a90"
+HANDSET, OURS = "+12025550172", "+14155550123"
 TOKEN = "fake-auth-token-0123456789"
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -209,11 +210,11 @@ def test_unknown_status_is_ignored() -> None:
         ({"MessageSid": "SM1", "Body": "hi", "From": "+12025550172"}, "From or To"),
         ({"MessageSid": "SM1", "AccountSid": SID}, "neither"),
         (
-            {"MessageSid": "SM1", "Body": "", "From": "+1", "To": "+2", "NumMedia": "two"},
+            {"MessageSid": "SM1", "Body": "", "From": HANDSET, "To": OURS, "NumMedia": "two"},
             "NumMedia",
         ),
         (
-            {"MessageSid": "SM1", "Body": "", "From": "+1", "To": "+2", "NumMedia": "1"},
+            {"MessageSid": "SM1", "Body": "", "From": HANDSET, "To": OURS, "NumMedia": "1"},
             "MediaUrl0",
         ),
     ],

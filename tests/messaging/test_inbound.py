@@ -681,14 +681,45 @@ def test_a_crashing_event_is_retried_ever_more_slowly_but_at_most_every_ten_minu
     monkeypatch.setattr(inbound, "conversation_record_inbound", always_crash)
     record(number, "Hello?")
     delays = []
-    for attempts_before in (0, 1, 10_000):
+    for attempts_before in (0, 1, inbound.CRASH_MAX_ATTEMPTS - 2):
         CarrierEvent.objects.update(retry_at=None, attempts=attempts_before)
         start = timezone.now()
         carrier_events_process_pending()
         delays.append((CarrierEvent.objects.get().retry_at - start).total_seconds())
     assert delays[0] < delays[1] < delays[2]
     assert 599 <= delays[2] <= 601
-    assert CarrierEvent.objects.get().processed_at is None  # kept, never dropped
+    event = CarrierEvent.objects.get()
+    assert event.processed_at is None and event.failed_at is None  # kept, still tried
+
+    # The last try that crashes marks it failed: processed, kept, no more tries.
+    CarrierEvent.objects.update(retry_at=None)
+    carrier_events_process_pending()
+    event = CarrierEvent.objects.get()
+    assert event.attempts == inbound.CRASH_MAX_ATTEMPTS
+    assert event.failed_at is not None and event.processed_at is not None
+    assert event.retry_at is None
+    assert (
+        event.error == f"Crashed on each of {inbound.CRASH_MAX_ATTEMPTS} tries: RuntimeError: bug"
+    )
+    assert not Message.objects.exists()
+    assert carrier_events_process_pending() == 0
+
+
+def test_losing_the_database_is_retried_however_often_it_happens(
+    org: Organization, number: PhoneNumber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError
+
+    def outage(**kwargs: object) -> None:
+        raise OperationalError("the database system is shutting down")
+
+    monkeypatch.setattr(inbound, "conversation_record_inbound", outage)
+    record(number, "Hello?")
+    CarrierEvent.objects.update(attempts=inbound.CRASH_MAX_ATTEMPTS + 5)
+    carrier_events_process_pending()
+    event = CarrierEvent.objects.get()
+    assert event.failed_at is None and event.processed_at is None
+    assert event.retry_at is not None
 
 
 def test_a_status_report_never_touches_an_inbound_message(

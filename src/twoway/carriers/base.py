@@ -7,6 +7,8 @@ Twoway's database: the webhook views and the dispatcher do that with what adapte
 from __future__ import annotations
 
 import abc
+import dataclasses
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -103,6 +105,92 @@ class WebhookRequest:
 
 class WebhookParseError(ValueError):
     """The webhook body is not something this carrier sends (answered 400)."""
+
+
+# --- What a webhook may carry: the same rules for every adapter ------------------------------
+
+# The longest text a carrier delivers (concatenated SMS): a longer body is not from a carrier.
+INBOUND_BODY_MAX_LENGTH = 1600
+# The longest carrier message id Twoway stores (Message.carrier_message_id).
+CARRIER_ID_MAX_LENGTH = 64
+# Media a carrier attaches to one message at most (MMS: Twilio's limit is 10).
+MEDIA_MAX_COUNT = 10
+# A sender is a phone number (E.164: at most 15 digits), a short code (3 to 8 digits) or an
+# alphanumeric sender id (at most 11 letters, digits and spaces, with a letter in it).
+_PHONE_NUMBER = re.compile(r"\+?[0-9]{7,15}")
+_PHONE_PUNCTUATION = re.compile(r"[ ().-]")
+_SHORT_CODE = re.compile(r"[0-9]{3,8}")
+_ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
+_COUNT = re.compile(r"[0-9]{1,4}")
+
+
+def without_nul(text: str) -> str:
+    """A carrier's text without NUL characters, which PostgreSQL cannot store (text, jsonb).
+
+    Text from carriers is kept with them removed rather than refused: a carrier cannot be asked
+    to fix a client's text, and a refused inbound text is lost (docs/decisions.md)."""
+    return text.replace("\x00", "")
+
+
+def webhook_address(value: str, what: str) -> str:
+    """A sender or recipient as a carrier sends it: a phone number, a short code or an
+    alphanumeric sender id; anything else is refused (WebhookParseError)."""
+    value = without_nul(value).strip()
+    if (
+        (_PHONE_NUMBER.fullmatch(_PHONE_PUNCTUATION.sub("", value)) and len(value) <= 20)
+        or _SHORT_CODE.fullmatch(value)
+        or _ALPHANUMERIC_SENDER.fullmatch(value)
+    ):
+        return value
+    shown = value if len(value) <= 40 else value[:40] + "…"
+    raise WebhookParseError(
+        f"{what} {shown!r} is not a phone number, a short code (3 to 8 digits) or an "
+        "alphanumeric sender (at most 11 letters and digits)"
+    )
+
+
+def webhook_body(value: str) -> str:
+    """A text's body as a carrier delivers it: at most INBOUND_BODY_MAX_LENGTH characters."""
+    value = without_nul(value)
+    if len(value) > INBOUND_BODY_MAX_LENGTH:
+        raise WebhookParseError(
+            f"the body is {len(value):,} characters long; carriers deliver at most "
+            f"{INBOUND_BODY_MAX_LENGTH:,}"
+        )
+    return value
+
+
+def webhook_id(value: str, what: str, *, max_length: int = CARRIER_ID_MAX_LENGTH) -> str:
+    value = without_nul(value).strip()
+    if len(value) > max_length:
+        raise WebhookParseError(f"{what} is {len(value)} characters long; at most {max_length}")
+    return value
+
+
+def webhook_count(value: str, what: str, *, most: int) -> int:
+    """A count field (e.g. how many media): digits only, from 0 to `most`."""
+    value = value.strip()
+    if not _COUNT.fullmatch(value) or int(value) > most:
+        raise WebhookParseError(f"{what} must be a whole number from 0 to {most}, not {value!r}")
+    return int(value)
+
+
+def event_without_nul(event: CarrierEventData) -> CarrierEventData:
+    """`event` with NUL characters removed from every string in it, `raw` included (keys and
+    values): what every event is stored as, whichever adapter or handset made it."""
+    changes: dict[str, Any] = {}
+    for item in dataclasses.fields(event):
+        value = getattr(event, item.name)
+        if isinstance(value, str) and "\x00" in value:
+            changes[item.name] = without_nul(value)
+        elif isinstance(value, tuple) and any("\x00" in part for part in value):
+            changes[item.name] = tuple(without_nul(part) for part in value)
+    raw = event.raw
+    if any("\x00" in key or (isinstance(v, str) and "\x00" in v) for key, v in raw.items()):
+        changes["raw"] = {
+            without_nul(key): without_nul(v) if isinstance(v, str) else v for key, v in raw.items()
+        }
+    return dataclasses.replace(event, **changes) if changes else event
 
 
 # Kinds of number a carrier offers, in our vocabulary (the values of numbers.NumberType).

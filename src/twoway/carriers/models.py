@@ -13,7 +13,10 @@ class CarrierEvent(models.Model):
     """A verified webhook, stored raw before anything else happens to it.
 
     The unique key makes a webhook the carrier retries land once; the worker processes rows with
-    no `processed_at`, so a crash between storing and processing loses nothing.
+    no `processed_at`, so a crash between storing and processing loses nothing. An event that
+    can never be processed (a text to a number Twoway does not have, a value the database
+    refuses, a crash on every try) is processed too, with `failed_at` and `error` saying so: the
+    operators' list of failed events (`twoway events failed`, the admin's "Failed" filter).
     """
 
     carrier = models.CharField(max_length=32)
@@ -27,6 +30,8 @@ class CarrierEvent(models.Model):
     # Set when processing must wait (a status report for a send not recorded yet).
     retry_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=300, blank=True)
+    # When processing gave up on it (then `processed_at` is set too, so it waits no more).
+    failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -43,7 +48,13 @@ class CarrierEvent(models.Model):
                 fields=["id"],
                 condition=models.Q(processed_at__isnull=True),
                 name="carrier_event_waiting_idx",
-            )
+            ),
+            # The failed ones, newest first, for the operators' list: few, however many events.
+            models.Index(
+                fields=["-failed_at"],
+                condition=models.Q(failed_at__isnull=False),
+                name="carrier_event_failed_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,7 +15,12 @@ from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpRequest
 
-from twoway.carriers.base import CarrierEventData, WebhookParseError, WebhookRequest
+from twoway.carriers.base import (
+    CarrierEventData,
+    WebhookParseError,
+    WebhookRequest,
+    event_without_nul,
+)
 from twoway.carriers.registry import UnknownCarrier, get_carrier
 
 log = logging.getLogger(__name__)
@@ -73,5 +78,8 @@ def webhook_answer(carrier: str, webhook: WebhookRequest, remote_addr: str) -> W
         return WebhookAnswer(400, f"Malformed webhook: {exc}")
     if event is None:
         log.info("Ignored a %s webhook of a type Twoway does not handle", carrier)
+    else:
+        # Whatever the adapter left in (raw fields, a status's text): NUL cannot be stored.
+        event = event_without_nul(event)
     body, body_type = adapter.webhook_response(event)
     return WebhookAnswer(200, body, body_type, event)

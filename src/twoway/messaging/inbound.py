@@ -15,7 +15,16 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import InterfaceError, OperationalError, connections, router, transaction
+from django.core.exceptions import ValidationError
+from django.db import (
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    router,
+    transaction,
+)
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q
 from django.utils import timezone
@@ -26,6 +35,7 @@ from twoway.carriers.base import (
     InboundMessage,
     StatusUpdate,
     VerificationUpdate,
+    event_without_nul,
 )
 from twoway.carriers.models import CarrierEvent, EventKind
 from twoway.compliance.keywords import (
@@ -45,6 +55,7 @@ from twoway.conversations.services import (
     conversation_updated_data,
     inbound_folder,
 )
+from twoway.core.errors import TwowayError
 from twoway.core.phones import InvalidPhoneNumber, normalize_phone
 from twoway.core.rows import bound_cursor, rows_insert
 from twoway.messaging.event_store import carrier_event_row, carrier_events_store
@@ -65,6 +76,13 @@ STATUS_MAX_ATTEMPTS = 30
 # An event whose processing crashed (a bug, a database outage) is kept and tried again, ever
 # more slowly: after a fix it is processed, and it stays visible in the admin meanwhile.
 CRASH_RETRY_MAX_DELAY = dt.timedelta(minutes=10)
+# A crash on every try is not retried for ever: after this many attempts (about 40 hours of
+# tries at the delays above, time to ship a fix) the event is marked failed. A lost database
+# connection never counts: the event waits for the database however long it is away.
+CRASH_MAX_ATTEMPTS = 400
+# A unique constraint broken by a race (a contact created meanwhile) is cured by the next try;
+# broken again and again, it is the event's own data, and the event is marked failed.
+INTEGRITY_MAX_ATTEMPTS = 3
 
 # How far a status may move: a late "sent" never undoes "delivered".
 _STATUS_RANK = {
@@ -91,8 +109,9 @@ class Unprocessable(Exception):
 
 
 def carrier_event_record(carrier: str, event: CarrierEventData) -> bool:
-    """Store a verified webhook event once. False when it was a duplicate."""
-    [stored] = carrier_events_store([carrier_event_row(carrier, event)])
+    """Store a verified webhook event once (NUL characters removed, as from every carrier).
+    False when it was a duplicate."""
+    [stored] = carrier_events_store([carrier_event_row(carrier, event_without_nul(event))])
     return stored
 
 
@@ -200,17 +219,21 @@ def _process_batch(events: list[CarrierEvent]) -> bool:
     return may_send
 
 
-def _numbers_texted(events: list[CarrierEvent]) -> dict[str, PhoneNumber]:
+def _numbers_texted(events: list[CarrierEvent]) -> dict[tuple[str, str], PhoneNumber]:
+    """The numbers the batch's texts went to, by (carrier, number): a text reaches a number
+    only through the carrier that has it, whichever carrier's webhook names it."""
     wanted = {
-        str(event.payload.get("to_number"))
+        (event.carrier, str(event.payload.get("to_number")))
         for event in events
         if event.kind == EventKind.INBOUND and isinstance(event.payload, dict)
     }
-    found: dict[str, PhoneNumber] = {}
-    for number in (
-        PhoneNumber.objects.select_related("organization").filter(number__in=wanted).order_by("pk")
-    ):
-        found.setdefault(number.number, number)  # the first, as `.first()` finds it
+    found: dict[tuple[str, str], PhoneNumber] = {}
+    numbers = PhoneNumber.objects.select_related("organization").filter(
+        number__in={number for _, number in wanted}, carrier__in={carrier for carrier, _ in wanted}
+    )
+    for number in numbers.order_by("pk"):
+        # The first, as `.first()` finds it.
+        found.setdefault((number.carrier, number.number), number)
     return found
 
 
@@ -220,14 +243,16 @@ def _inbound_of(event: CarrierEvent) -> InboundMessage:
     return InboundMessage(**data)
 
 
-def _batchable(event: CarrierEvent, numbers: dict[str, PhoneNumber]) -> _Received | None:
+def _batchable(
+    event: CarrierEvent, numbers: dict[tuple[str, str], PhoneNumber]
+) -> _Received | None:
     if event.kind != EventKind.INBOUND or event.attempts:
         return None  # an event that failed before is tried alone
     try:
         inbound = _inbound_of(event)
     except Exception:
         return None  # the one-event path records why
-    texted = numbers.get(inbound.to_number)
+    texted = numbers.get((event.carrier, inbound.to_number))
     if texted is None or texted.is_system:
         return None
     from_number = _sender_number(inbound.from_number, texted)
@@ -532,25 +557,58 @@ def _process_alone(event: CarrierEvent) -> None:
         with transaction.atomic():
             _dispatch(event, notes)
     except RetryLater as exc:
-        if event.attempts >= STATUS_MAX_ATTEMPTS:
-            event.processed_at = timezone.now()
         event.retry_at = timezone.now() + STATUS_RETRY_DELAY
         event.error = str(exc)[:300]
+        if event.attempts >= STATUS_MAX_ATTEMPTS:
+            _failed(event, f"Given up after {event.attempts} tries: {exc}")
     except Unprocessable as exc:
-        log.warning("Carrier event %s left unprocessed: %s", event.pk, exc)
-        event.processed_at = timezone.now()
-        event.error = str(exc)[:300]
+        _failed(event, str(exc))
     except Exception as exc:
-        _crashed(event, exc)
+        if _permanent(exc, event.attempts):
+            _failed(event, f"{type(exc).__name__}: {exc}", exc)
+        elif _outage(exc) or event.attempts < CRASH_MAX_ATTEMPTS:
+            _crashed(event, exc)
+        else:
+            _failed(
+                event,
+                f"Crashed on each of {event.attempts} tries: {type(exc).__name__}: {exc}",
+                exc,
+            )
     else:
         event.processed_at = timezone.now()
         event.error = "; ".join(notes)[:300]  # what went wrong on the side, e.g. a reply
-    event.save(update_fields=["attempts", "processed_at", "retry_at", "error"])
+    event.save(update_fields=["attempts", "processed_at", "retry_at", "error", "failed_at"])
+
+
+def _outage(exc: Exception) -> bool:
+    """The database went away or refused for now (a restart, a lock timeout): a later try
+    cures it."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def _permanent(exc: Exception, attempts: int) -> bool:
+    """A failure no later try can cure: a value the database refuses (too long, a character it
+    cannot store), a rule the text breaks. Bugs are not in it: a fix cures them."""
+    if isinstance(exc, DataError | ValidationError | TwowayError):
+        return True
+    return isinstance(exc, IntegrityError) and attempts >= INTEGRITY_MAX_ATTEMPTS
+
+
+def _failed(event: CarrierEvent, reason: str, exc: Exception | None = None) -> None:
+    """Processing gives up on the event: kept, marked failed for the operators, logged once."""
+    log.error("Carrier event %s failed for good: %s", event.pk, reason, exc_info=exc)
+    now = timezone.now()
+    event.processed_at = event.failed_at = now
+    event.retry_at = None
+    event.error = reason[:300]
 
 
 def _crashed(event: CarrierEvent, exc: Exception) -> None:
     """A bug or an outage: keep the event for a later try and an operator to look at."""
-    log.error("Carrier event %s failed", event.pk, exc_info=exc)
+    if event.attempts == 1:
+        log.error("Carrier event %s failed; it will be tried again", event.pk, exc_info=exc)
+    else:
+        log.warning("Carrier event %s failed again (try %d): %s", event.pk, event.attempts, exc)
     event.retry_at = timezone.now() + min(
         STATUS_RETRY_DELAY * event.attempts, CRASH_RETRY_MAX_DELAY
     )
@@ -587,10 +645,13 @@ def inbound_message_receive(
     why is logged and added to `notes`, which the worker keeps on the event."""
     notes = [] if notes is None else notes
     texted = (
-        PhoneNumber.objects.select_related("organization").filter(number=inbound.to_number).first()
+        PhoneNumber.objects.select_related("organization")
+        .filter(number=inbound.to_number, carrier=carrier)
+        .first()
     )
     if texted is None:
-        raise Unprocessable(f"No number {inbound.to_number} is set up in Twoway.")
+        # Another carrier's number (or none): that carrier, not this one, delivers its texts.
+        raise Unprocessable(f"No {carrier} number {inbound.to_number} is set up in Twoway.")
     existing = Message.objects.filter(
         carrier=carrier, carrier_message_id=inbound.carrier_message_id
     ).first()

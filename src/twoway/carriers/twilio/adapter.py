@@ -16,6 +16,7 @@ import httpx
 from twilio.request_validator import RequestValidator
 
 from twoway.carriers.base import (
+    MEDIA_MAX_COUNT,
     AvailableNumber,
     Carrier,
     CarrierError,
@@ -28,6 +29,11 @@ from twoway.carriers.base import (
     StatusUpdate,
     WebhookParseError,
     WebhookRequest,
+    webhook_address,
+    webhook_body,
+    webhook_count,
+    webhook_id,
+    without_nul,
 )
 from twoway.carriers.keepalive import KeepAliveConnections, UnusableURL
 
@@ -318,7 +324,7 @@ class TwilioCarrier(Carrier):
 
     def parse_webhook(self, request: WebhookRequest) -> InboundMessage | StatusUpdate | None:
         form = dict(request.form)
-        sid = form.get("MessageSid") or form.get("SmsSid") or ""
+        sid = webhook_id(form.get("MessageSid") or form.get("SmsSid") or "", "MessageSid")
         if not sid:
             raise WebhookParseError("Twilio webhook has no MessageSid or SmsSid field")
         status = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
@@ -329,7 +335,7 @@ class TwilioCarrier(Carrier):
             return StatusUpdate(
                 carrier_message_id=sid,
                 status=STATUS_MAP[status],
-                error_code=str(form.get("ErrorCode") or ""),
+                error_code=webhook_id(form.get("ErrorCode") or "", "ErrorCode", max_length=16),
                 raw=form,
             )
         if status:
@@ -347,18 +353,17 @@ class TwilioCarrier(Carrier):
 
 
 def _inbound(sid: str, form: dict[str, str]) -> InboundMessage:
+    """An incoming text, refused (WebhookParseError) where it is not what Twilio sends: the
+    limits are the same for every carrier (`carriers.base`)."""
     from_number, to_number = form.get("From", ""), form.get("To", "")
     if not from_number or not to_number:
         raise WebhookParseError("Twilio incoming message webhook lacks a From or To number")
-    try:
-        num_media = int(form.get("NumMedia") or 0)
-    except ValueError:
-        raise WebhookParseError(
-            f"Twilio webhook NumMedia is not a number: {form['NumMedia']!r}"
-        ) from None
+    from_number = webhook_address(from_number, "From")
+    to_number = webhook_address(to_number, "To")
+    num_media = webhook_count(form.get("NumMedia") or "0", "NumMedia", most=MEDIA_MAX_COUNT)
     media: list[str] = []
     for index in range(num_media):
-        url = form.get(f"MediaUrl{index}")
+        url = without_nul(form.get(f"MediaUrl{index}") or "")
         if not url:
             raise WebhookParseError(
                 f"Twilio webhook says NumMedia={num_media} but MediaUrl{index} is missing"
@@ -368,7 +373,7 @@ def _inbound(sid: str, form: dict[str, str]) -> InboundMessage:
         carrier_message_id=sid,
         from_number=from_number,
         to_number=to_number,
-        body=form["Body"],
+        body=webhook_body(form["Body"]),
         media_urls=tuple(media),
         raw=form,
     )
