@@ -514,3 +514,26 @@ def test_the_worker_takes_larger_batches_on_postgresql() -> None:
 
     expected = 1000 if connection.vendor == "postgresql" else 200
     assert inbound.carrier_events_batch_limit() == expected
+
+
+def test_a_text_through_another_carrier_than_the_number_s_reaches_no_inbox_in_a_batch(
+    org: Organization, number: PhoneNumber
+) -> None:
+    # The simulator's number, named by a Twilio event among the simulator's own texts.
+    record(number, "first")
+    carrier_event_record(
+        "twilio",
+        InboundMessage(
+            carrier_message_id="SMforeign", from_number=OTHER, to_number=number.number, body="x"
+        ),
+    )
+    record(number, "second")
+
+    assert carrier_events_process_pending() == 3
+
+    assert bodies(number) == [("in", "first"), ("in", "second")]
+    assert not Message.objects.filter(carrier="twilio").exists()
+    assert not ContactPhone.objects.filter(number=OTHER).exists()
+    foreign = CarrierEvent.objects.get(carrier="twilio")
+    assert foreign.failed_at is not None
+    assert foreign.error == f"No twilio number {number.number} is set up in Twoway."
