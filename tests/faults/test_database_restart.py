@@ -281,3 +281,6 @@ def test_database_restart_while_sending_and_receiving(
         delivered = Counter(d.idempotency_key for d in fake.deliveries)
         assert sorted(delivered) == sorted(uid for _, _, uid in sent), "not sent exactly once"
         assert [key for key, n in delivered.items() if n > 1] == []
+        # Not even asked twice: Twilio has no idempotency key, a second request is a second text.
+        asked = Counter(r.idempotency_key for r in fake.requests if r.method == "POST")
+        assert [key for key, n in asked.items() if n > 1] == []
