@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
@@ -29,6 +30,13 @@ def _fast_passwords(settings: Any) -> None:
     # Members are made and logged in throughout; the real hasher's deliberate slowness would
     # only make the suite crawl.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles() -> None:
+    # The counters of wrong API keys and invitation links (accounts/throttling.py) live in a file
+    # cache, which outlives a test and a run: each test starts with none.
+    cache.clear()
 
 
 @pytest.fixture

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 
 def env(name: str, default: str = "") -> str:
@@ -61,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",
+    "axes",
     "twoway.core",
     "twoway.accounts",
     "twoway.numbers",
@@ -84,7 +87,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "twoway.urls"
@@ -153,6 +159,82 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inbox"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Guessing: failed logins, invitation links, API keys (accounts/throttling.py) ----------------
+# django-axes checks a login before the password is: a pair of e-mail and address is refused
+# after LOGIN_FAILURE_LIMIT failures, an address after LOGIN_ADDRESS_FAILURE_LIMIT failures on any
+# accounts, for LOGIN_COOLOFF_MINUTES after the last failure. No limit is by account alone: that
+# would let anyone lock a person out. The address is REMOTE_ADDR, which uvicorn takes from a
+# proxy's X-Forwarded-For only when the proxy is one of FORWARDED_ALLOW_IPS (127.0.0.1 by default).
+AUTHENTICATION_BACKENDS = [
+    "twoway.accounts.throttling.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "10"))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(env("LOGIN_ADDRESS_FAILURE_LIMIT", "50"))
+LOGIN_COOLOFF_MINUTES = int(env("LOGIN_COOLOFF_MINUTES", "15"))
+AXES_HANDLER = "twoway.accounts.throttling.LoginAttempts"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_CLIENT_IP_CALLABLE = "twoway.accounts.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "twoway.accounts.throttling.lockout_response"
+# Successful logins are not recorded (a table that only grows, and a write on every login).
+AXES_DISABLE_ACCESS_LOG = True
+# Wrong invitation links and API keys per address, for THROTTLE_WINDOW_MINUTES after the first.
+INVITATION_FAILURE_LIMIT = int(env("INVITATION_FAILURE_LIMIT", "20"))
+API_KEY_FAILURE_LIMIT = int(env("API_KEY_FAILURE_LIMIT", "30"))
+THROTTLE_WINDOW_MINUTES = int(env("THROTTLE_WINDOW_MINUTES", "15"))
+# Those counters live in the cache: by default files under the data dir, so that every process
+# of `twoway web --processes N` on this machine counts together (a per-process memory cache would
+# let N times as many guesses through). Several web machines share one through CACHE_BACKEND and
+# CACHE_LOCATION (Django's database cache and its table, for one).
+CACHES = {
+    "default": {
+        "BACKEND": env("CACHE_BACKEND", "django.core.cache.backends.filebased.FileBasedCache"),
+        "LOCATION": env("CACHE_LOCATION", str(DATA_DIR / "cache")),
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+}
+
+# --- HTTPS and the browser's protections ---------------------------------------------------------
+# With an https TWOWAY_PUBLIC_URL (Twoway behind an HTTPS proxy) cookies travel over HTTPS only,
+# browsers are told to use nothing else (HSTS) and plain-HTTP requests are redirected; each can
+# be set on its own.
+_HTTPS = TWOWAY_PUBLIC_URL.startswith("https://")
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _HTTPS)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _HTTPS)
+# Load balancers and uptime checks ask for the health page over plain HTTP from inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000" if _HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Preloading commits the whole domain to HTTPS in browsers' built-in lists: the operator's
+# decision, so its absence is not a warning.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# The header the proxy sets to say the request came over HTTPS (it must overwrite, never pass on,
+# a client's). uvicorn already honours X-Forwarded-Proto from FORWARDED_ALLOW_IPS; this covers a
+# proxy elsewhere. Empty: none.
+_PROXY_SSL_HEADER = env("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto" if _HTTPS else "").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https") if _PROXY_SSL_HEADER else None
+)
+# The pages load their scripts and styles from Twoway alone, with nothing inline (htmx's own
+# indicator styles are off in base.html's htmx-config), so the policy allows nothing else.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", "UTC")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from ninja.security import HttpBearer
 
 from twoway.accounts.models import ApiKey, Membership
+from twoway.accounts.throttling import API_KEYS
 
 # `last_used_at` is for people judging whether a key is still in use: minute precision is
 # plenty, and it spares a busy integration a write (a SQLite write lock) on every request.
@@ -18,8 +19,12 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 
 class ApiKeyAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        # An address that sent too many wrong keys is refused (429) before its key is looked at,
+        # so that a right guess among them would not show either.
+        API_KEYS.check(request)
         key = ApiKey.find_active(token)
         if key is None:
+            API_KEYS.failed(request)
             return None  # ninja answers 401 through our AuthenticationError handler
         _touch(key)
         return key

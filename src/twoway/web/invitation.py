@@ -10,7 +10,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from twoway.accounts.services import invitation_accept as accept
 from twoway.accounts.services import invitation_for_token
-from twoway.core.errors import InvalidInput, TwowayError
+from twoway.accounts.throttling import INVITATIONS
+from twoway.core.errors import InvalidInput, NotFound, TwowayError
 from twoway.web.settings.accounts_forms import AcceptInvitationForm, add_service_error
 
 _FIELD_BY_CODE = {
@@ -24,8 +25,12 @@ _FIELD_BY_CODE = {
 @never_cache
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
+        # An address that tried too many unknown links is refused before this one is looked up.
+        INVITATIONS.check(request)
         invitation = invitation_for_token(token)
     except TwowayError as exc:
+        if isinstance(exc, NotFound):
+            INVITATIONS.failed(request)
         return render(request, "web/invitation.html", {"error": exc.message}, status=exc.status)
     form = AcceptInvitationForm(request.POST if request.method == "POST" else None)
     if form.is_valid():

@@ -36,6 +36,14 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.target.id === "screen") scrollScreen();
   });
+  // A form marked data-reset-on-success empties once htmx has sent it (here, not in an hx-on
+  // attribute: the Content-Security-Policy allows no code in the page).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (event.detail.successful && form.matches && form.matches("form[data-reset-on-success]")) {
+      form.reset();
+    }
+  });
   // The inbox list marks the open conversation; it is redrawn live, so it asks for the open
   // conversation's mark, whichever was opened since the page loaded.
   function openConversationId() {
