@@ -74,6 +74,33 @@ def test_nul_through_the_web_server_s_webhook_path_is_stored_without_it(
     assert the_message().body == "abc"
 
 
+def test_an_event_recorded_directly_loses_its_nul_characters_too(number: PhoneNumber) -> None:
+    # What the simulated network records (it stores its events without a webhook).
+    from twoway.carriers.base import InboundMessage, StatusUpdate
+    from twoway.messaging.inbound import carrier_event_record
+
+    carrier_event_record(
+        "simulator",
+        InboundMessage(
+            carrier_message_id="SIM\x001",
+            from_number=HANDSET,
+            to_number=number.number,
+            body="x\x00y",
+            raw={"k\x00": "v\x00"},
+        ),
+    )
+    carrier_event_record(
+        "simulator", StatusUpdate(carrier_message_id="SIM2", status="sent", error_code="\x00")
+    )
+    carrier_events_process_pending()
+
+    assert the_message().body == "xy"
+    assert the_message().carrier_message_id == "SIM1"
+    stored = CarrierEvent.objects.get(dedupe_key="SIM1")
+    assert stored.payload["raw"] == {"k": "v"}
+    assert CarrierEvent.objects.filter(dedupe_key="SIM2:sent:").exists()
+
+
 # --- Senders, bodies and counts no carrier sends ------------------------------------------------
 
 
