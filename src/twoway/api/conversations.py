@@ -12,9 +12,10 @@ from typing import Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
+from pydantic import model_validator
 
 from twoway.accounts.access import (
     access_conversation,
@@ -25,7 +26,7 @@ from twoway.accounts.access import (
 from twoway.api.auth import request_membership
 from twoway.api.pagination import Pagination
 from twoway.api.schemas import ERROR_RESPONSES, AssignIn, ConversationOut, MessageOut, NoteIn
-from twoway.conversations.export import conversation_export
+from twoway.conversations.export import MAX_EXPORT_DAYS, conversation_export
 from twoway.conversations.models import Conversation, Folder, Message
 from twoway.conversations.selectors import (
     ASSIGNEE_FILTER,
@@ -182,9 +183,25 @@ def delete(request: HttpRequest, conversation_id: int) -> Status[None]:
 
 
 class ExportParams(Schema):
-    start: datetime.date
-    end: datetime.date
+    start: datetime.date = Field(description="The first day.")
+    end: datetime.date = Field(
+        description=f"The last day: on or after `start`, at most {MAX_EXPORT_DAYS - 1} days "
+        f"later ({MAX_EXPORT_DAYS} days in all; 422 otherwise)."
+    )
     format: Literal["csv", "html"] = "csv"
+
+    @model_validator(mode="after")
+    def _within_range(self) -> "ExportParams":
+        # A rule between two values, which the schema can only describe: refused like any other
+        # request outside it.
+        if self.end < self.start:
+            raise ValueError("`end` is before `start`.")
+        if (self.end - self.start).days >= MAX_EXPORT_DAYS:
+            raise ValueError(
+                f"Export at most {MAX_EXPORT_DAYS} days at a time: `end` at most "
+                f"{MAX_EXPORT_DAYS - 1} days after `start`."
+            )
+        return self
 
 
 @router.get(

@@ -1,13 +1,63 @@
-"""Request and response bodies of the API. Shapes only: every rule lives in the services."""
+"""Request and response bodies of the API. Shapes and the limits every text has; the rules
+that depend on the organization live in the services."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
-from pydantic import field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from twoway.accounts.models import RENDERED_MAX_LENGTH
+from twoway.core.text import NUL_MESSAGE, has_nul
+
+# ---- text and bodies ------------------------------------------------------------------------
+
+# The schema's way of saying "no NUL character" (ECMA regular expression, as OpenAPI uses).
+NO_NUL_PATTERN = "^[^\\x00]*$"
+
+
+def _refuse_nul(value: str) -> str:
+    if has_nul(value):
+        raise PydanticCustomError("null_character", NUL_MESSAGE)
+    return value
+
+
+# A string of the API without NUL characters, on either database. The pattern tells the
+# schema's readers; the validator says what is wrong in plain words. Every text field also has
+# a maximum length (the column's size, or what carriers accept), so a long value is a 422 and
+# never a database error.
+NulFree = Annotated[
+    str, AfterValidator(_refuse_nul), Field(json_schema_extra={"pattern": NO_NUL_PATTERN})
+]
+
+
+def lengths(min_length: int, max_length: int) -> StringConstraints:
+    return StringConstraints(min_length=min_length, max_length=max_length)
+
+
+# The largest id a row can have: the databases' integers are 64-bit.
+MAX_ID = 2**63 - 1
+
+
+class InputSchema(BaseModel):
+    """A request body: a JSON object of known keys. A plain pydantic model, not ninja's Schema,
+    whose validator reads attributes off anything given, so that `"hello"`, `123` or `null`
+    were read as an object with every key missing; and an unknown key is refused instead of
+    ignored (a misspelt `userid` unassigned a conversation)."""
+
+    model_config = ConfigDict(extra="forbid")
+
 
 # ---- errors ---------------------------------------------------------------------------------
 
@@ -34,15 +84,21 @@ ERROR_RESPONSES: dict[int, type[Schema]] = {
     403: ErrorOut,
     404: ErrorOut,
     422: ValidationErrorOut,
+    # An address that sent too many wrong keys is refused for a while.
+    429: ErrorOut,
 }
 
 
 # ---- messages -------------------------------------------------------------------------------
 
 
-class MessageIn(Schema):
+# One of the organization's numbers: its id, or the number as typed.
+NumberRef = Annotated[int, Field(ge=1, le=MAX_ID)] | Annotated[NulFree, lengths(1, 40)]
+
+
+class MessageIn(InputSchema):
     # `from` is a Python keyword, hence the alias.
-    from_: int | str | None = Field(
+    from_: NumberRef | None = Field(
         None,
         alias="from",
         description=(
@@ -53,16 +109,22 @@ class MessageIn(Schema):
         ),
         examples=["+14155550100"],
     )
-    to: str = Field(
-        description="The contact's number: 10 digits (`415-555-0123`) or E.164.",
+    to: Annotated[NulFree, lengths(1, 40)] = Field(
+        description="The contact's number: 10 digits (`415-555-0123`) or E.164. Not an "
+        "extension, a premium-rate number, one of your own numbers or a country outside the "
+        "organization's allowed destinations (400 with the reason).",
         examples=["415-555-0123"],
     )
-    body: str = Field(description="The text; at most the organization's maximum length.")
+    body: Annotated[NulFree, lengths(1, RENDERED_MAX_LENGTH)] = Field(
+        description="The text; at most the organization's maximum length (400 `too_long` "
+        "beyond it), and something visible (400 `empty_body` for spaces or invisible marks only)."
+    )
     category: Literal["direct", "transactional", "marketing"] = Field(
         "direct",
         description="`marketing` is never sent to a contact who opted out, even when confirmed.",
     )
-    confirm_opted_out: bool = Field(
+    # Strict: true or false, not 0, "yes" or "off" (the schema says boolean).
+    confirm_opted_out: StrictBool = Field(
         False,
         description="Send a direct or transactional text to a contact who opted out anyway.",
     )
@@ -74,7 +136,8 @@ class MessageIn(Schema):
         # would also refuse 15.0, which JSON Schema counts as an integer.)
         if isinstance(value, bool):
             raise ValueError("Give a phone number or a number id, not true or false.")
-        return value
+        # Here too, so the problem is named once and not once per member of the union.
+        return _refuse_nul(value) if isinstance(value, str) else value
 
 
 class MessageOut(Schema):
@@ -101,8 +164,12 @@ class MessageOut(Schema):
     delivered_at: datetime | None
 
 
-class NoteIn(Schema):
-    body: str
+# The longest note the conversation service stores.
+NOTE_MAX_LENGTH = 5000
+
+
+class NoteIn(InputSchema):
+    body: Annotated[NulFree, lengths(1, NOTE_MAX_LENGTH)]
 
 
 # ---- conversations and numbers --------------------------------------------------------------
@@ -144,12 +211,19 @@ class ConversationOut(Schema):
         return {"id": user.pk, "name": user.get_full_name() or user.email}
 
 
-# The largest id a row can have: the databases' integers are 64-bit.
-MAX_ID = 2**63 - 1
+class AssignIn(InputSchema):
+    """One of `user_id` and `team_id`, or neither (`{}`) to unassign; both is a 400
+    (`two_assignees`)."""
 
-
-class AssignIn(Schema):
-    """One of `user_id` and `team_id`, or neither to unassign."""
+    # Both ids at once is not a request this schema describes (the service answers 400).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "required": ["user_id", "team_id"],
+                "properties": {"user_id": {"type": "integer"}, "team_id": {"type": "integer"}},
+            }
+        }
+    )
 
     user_id: int | None = Field(
         None, ge=1, le=MAX_ID, description="A member who may use the conversation's number."
@@ -196,11 +270,11 @@ class ContactOut(Schema):
         return [phone.number for phone in sorted(contact.phones.all(), key=lambda p: p.pk)]
 
 
-class ContactPatch(Schema):
+class ContactPatch(InputSchema):
     """Only the fields sent change."""
 
-    name: str | None = Field(None, max_length=200)
-    email: str | None = Field(None, max_length=254)
-    opted_out: bool | None = Field(
+    name: Annotated[NulFree, lengths(0, 200)] | None = None
+    email: Annotated[NulFree, lengths(0, 254)] | None = None
+    opted_out: StrictBool | None = Field(
         None, description="Opt the contact out (true) or back in (false); written to the ledger."
     )

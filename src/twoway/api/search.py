@@ -8,13 +8,14 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from twoway.api.auth import request_membership
-from twoway.api.schemas import ERROR_RESPONSES, ConversationOut, MessageOut
+from twoway.api.schemas import ERROR_RESPONSES, ConversationOut, MessageOut, NulFree, lengths
 from twoway.conversations.models import Folder
 from twoway.conversations.search import MAX_LIMIT, SearchResults, conversation_search
 from twoway.core.errors import InvalidInput
+from twoway.core.text import SEARCH_QUERY_MAX_LENGTH
 
 # by_alias: MessageOut writes its `from_` field as "from".
 router = Router(tags=["search"], by_alias=True)
@@ -43,11 +44,24 @@ def _iso_only(value: Any) -> Any:
     return value
 
 
-IsoDateTime = Annotated[datetime.datetime, BeforeValidator(_iso_only)]
+def _in_utc(value: datetime.datetime) -> datetime.datetime:
+    """In UTC: PostgreSQL takes offsets up to ±15:59 only, and ISO 8601 allows ±23:59."""
+    if value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(datetime.UTC)
+    except OverflowError:
+        raise ValueError("give a date and time between the years 1 and 9999") from None
+
+
+IsoDateTime = Annotated[datetime.datetime, BeforeValidator(_iso_only), AfterValidator(_in_utc)]
 
 
 class SearchParams(Schema):
-    q: str = Field(max_length=500, description="Words, a contact's name, or digits of a number.")
+    q: Annotated[NulFree, lengths(1, SEARCH_QUERY_MAX_LENGTH)] = Field(
+        description="Words, a contact's name, or digits of a number; not only spaces (400 "
+        "`empty_query`)."
+    )
     number_id: int | None = Field(None, ge=1, description="Only this one of your numbers.")
     folder: Folder | None = None
     since: IsoDateTime | None = Field(None, description="Created at or after.")

@@ -1,0 +1,38 @@
+"""Text typed by people or sent over the API: what is refused at the edges.
+
+A NUL character is refused: PostgreSQL cannot store one in a text column (SQLite can), so
+without one rule the two databases would behave differently, and no person means one.
+"""
+
+from __future__ import annotations
+
+import re
+
+NUL_MESSAGE = "Null characters are not allowed."
+
+# The longest searches taken, in characters, on the web pages and in the API alike.
+CONTACT_QUERY_MAX_LENGTH = 200
+SEARCH_QUERY_MAX_LENGTH = 500
+
+# Characters that show nothing: zero-width spaces and joiners, direction marks and embeddings,
+# the word joiner and the byte-order mark. A text of only these (and white space) is empty to
+# the person who gets it, but would be sent and billed.
+_INVISIBLE = re.compile(r"[\s\u200b-\u200f\u2060\ufeff\u202a-\u202e\u2066-\u2069]*")
+
+
+def has_nul(text: str) -> bool:
+    return "\x00" in text
+
+
+def query_problem(query: str, max_length: int) -> str:
+    """What is wrong with a search typed by a person, as a sentence; "" when nothing is."""
+    if has_nul(query):
+        return NUL_MESSAGE
+    if len(query) > max_length:
+        return f"Search for at most {max_length} characters."
+    return ""
+
+
+def is_blank(text: str) -> bool:
+    """True when `text` shows nothing: empty, white space or invisible marks only."""
+    return _INVISIBLE.fullmatch(text) is not None
