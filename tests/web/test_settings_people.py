@@ -47,6 +47,7 @@ def _org_form(org: Organization, **changes: object) -> dict[str, object]:
         "business_hours_start": "09:00",
         "business_hours_end": "17:00",
         "business_days": list(org.business_days),
+        "allowed_countries": "US, CA",
         "allow_conversation_delete": "on",
         "drips_enabled": "on",
         "blasts_enabled": "on",

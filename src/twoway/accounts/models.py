@@ -35,6 +35,13 @@ class OffReply(models.TextChoices):
 class Organization(models.Model):
     name = models.CharField(max_length=200)
     country = models.CharField(max_length=2, default="US", help_text="ISO 3166 country code")
+    # Where its texts may go: ISO 3166 codes, comma-separated. A compliance reply to a handset
+    # that texted in goes wherever it is.
+    allowed_countries = models.CharField(
+        max_length=200,
+        default="US,CA",
+        help_text="ISO 3166 codes of the countries texts may be sent to, comma-separated",
+    )
     # Replies to HELP/INFO; "{org}" becomes the organization's name.
     help_text = models.CharField(max_length=480, default=DEFAULT_HELP_TEXT)
     opt_out_confirmation = models.CharField(
@@ -73,6 +80,10 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def allowed_country_codes(self) -> frozenset[str]:
+        return frozenset(code for code in self.allowed_countries.split(",") if code)
 
     def render(self, template: str) -> str:
         """`template` with "{org}" as the name, cut at the longest text carriers accept (a long

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
+import re
 import secrets
 import zoneinfo
 from collections.abc import Iterable
@@ -29,6 +30,7 @@ from django.utils import timezone
 from twoway.accounts.access import require_admin
 from twoway.accounts.models import Invitation, Membership, Organization, Role, Team
 from twoway.core.errors import InvalidInput, NotFound, PermissionDenied
+from twoway.core.phones import is_country_code
 
 logger = logging.getLogger(__name__)
 
@@ -382,8 +384,19 @@ _BOOLEAN_FIELDS = {
 }
 SETTINGS_FIELDS = frozenset(
     {*_TEXT_FIELDS, *_BOOLEAN_FIELDS, "max_message_length"}
-    | {"business_hours_start", "business_hours_end"}
+    | {"business_hours_start", "business_hours_end", "allowed_countries"}
 )
+
+
+def country_list(value: str | Iterable[str]) -> str:
+    """Country codes as stored: "us, ca" (or ["us", "ca"]) is "US,CA", each once, in order."""
+    parts = re.split(r"[\s,;]+", value) if isinstance(value, str) else list(value)
+    codes: list[str] = []
+    for part in parts:
+        code = part.strip().upper()
+        if code and code not in codes:
+            codes.append(code)
+    return ",".join(codes)
 
 
 @functools.cache
@@ -418,6 +431,17 @@ def _settings_errors(values: dict[str, Any]) -> dict[str, str]:
         errors["business_hours_start"] = "Give the business hours as times, such as 09:00."
     elif start >= end:
         errors["business_hours_end"] = "Business hours must end after they start."
+    countries = [code for code in values["allowed_countries"].split(",") if code]
+    unknown = [code for code in countries if not is_country_code(code)]
+    if unknown:
+        errors["allowed_countries"] = (
+            f"Not a country code: {', '.join(unknown)}. Use two-letter ISO codes such as US, CA "
+            "or GB."
+        )
+    elif not countries:
+        errors["allowed_countries"] = "Allow texts to at least one country."
+    elif len(values["allowed_countries"]) > 200:
+        errors["allowed_countries"] = "List at most 60 countries."
     days = values["business_days"]
     if not days or any(day not in "1234567" for day in days):
         errors["business_days"] = "Pick at least one business day (1 is Monday, 7 is Sunday)."
@@ -449,6 +473,8 @@ def organization_settings_update(
             fields[field] = bool(fields[field])
     if "business_days" in fields:
         fields["business_days"] = "".join(sorted(set(fields["business_days"])))
+    if "allowed_countries" in fields:
+        fields["allowed_countries"] = country_list(fields["allowed_countries"] or "")
     values = {field: getattr(organization, field) for field in SETTINGS_FIELDS} | fields
     if errors := _settings_errors(values):
         raise InvalidFields(errors)

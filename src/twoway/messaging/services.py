@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from twoway.accounts.models import RENDERED_MAX_LENGTH, Membership, Organization
@@ -25,7 +26,15 @@ from twoway.conversations.models import (
 )
 from twoway.conversations.services import conversation_get_or_create, conversation_record_outbound
 from twoway.core.errors import InvalidInput, PermissionDenied
-from twoway.core.phones import InvalidPhoneNumber, normalize_phone
+from twoway.core.phones import (
+    InvalidPhoneNumber,
+    country_of,
+    format_for_display,
+    is_premium_rate,
+    no_sms_kind,
+    normalize_phone,
+)
+from twoway.core.text import NUL_MESSAGE, has_nul, is_blank
 from twoway.messaging.segments import segment_info
 from twoway.messaging.senders import SenderPlan, sender_plan
 from twoway.numbers.models import PhoneNumber
@@ -52,8 +61,11 @@ _PRIORITY = {
 
 def validate_body(organization: Organization, body: str, category: str = Category.DIRECT) -> str:
     text = body.strip()
-    if not text:
+    if is_blank(text):
+        # Spaces or invisible marks only (zero-width, direction): nothing to read, still billed.
         raise InvalidInput("Type a message first.", code="empty_body")
+    if has_nul(text):
+        raise InvalidInput(NUL_MESSAGE, code="null_character")
     # Compliance replies (a STOP's confirmation, HELP's answer) must go whatever length the
     # organization allows its agents; only what carriers accept at all bounds them.
     limit = organization.max_message_length
@@ -101,6 +113,10 @@ def message_send(
         to_number = normalize_phone(to, organization.country)
     except InvalidPhoneNumber as exc:
         raise InvalidInput(str(exc), code="invalid_to") from exc
+    if category != Category.AUTO_REPLY:
+        # A compliance reply answers a handset that texted in, wherever it is: a STOP from
+        # abroad is confirmed all the same.
+        _check_recipient(organization, to_number)
     if reply_from is not None:
         assert category == Category.AUTO_REPLY, "only compliance replies pick their sender"
         plan = SenderPlan(sender=reply_from, conversation_number=phone_number)
@@ -153,6 +169,35 @@ def message_send(
         membership=membership,
         label=label,
     )
+
+
+def _check_recipient(organization: Organization, to_number: str) -> None:
+    """Refuse a number Twoway must not text: its own numbers, lines that cannot take a text or
+    that charge for one, and countries the organization does not send to."""
+    shown = format_for_display(to_number)
+    if PhoneNumber.objects.filter(
+        Q(organization=organization) | Q(is_system=True), number=to_number
+    ).exists():
+        raise InvalidInput(
+            f"{shown} is one of your own numbers (or the system number); text a contact's "
+            "number instead.",
+            code="own_number",
+        )
+    if is_premium_rate(to_number):
+        raise InvalidInput(
+            f"{shown} is a premium-rate number; texts to it are charged to the sender.",
+            code="premium_rate",
+        )
+    if kind := no_sms_kind(to_number):
+        raise InvalidInput(f"{shown} is {kind}, which cannot receive texts.", code="invalid_to")
+    country = country_of(to_number)
+    if country not in organization.allowed_country_codes:
+        allowed = ", ".join(sorted(organization.allowed_country_codes))
+        raise InvalidInput(
+            f"{shown} is a number of {country or 'no known country'}; this organization texts "
+            f"only {allowed} (Settings, Organization).",
+            code="country_not_allowed",
+        )
 
 
 def _needs_consent_message(organization: Organization, contact: Contact, category: str) -> bool:

@@ -13,6 +13,7 @@ from twoway.accounts.models import Membership
 from twoway.contacts.selectors import contact_conversations, contacts_list
 from twoway.contacts.services import contact_update
 from twoway.core.errors import InvalidInput
+from twoway.core.text import CONTACT_QUERY_MAX_LENGTH, query_problem
 from twoway.web.decorators import member_view
 
 PAGE_SIZE = 50
@@ -21,9 +22,13 @@ PAGE_SIZE = 50
 @member_view
 def contact_list(request: HttpRequest, membership: Membership) -> HttpResponse:
     query = request.GET.get("q", "")
+    template = "web/_contact_rows.html" if request.htmx else "web/contacts.html"  # type: ignore[attr-defined]
+    if problem := query_problem(query, CONTACT_QUERY_MAX_LENGTH):
+        # Refused, not searched: PostgreSQL cannot even compare a NUL character.
+        context = {"membership": membership, "page": [], "q": "", "query_error": problem}
+        return render(request, template, context, status=400)
     page = Paginator(contacts_list(membership, query), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"membership": membership, "page": page, "q": query}
-    template = "web/_contact_rows.html" if request.htmx else "web/contacts.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
 

@@ -13,6 +13,7 @@ from twoway.accounts.access import numbers_usable_by
 from twoway.accounts.models import Membership
 from twoway.conversations.models import Folder
 from twoway.conversations.search import conversation_search
+from twoway.core.text import SEARCH_QUERY_MAX_LENGTH, query_problem
 from twoway.web.decorators import member_view
 
 
@@ -37,9 +38,11 @@ def search(request: HttpRequest, membership: Membership) -> HttpResponse:
     folder = folder if folder in Folder.values else ""
     start, end = _date(request.GET.get("from", "")), _date(request.GET.get("to", ""))
     tz = zoneinfo.ZoneInfo(membership.organization.time_zone)
+    problem = query_problem(query, SEARCH_QUERY_MAX_LENGTH)
     results = conversation_search(
         membership,
-        query,
+        # Refused, not searched: PostgreSQL cannot even compare a NUL character.
+        "" if problem else query,
         number_id=number_id,
         folder=folder or None,
         since=datetime.datetime.combine(start, datetime.time.min, tz) if start else None,
@@ -51,7 +54,8 @@ def search(request: HttpRequest, membership: Membership) -> HttpResponse:
     )
     context = {
         "membership": membership,
-        "q": query,
+        "q": "" if problem else query,
+        "query_error": problem,
         "results": results,
         "numbers": numbers_usable_by(membership),
         "folders": Folder.choices,
@@ -63,6 +67,7 @@ def search(request: HttpRequest, membership: Membership) -> HttpResponse:
         },
         "tz": tz,
     }
+    status = 400 if problem else 200
     if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
-        return render(request, "web/_search_results.html", context)
-    return render(request, "web/search.html", context)
+        return render(request, "web/_search_results.html", context, status=status)
+    return render(request, "web/search.html", context, status=status)

@@ -107,6 +107,7 @@ class OrganizationSettingsForm(forms.ModelForm):
         fields = [
             "name",
             "max_message_length",
+            "allowed_countries",
             "allow_conversation_delete",
             "help_text",
             "opt_out_confirmation",
@@ -122,6 +123,7 @@ class OrganizationSettingsForm(forms.ModelForm):
         ]
         labels = {
             "name": "Organization name",
+            "allowed_countries": "Countries texts may go to",
             "allow_conversation_delete": "Let users delete conversations",
             "help_text": "Reply to HELP and INFO",
             "opt_out_confirmation": "Opt-out confirmation (reply to STOP)",
@@ -135,6 +137,8 @@ class OrganizationSettingsForm(forms.ModelForm):
             "blasts_enabled": "Blasts",
         }
         help_texts = {
+            "allowed_countries": "Two-letter codes, such as US, CA. A text to a number of another "
+            "country is refused; replies to STOP and HELP go wherever the sender is.",
             "help_text": "“{org}” becomes your organization's name. Leave empty to send no reply.",
             "opt_out_confirmation": "Leave empty to send none, if your carrier confirms for you.",
             "opt_in_confirmation": "Leave empty to send none.",
@@ -169,6 +173,7 @@ class OrganizationSettingsForm(forms.ModelForm):
         self.organization = organization or (self.instance if self.instance.pk else None)
         if self.instance.pk and not self.is_bound:
             self.initial["business_days"] = list(self.instance.business_days)
+            self.initial["allowed_countries"] = self.instance.allowed_countries.replace(",", ", ")
         for name in ("name", "help_text", "opt_out_confirmation", "opt_in_confirmation"):
             self.fields[name].required = False
         for name in ("consent_message", "time_zone"):
