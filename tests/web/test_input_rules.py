@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import logged_in
+from tests.conftest import logged_in, make_conversation
 from twoway.accounts.models import Membership, Organization
 from twoway.contacts.models import Contact
 from twoway.conversations.models import Message
@@ -43,6 +43,22 @@ def test_new_conversation_shows_why_a_text_cannot_go(
     assert response.status_code == 422  # type: ignore[attr-defined]
     assert says in response.content.decode()  # type: ignore[attr-defined]
     assert not Message.objects.exists()
+
+
+def test_a_reply_a_note_and_a_contact_edit_with_a_nul_are_refused(
+    admin: Membership, org: Organization, number: PhoneNumber
+) -> None:
+    """The note and the contact's name were a 500 on PostgreSQL, and stored on SQLite."""
+    conversation = make_conversation(org, number, "+14155550123", name="Ada")
+    client = logged_in(admin)
+    reply = client.post(f"/inbox/c/{conversation.pk}/send/", {"body": "a\x00b"})
+    note = client.post(f"/inbox/c/{conversation.pk}/note/", {"body": "a\x00b"})
+    card = client.post(f"/contacts/{conversation.contact_id}/", {"name": "a\x00b", "email": ""})
+    for response, status in ((reply, 422), (note, 400), (card, 422)):
+        assert response.status_code == status
+        assert NUL in response.content.decode()
+    assert not Message.objects.exists()
+    assert Contact.objects.get().name == "Ada"
 
 
 @pytest.mark.parametrize("htmx", [False, True])

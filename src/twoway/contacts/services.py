@@ -16,6 +16,7 @@ from twoway.contacts.models import (
     OptInStatus,
 )
 from twoway.core.errors import InvalidInput
+from twoway.core.text import NUL_MESSAGE, has_nul
 from twoway.numbers.models import PhoneNumber
 
 if TYPE_CHECKING:
@@ -118,6 +119,8 @@ def contact_update(
     who changed it and how (`source`: "manual" from the card, "api").
     """
     fields: list[str] = []
+    if any(has_nul(text) for text in (name or "", email or "")):
+        raise InvalidInput(NUL_MESSAGE, code="null_character")
     if name is not None:
         name = name.strip()
         if len(name) > 200:

@@ -12,6 +12,7 @@ from twoway.accounts.models import Membership, Team
 from twoway.contacts.models import Contact
 from twoway.conversations.models import Conversation, Direction, Folder, Kind, Message
 from twoway.core.errors import InvalidInput
+from twoway.core.text import NUL_MESSAGE, has_nul
 from twoway.numbers.models import PhoneNumber
 from twoway.realtime.services import event_publish
 
@@ -111,6 +112,8 @@ def note_add(
     body = body.strip()
     if not body:
         raise InvalidInput("A note needs some text.", code="empty_body")
+    if has_nul(body):
+        raise InvalidInput(NUL_MESSAGE, code="null_character")
     if len(body) > 5000:
         raise InvalidInput("A note can be at most 5,000 characters.", code="too_long")
     note = Message.objects.create(
