@@ -71,6 +71,12 @@ def test_an_extension_is_refused_not_dropped(
     assert "extension" in problem.message
 
 
+def test_a_number_with_a_nul_is_refused(number: PhoneNumber, standard: Membership) -> None:
+    """A NUL at the end was skipped and the number texted."""
+    problem = refusal(number, standard, "415-555-0142\x00")
+    assert (problem.code, problem.message) == ("invalid_to", "Null characters are not allowed.")
+
+
 def test_normalize_phone_refuses_an_extension() -> None:
     with pytest.raises(InvalidPhoneNumber, match="has an extension"):
         normalize_phone("+1 (415) 555-0123 ext 5")

@@ -6,6 +6,8 @@ import functools
 
 import phonenumbers
 
+from twoway.core.text import NUL_MESSAGE, has_nul
+
 
 class InvalidPhoneNumber(ValueError):
     pass
@@ -19,6 +21,9 @@ def normalize_phone(text: str, region: str = "US") -> str:
     cleaned = (text or "").strip()
     if not cleaned:
         raise InvalidPhoneNumber("Enter a phone number.")
+    if has_nul(cleaned):
+        # phonenumbers would skip one at the end; refused like a NUL in any other text.
+        raise InvalidPhoneNumber(NUL_MESSAGE)
     try:
         parsed = phonenumbers.parse(cleaned, region)
     except phonenumbers.NumberParseException as exc:
