@@ -156,7 +156,8 @@ def unmute(request: HttpRequest, conversation_id: int) -> Conversation:
     summary="Assign or unassign",
 )
 def assign(request: HttpRequest, conversation_id: int, payload: AssignIn) -> Conversation:
-    """Assign to a person (`user_id`) or a team (`team_id`), or unassign with `{}`. The
+    """Assign to a person (`user_id`) or a team (`team_id`), not both (400 `two_assignees`),
+    or unassign with `{}` (or both null). Any other body, an unknown key included, is a 422. The
     assignee must be able to see the conversation (400 otherwise); Limited users may not assign
     (403). The change is recorded as a note in the thread."""
     membership = request_membership(request)
