@@ -34,6 +34,7 @@ def test_ten_wrong_passwords_lock_that_account_from_that_address(standard: Membe
     assert _log_in("agent@acme.test", WRONG).status_code == 429  # the tenth
     response = _log_in("agent@acme.test", PASSWORD)
     assert response.status_code == 429
+    assert response["Retry-After"] == "900"
     page = response.content.decode()
     assert LOCKED in page and 'name="password"' in page and "agent@acme.test" in page
     assert "_auth_user_id" not in response.client.session
@@ -99,6 +100,7 @@ def test_an_address_guessing_invitation_links_is_refused(admin: Membership) -> N
         assert guesser.get(f"/invite/guess-{i}/").status_code == 404
     response = guesser.get(f"/invite/{invitation.token}/")
     assert response.status_code == 429 and LOCKED in response.content.decode()
+    assert 890 < int(response["Retry-After"]) <= 900
     assert guesser.post(f"/invite/{invitation.token}/").status_code == 429
     # The invited person, elsewhere, is not held up.
     assert Client(REMOTE_ADDR="203.0.113.9").get(f"/invite/{invitation.token}/").status_code == 200
@@ -130,6 +132,7 @@ def test_an_address_sending_wrong_api_keys_gets_429(
     refused = Client(HTTP_AUTHORIZATION="Bearer tw_wrong-again").get("/api/v1/numbers")
     assert refused.status_code == 429
     assert refused.json() == {"error": {"code": "too_many_attempts", "message": LOCKED}}
+    assert 890 < int(refused["Retry-After"]) <= 900
     # Even the right key waits, so that a lucky guess would not show; elsewhere it works.
     right = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert right.get("/api/v1/numbers").status_code == 429

@@ -75,3 +75,16 @@ def test_the_other_organization_cannot_change_our_clients_phone(
     outsider = make_member(other_org, "outsider@other.test", Role.ADMINISTRATIVE)
     assert _behaviour(logged_in(outsider), HandsetBehaviour.LANDLINE) == 403
     assert SimHandset.objects.get(number=HANDSET).behaviour == HandsetBehaviour.DELIVER
+
+
+def test_a_phone_sends_no_text_longer_than_a_carrier_would(
+    admin: Membership, number: PhoneNumber
+) -> None:
+    client = logged_in(admin)
+    too_long = client.post(f"/simulator/{HANDSET}/send/", {"to": number.number, "body": "x" * 1601})
+    assert too_long.status_code == 400
+    assert "at most 1600 characters" in too_long.content.decode()
+    assert not SimMessage.objects.filter(direction=SimMessage.MO).exists()
+    longest = client.post(f"/simulator/{HANDSET}/send/", {"to": number.number, "body": "x" * 1600})
+    assert longest.status_code == 302
+    assert SimMessage.objects.filter(direction=SimMessage.MO).count() == 1

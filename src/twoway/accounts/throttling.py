@@ -26,8 +26,14 @@ from twoway.core.errors import TwowayError
 
 
 class TooManyAttempts(TwowayError):
+    """Refused until `retry_after` seconds have passed (sent as the Retry-After header)."""
+
     code = "too_many_attempts"
     status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def client_address(request: HttpRequest) -> str:
@@ -106,7 +112,9 @@ def lockout_response(
         "next": request.POST.get("next", ""),
         "lockout": too_many_message(settings.LOGIN_COOLOFF_MINUTES * 60),
     }
-    return render(request, "web/login.html", context, status=429)
+    response = render(request, "web/login.html", context, status=429)
+    response["Retry-After"] = str(settings.LOGIN_COOLOFF_MINUTES * 60)
+    return response
 
 
 # --- Invitation links and API keys ------------------------------------------------------------
@@ -145,7 +153,7 @@ class Throttle:
     def check(self, request: HttpRequest) -> None:
         """Raise TooManyAttempts while the address is refused."""
         if seconds := self.wait(request):
-            raise TooManyAttempts(too_many_message(seconds))
+            raise TooManyAttempts(too_many_message(seconds), retry_after=math.ceil(seconds))
 
     def failed(self, request: HttpRequest) -> None:
         key = self._key(client_address(request))

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 
+from twoway.accounts.throttling import TooManyAttempts
 from twoway.core.errors import TwowayError
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found"}
@@ -29,7 +30,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(TwowayError)
     def on_twoway_error(request: HttpRequest, exc: TwowayError) -> HttpResponse:
         # The services' errors (NotFound, PermissionDenied, InvalidInput...) carry their status.
-        return error_response(api, request, status=exc.status, code=exc.code, message=exc.message)
+        response = error_response(
+            api, request, status=exc.status, code=exc.code, message=exc.message
+        )
+        if isinstance(exc, TooManyAttempts):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
 
     @api.exception_handler(AuthenticationError)
     def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:

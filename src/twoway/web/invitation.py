@@ -10,7 +10,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from twoway.accounts.services import invitation_accept as accept
 from twoway.accounts.services import invitation_for_token
-from twoway.accounts.throttling import INVITATIONS
+from twoway.accounts.throttling import INVITATIONS, TooManyAttempts
 from twoway.core.errors import InvalidInput, NotFound, TwowayError
 from twoway.web.settings.accounts_forms import AcceptInvitationForm, add_service_error
 
@@ -31,7 +31,10 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     except TwowayError as exc:
         if isinstance(exc, NotFound):
             INVITATIONS.failed(request)
-        return render(request, "web/invitation.html", {"error": exc.message}, status=exc.status)
+        response = render(request, "web/invitation.html", {"error": exc.message}, status=exc.status)
+        if isinstance(exc, TooManyAttempts):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     form = AcceptInvitationForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import numbers_usable_by, require_admin
 from twoway.accounts.models import Membership
+from twoway.carriers.base import INBOUND_BODY_MAX_LENGTH
 from twoway.carriers.simulator.models import HandsetBehaviour, SimHandset, SimMessage
 from twoway.carriers.simulator.network import network_verification_report
 from twoway.carriers.simulator.play import (
@@ -140,6 +141,12 @@ def phone_send(request: HttpRequest, membership: Membership, number: str) -> Htt
         raise InvalidInput("Pick one of your organization's simulated numbers to text.")
     if not body:
         raise InvalidInput("Type a message for the phone to send.")
+    if len(body) > INBOUND_BODY_MAX_LENGTH:
+        # No phone sends a longer text, and Twoway's webhooks refuse one from a carrier.
+        raise InvalidInput(
+            f"A phone sends at most {INBOUND_BODY_MAX_LENGTH} characters; "
+            f"this text has {len(body)}."
+        )
     handset_play_send(
         organization=membership.organization,
         handset_number=handset_number,
