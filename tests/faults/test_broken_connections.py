@@ -12,6 +12,9 @@ import asyncio
 import itertools
 import runpy
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from django.db import InterfaceError, OperationalError, connection
@@ -89,6 +92,13 @@ def _recorder_storing(monkeypatch, failure: Exception) -> tuple[EventRecorder, l
     return EventRecorder(), tries
 
 
+def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine on a loop of its own thread: the browser tests' session keeps an event
+    loop running in the main thread, where asyncio.run() refuses to start another."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 ROW = EventRow(carrier="twilio", kind="inbound", dedupe_key="SM1", payload={})
 
 
@@ -96,7 +106,7 @@ def test_a_batch_whose_connection_broke_is_stored_on_a_new_one_at_once(monkeypat
     recorder, tries = _recorder_storing(
         monkeypatch, OperationalError("terminating connection due to administrator command")
     )
-    assert asyncio.run(recorder.record(ROW)) is True
+    assert _run(recorder.record(ROW)) is True
     assert tries == [1, 1]
 
 
@@ -105,7 +115,7 @@ def test_a_batch_that_waited_out_the_pool_is_not_made_to_wait_again(monkeypatch)
     failure.__cause__ = PoolTimeout("couldn't get a connection after 10.00 sec")
     recorder, tries = _recorder_storing(monkeypatch, failure)
     with pytest.raises(OperationalError):
-        asyncio.run(recorder.record(ROW))
+        _run(recorder.record(ROW))
     assert tries == [1]
 
 
