@@ -181,6 +181,8 @@ AXES_CLIENT_IP_CALLABLE = "twoway.accounts.throttling.client_address"
 AXES_LOCKOUT_CALLABLE = "twoway.accounts.throttling.lockout_response"
 # Successful logins are not recorded (a table that only grows, and a write on every login).
 AXES_DISABLE_ACCESS_LOG = True
+# Axes would log its configuration at every start of every `twoway` command.
+AXES_VERBOSE = False
 # Wrong invitation links and API keys per address, for THROTTLE_WINDOW_MINUTES after the first.
 INVITATION_FAILURE_LIMIT = int(env("INVITATION_FAILURE_LIMIT", "20"))
 API_KEY_FAILURE_LIMIT = int(env("API_KEY_FAILURE_LIMIT", "30"))

@@ -105,7 +105,7 @@ def test_a_country_outside_the_allowed_ones_is_refused(
     """Jamaica shares +1 with the US and Canada and is a country of its own all the same."""
     problem = refusal(number, standard, to)
     assert problem.code == "country_not_allowed"
-    assert "this organization texts only CA, US" in problem.message
+    assert "number; this organization texts only numbers of CA, US" in problem.message
 
 
 def test_canada_is_allowed_by_default_and_the_setting_decides(

@@ -31,7 +31,7 @@ def _new(client: Client, number: PhoneNumber, to: str, body: str = "Hello") -> o
         ("415-555-0142", "\u200b\u200e", "Type a message first."),
         ("+1 (415) 555-0123 ext 5", "Hello", "has an extension (5)"),
         ("+1 900 555 0123", "Hello", "is a premium-rate number"),
-        ("+44 7400 123456", "Hello", "this organization texts only CA, US"),
+        ("+44 7400 123456", "Hello", "a GB number; this organization texts only numbers of CA, US"),
         ("+14155550100", "Hello", "is one of your own numbers"),
     ],
 )

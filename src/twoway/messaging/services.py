@@ -194,8 +194,8 @@ def _check_recipient(organization: Organization, to_number: str) -> None:
     if country not in organization.allowed_country_codes:
         allowed = ", ".join(sorted(organization.allowed_country_codes))
         raise InvalidInput(
-            f"{shown} is a number of {country or 'no known country'}; this organization texts "
-            f"only {allowed} (Settings, Organization).",
+            f"{shown} is {f'a {country} number' if country else 'of no known country'}; "
+            f"this organization texts only numbers of {allowed} (Settings, Organization).",
             code="country_not_allowed",
         )
 
