@@ -261,19 +261,14 @@ def test_a_revoked_invitation_no_longer_works(
 
 
 def _update(actor: Membership, member: Membership, role: str, **switches: bool) -> Membership:
-    values = {"can_send_sms": True, "can_use_drips": True, "can_use_blasts": True} | switches
+    values = {"can_send_sms": True} | switches
     return membership_update(actor=actor, membership=member, role=role, **values)
 
 
 def test_admin_changes_role_and_permissions(admin: Membership, standard: Membership) -> None:
-    _update(admin, standard, Role.LIMITED, can_send_sms=False, can_use_blasts=False)
+    _update(admin, standard, Role.LIMITED, can_send_sms=False)
     standard.refresh_from_db()
-    assert standard.role == Role.LIMITED
-    assert (standard.can_send_sms, standard.can_use_drips, standard.can_use_blasts) == (
-        False,
-        True,
-        False,
-    )
+    assert standard.role == Role.LIMITED and not standard.can_send_sms
     assert not standard.can_reply and not standard.can_initiate
 
 
@@ -324,7 +319,9 @@ def test_the_last_active_admin_cannot_demote_themself(admin: Membership) -> None
     admin.refresh_from_db()
     assert admin.role == Role.ADMINISTRATIVE
     # Keeping the role while changing switches is fine.
-    _update(admin, admin, Role.ADMINISTRATIVE, can_use_drips=False)
+    _update(admin, admin, Role.ADMINISTRATIVE, can_send_sms=False)
+    admin.refresh_from_db()
+    assert admin.role == Role.ADMINISTRATIVE and not admin.can_send_sms
 
 
 def test_the_last_active_admin_cannot_deactivate_themself(admin: Membership) -> None:
@@ -510,11 +507,7 @@ def test_settings_update_saves_every_field(org: Organization, admin: Membership)
         consent_required=True,
         consent_message="Acme texts you. Reply STOP to opt out.",
         time_zone="America/Chicago",
-        business_hours_start=datetime.time(8, 30),
-        business_hours_end=datetime.time(18, 0),
-        business_days="531",
-        drips_enabled=False,
-        blasts_enabled=False,
+        allowed_countries="us, gb",
     )
     org.refresh_from_db()
     assert org.name == "Acme Dental Clinic"
@@ -526,13 +519,7 @@ def test_settings_update_saves_every_field(org: Organization, admin: Membership)
     assert org.max_message_length == 1600
     assert not org.allow_conversation_delete and org.consent_required
     assert org.consent_message == "Acme texts you. Reply STOP to opt out."
-    assert org.time_zone == "America/Chicago"
-    assert (org.business_hours_start, org.business_hours_end) == (
-        datetime.time(8, 30),
-        datetime.time(18, 0),
-    )
-    assert org.business_days == "135"
-    assert not org.drips_enabled and not org.blasts_enabled
+    assert org.time_zone == "America/Chicago" and org.allowed_countries == "US,GB"
 
 
 def test_settings_update_changes_only_the_fields_given(
@@ -541,7 +528,7 @@ def test_settings_update_changes_only_the_fields_given(
     organization_settings_update(actor=admin, organization=org, max_message_length=1)
     org.refresh_from_db()
     assert org.max_message_length == 1
-    assert org.name == "Acme Dental" and org.business_days == "12345"
+    assert org.name == "Acme Dental" and org.time_zone == "America/New_York"
 
 
 @pytest.mark.parametrize(
@@ -555,17 +542,6 @@ def test_settings_update_changes_only_the_fields_given(
         ({"consent_required": True, "consent_message": " "}, "consent_message", "cannot be empty"),
         ({"consent_required": True, "help_text": ""}, "help_text", "cannot be empty"),
         ({"help_text": "x" * 481}, "help_text", "at most 480"),
-        (
-            {"business_hours_start": datetime.time(17), "business_hours_end": datetime.time(9)},
-            "business_hours_end",
-            "end after they start",
-        ),
-        ({"business_hours_end": datetime.time(9)}, "business_hours_end", "end after they start"),
-        ({"business_hours_start": None}, "business_hours_start", "as times"),
-        ({"business_days": ""}, "business_days", "at least one business day"),
-        ({"business_days": "1238"}, "business_days", "1 is Monday"),
-        ({"business_days": "0"}, "business_days", "1 is Monday"),
-        ({"business_days": "1a"}, "business_days", "1 is Monday"),
         ({"time_zone": "Mars/Olympus_Mons"}, "time_zone", "not a time zone"),
         ({"time_zone": ""}, "time_zone", "not a time zone"),
     ],
@@ -573,7 +549,7 @@ def test_settings_update_changes_only_the_fields_given(
 def test_settings_update_refuses_bad_values_and_saves_nothing(
     org: Organization, admin: Membership, fields: dict[str, object], field: str, message: str
 ) -> None:
-    valid_too = {"name": "Renamed", "drips_enabled": False}
+    valid_too = {"name": "Renamed", "allow_conversation_delete": False}
     with pytest.raises(InvalidFields) as caught:
         organization_settings_update(actor=admin, organization=org, **(valid_too | fields))
     assert field in caught.value.errors
@@ -581,8 +557,8 @@ def test_settings_update_refuses_bad_values_and_saves_nothing(
     assert message in caught.value.message
     assert org.name == "Acme Dental"  # nor changed in memory
     org.refresh_from_db()
-    assert org.name == "Acme Dental" and org.drips_enabled
-    assert org.max_message_length == 550 and org.business_days == "12345"
+    assert org.name == "Acme Dental" and org.allow_conversation_delete
+    assert org.max_message_length == 550 and org.time_zone == "America/New_York"
 
 
 def test_settings_update_reports_every_bad_field_at_once(
@@ -620,6 +596,12 @@ def test_settings_update_is_admin_only_and_for_their_own_organization(
 def test_settings_update_rejects_unknown_fields(org: Organization, admin: Membership) -> None:
     with pytest.raises(TypeError, match="country"):
         organization_settings_update(actor=admin, organization=org, country="FR")
+    # The switches of features not built yet are not settings one can change.
+    for field in ["drips_enabled", "blasts_enabled", "business_days", "business_hours_start"]:
+        with pytest.raises(TypeError, match=field):
+            organization_settings_update(actor=admin, organization=org, **{field: "1"})
+    org.refresh_from_db()
+    assert org.drips_enabled and org.blasts_enabled and org.business_days == "12345"
 
 
 def test_demoting_an_admin_takes_away_the_operators_django_admin(
@@ -632,8 +614,6 @@ def test_demoting_an_admin_takes_away_the_operators_django_admin(
         membership=operator,
         role=Role.STANDARD,
         can_send_sms=True,
-        can_use_drips=True,
-        can_use_blasts=True,
     )
     operator.user.refresh_from_db()
     assert not operator.user.is_staff and not operator.user.is_superuser

@@ -105,9 +105,6 @@ def _org_form(org: Organization, **changes: object) -> dict[str, object]:
         "opt_in_confirmation": org.opt_in_confirmation,
         "consent_message": org.consent_message,
         "time_zone": org.time_zone,
-        "business_hours_start": "09:00",
-        "business_hours_end": "17:00",
-        "business_days": list(org.business_days),
     }
     return data | changes
 

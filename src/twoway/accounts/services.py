@@ -246,18 +246,14 @@ def membership_update(
     membership: Membership,
     role: str,
     can_send_sms: bool,
-    can_use_drips: bool,
-    can_use_blasts: bool,
 ) -> Membership:
-    """Change a member's role, their "Send SMS to clients" permission and feature switches."""
+    """Change a member's role and their "Send SMS to clients" permission."""
     _require_admin_of(actor, membership.organization_id)
     _check_role(role)
     _keep_an_active_admin(membership, stays_active_admin=role == Role.ADMINISTRATIVE)
     membership.role = role
     membership.can_send_sms = bool(can_send_sms)
-    membership.can_use_drips = bool(can_use_drips)
-    membership.can_use_blasts = bool(can_use_blasts)
-    membership.save(update_fields=["role", "can_send_sms", "can_use_drips", "can_use_blasts"])
+    membership.save(update_fields=["role", "can_send_sms"])
     if role != Role.ADMINISTRATIVE:
         # The operator's Django admin sees every organization: nobody keeps it past a demotion.
         type(membership.user).objects.filter(pk=membership.user_id).update(
@@ -374,17 +370,13 @@ _TEXT_FIELDS = {
     "opt_in_confirmation": "The opt-in confirmation",
     "consent_message": "The consent message",
     "time_zone": "The time zone",
-    "business_days": "The business days",
 }
 _BOOLEAN_FIELDS = {
     "allow_conversation_delete",
     "consent_required",
-    "drips_enabled",
-    "blasts_enabled",
 }
 SETTINGS_FIELDS = frozenset(
-    {*_TEXT_FIELDS, *_BOOLEAN_FIELDS, "max_message_length"}
-    | {"business_hours_start", "business_hours_end", "allowed_countries"}
+    {*_TEXT_FIELDS, *_BOOLEAN_FIELDS, "max_message_length"} | {"allowed_countries"}
 )
 
 
@@ -426,11 +418,6 @@ def _settings_errors(values: dict[str, Any]) -> dict[str, str]:
                 errors[field] = (
                     f"{_TEXT_FIELDS[field]} cannot be empty while the consent message is required."
                 )
-    start, end = values["business_hours_start"], values["business_hours_end"]
-    if not isinstance(start, datetime.time) or not isinstance(end, datetime.time):
-        errors["business_hours_start"] = "Give the business hours as times, such as 09:00."
-    elif start >= end:
-        errors["business_hours_end"] = "Business hours must end after they start."
     countries = [code for code in values["allowed_countries"].split(",") if code]
     unknown = [code for code in countries if not is_country_code(code)]
     if unknown:
@@ -442,9 +429,6 @@ def _settings_errors(values: dict[str, Any]) -> dict[str, str]:
         errors["allowed_countries"] = "Allow texts to at least one country."
     elif len(values["allowed_countries"]) > 200:
         errors["allowed_countries"] = "List at most 60 countries."
-    days = values["business_days"]
-    if not days or any(day not in "1234567" for day in days):
-        errors["business_days"] = "Pick at least one business day (1 is Monday, 7 is Sunday)."
     if values["time_zone"] not in time_zone_names():
         errors["time_zone"] = (
             f"“{values['time_zone']}” is not a time zone we know; use a name such as "
@@ -471,8 +455,6 @@ def organization_settings_update(
     for field in _BOOLEAN_FIELDS:
         if field in fields:
             fields[field] = bool(fields[field])
-    if "business_days" in fields:
-        fields["business_days"] = "".join(sorted(set(fields["business_days"])))
     if "allowed_countries" in fields:
         fields["allowed_countries"] = country_list(fields["allowed_countries"] or "")
     values = {field: getattr(organization, field) for field in SETTINGS_FIELDS} | fields

@@ -1,5 +1,5 @@
 """Forms of the people and organization settings pages: they parse and redisplay input only;
-the rules (last admin, business hours, ...) live in `twoway.accounts.services`."""
+the rules (last admin, message length, ...) live in `twoway.accounts.services`."""
 
 from __future__ import annotations
 
@@ -12,16 +12,6 @@ from twoway.accounts.selectors import organization_members
 from twoway.accounts.services import InvalidFields
 from twoway.compliance.replies import rendered_too_long
 from twoway.core.errors import TwowayError
-
-WEEKDAYS = [
-    ("1", "Monday"),
-    ("2", "Tuesday"),
-    ("3", "Wednesday"),
-    ("4", "Thursday"),
-    ("5", "Friday"),
-    ("6", "Saturday"),
-    ("7", "Sunday"),
-]
 
 
 def add_service_error(form: forms.BaseForm, exc: TwowayError, by_code: dict[str, str]) -> None:
@@ -38,12 +28,8 @@ class MemberForm(forms.ModelForm):
 
     class Meta:
         model = Membership
-        fields = ["role", "can_send_sms", "can_use_drips", "can_use_blasts"]
-        labels = {
-            "can_send_sms": "Send SMS to clients",
-            "can_use_drips": "Drip campaigns",
-            "can_use_blasts": "Blasts",
-        }
+        fields = ["role", "can_send_sms"]
+        labels = {"can_send_sms": "Send SMS to clients"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -95,12 +81,6 @@ class OrganizationSettingsForm(forms.ModelForm):
         help_text="Characters in one text, 1 to 1,600 (a segment holds 160 GSM-7 characters).",
         widget=forms.NumberInput(attrs={"min": 1, "max": 1600}),
     )
-    business_days = forms.MultipleChoiceField(
-        label="Business days",
-        choices=WEEKDAYS,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
 
     class Meta:
         model = Organization
@@ -115,11 +95,6 @@ class OrganizationSettingsForm(forms.ModelForm):
             "consent_required",
             "consent_message",
             "time_zone",
-            "business_hours_start",
-            "business_hours_end",
-            "business_days",
-            "drips_enabled",
-            "blasts_enabled",
         ]
         labels = {
             "name": "Organization name",
@@ -131,10 +106,6 @@ class OrganizationSettingsForm(forms.ModelForm):
             "consent_required": "Send the consent message before the first text to a contact",
             "consent_message": "Consent message",
             "time_zone": "Time zone",
-            "business_hours_start": "Business hours start",
-            "business_hours_end": "Business hours end",
-            "drips_enabled": "Drip campaigns",
-            "blasts_enabled": "Blasts",
         }
         help_texts = {
             "allowed_countries": "Two-letter codes, such as US, CA. A text to a number of another "
@@ -144,9 +115,8 @@ class OrganizationSettingsForm(forms.ModelForm):
             "opt_in_confirmation": "Leave empty to send none.",
             "consent_required": "",
             "consent_message": "Says who you are and how to opt out.",
-            "time_zone": "A name such as America/New_York; business hours are in this zone.",
-            "drips_enabled": "Off turns drip campaigns off for everyone.",
-            "blasts_enabled": "Off turns blasts off for everyone.",
+            "time_zone": "A name such as America/New_York. Search's dates and conversation "
+            "exports are in this zone.",
         }
         widgets = {
             "help_text": forms.Textarea(attrs={"rows": 2}),
@@ -154,8 +124,6 @@ class OrganizationSettingsForm(forms.ModelForm):
             "opt_in_confirmation": forms.Textarea(attrs={"rows": 2}),
             "consent_message": forms.Textarea(attrs={"rows": 2}),
             "time_zone": forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
-            "business_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-            "business_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
 
     # The replies whose rendering (name in place of "{org}") is checked, with their labels.
@@ -172,15 +140,11 @@ class OrganizationSettingsForm(forms.ModelForm):
         # The organization being edited, for the texts this form does not show.
         self.organization = organization or (self.instance if self.instance.pk else None)
         if self.instance.pk and not self.is_bound:
-            self.initial["business_days"] = list(self.instance.business_days)
             self.initial["allowed_countries"] = self.instance.allowed_countries.replace(",", ", ")
         for name in ("name", "help_text", "opt_out_confirmation", "opt_in_confirmation"):
             self.fields[name].required = False
         for name in ("consent_message", "time_zone"):
             self.fields[name].required = False
-
-    def clean_business_days(self) -> str:
-        return "".join(sorted(self.cleaned_data.get("business_days") or []))
 
     def clean(self) -> dict[str, Any]:
         """Refuse a reply that the name would make longer than carriers accept: it would be

@@ -1,4 +1,4 @@
-"""Settings, Organization: name, message length, compliance texts, business hours, features."""
+"""Settings, Organization: name, time zone, message length, countries, compliance texts."""
 
 from __future__ import annotations
 
