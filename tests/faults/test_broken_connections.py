@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import runpy
+import signal
 import time
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -136,7 +137,14 @@ def test_the_worker_loop_outlives_a_lost_database(monkeypatch) -> None:
 
     monkeypatch.setattr(worker, "run_once", run_once)
     monkeypatch.setattr(worker, "_prepare_carriers", lambda: None)
-    worker.run()
+    # run() sets this process's stop signals to the worker's; they are put back after, or a
+    # later test's forked child would inherit a handler that stops nothing.
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        worker.run()
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
     assert len(passes) == 4
     # Tried again within a fraction of a second each time, not in a busy loop.
     gaps = [b - a for a, b in itertools.pairwise(passes)]

@@ -3,6 +3,7 @@ several processes sharing the queue still send each message once."""
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -27,7 +28,8 @@ from tests.messaging.test_worker_process import (  # noqa: F401 (fixtures)
 )
 from twoway.carriers.twilio.fake_api import FakeTwilioServer
 from twoway.conversations.models import Status
-from twoway.messaging.supervisor import Supervisor
+from twoway.messaging import supervisor as supervisor_module
+from twoway.messaging.supervisor import ChildProcess, Supervisor
 from twoway.numbers.models import PhoneNumber
 
 
@@ -98,6 +100,30 @@ def test_stopping_stops_every_child(supervisor: Supervisor) -> None:
     processes = [slot.process for slot in supervisor.slots]
     assert supervisor._stop_children() == 0
     assert all(p is not None and p.poll() == -signal.SIGTERM for p in processes)
+
+
+def test_a_stop_signal_right_after_the_fork_stops_the_child(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The parent's own stop handler (the supervisor's) is never run by a child that a stop
+    signal reaches before it has set its own: held back, the signal stops the child."""
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    real = supervisor_module._die_with_parent
+
+    def slow_start(parent: int) -> None:
+        time.sleep(0.3)  # the child has not set its handlers yet when the signal comes
+        real(parent)
+
+    monkeypatch.setattr(supervisor_module, "_die_with_parent", slow_start)
+    child = ChildProcess(functools.partial(sleeper, 0))
+    try:
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=5) == -signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if child.poll() is None:
+            child.kill()
+            child.wait()
 
 
 # --- The real command --------------------------------------------------------------------------

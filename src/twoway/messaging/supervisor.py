@@ -47,6 +47,9 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
 class ChildProcess:
     """A forked child, with the few methods of `subprocess.Popen` the supervisor uses.
 
@@ -58,6 +61,10 @@ class ChildProcess:
     def __init__(self, target: Callable[[], int]) -> None:
         self.returncode: int | None = None
         parent = os.getpid()
+        # A stop signal that reaches the child before it has set its own handlers would run the
+        # parent's (a supervisor's "stop", which in the child stops nothing): it is held back
+        # over the fork and delivered once the child's handlers are the default ones.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child's side, measured by the parent
             code = 1
@@ -65,6 +72,7 @@ class ChildProcess:
                 _die_with_parent(parent)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
                 code = target()
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
@@ -74,6 +82,7 @@ class ChildProcess:
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         self.pid = pid
 
     def poll(self) -> int | None:
