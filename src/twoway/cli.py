@@ -171,13 +171,23 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from django.conf import settings
 
     processes = args.processes or settings.WORKER_PROCESSES
-    if processes > 1:
+    job_runners = settings.JOBS_RUNNERS if args.job_runners is None else args.job_runners
+    if processes > 1 or job_runners > 0:
         from twoway.messaging.supervisor import worker_processes_run
 
-        return worker_processes_run(processes, args.concurrency)
+        return worker_processes_run(processes, args.concurrency, job_runners)
     from twoway.messaging.worker import Worker
 
     Worker(concurrency=args.concurrency).run()
+    return 0
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    """One job runner, until Ctrl-C: `twoway worker` runs JOBS_RUNNERS of them already."""
+    _setup_django()
+    from twoway.jobs.runner import JobRunner
+
+    JobRunner().run()
     return 0
 
 
@@ -257,7 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--access-log", action="store_true")
     p.set_defaults(func=cmd_web)
 
-    p = sub.add_parser("worker", help="run a background worker (sending, inbound, simulator)")
+    p = sub.add_parser(
+        "worker", help="run a background worker (sending, inbound, simulator, background jobs)"
+    )
     p.add_argument(
         "--concurrency", type=int, default=int(os.environ.get("WORKER_CONCURRENCY", "8"))
     )
@@ -268,7 +280,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes, supervised (default WORKER_PROCESSES: 2 on PostgreSQL, 1 on "
         "SQLite)",
     )
+    p.add_argument(
+        "--job-runners",
+        type=int,
+        default=None,
+        help="background job runners beside them, supervised too (default JOBS_RUNNERS: 1)",
+    )
     p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser(
+        "jobs", help="run a background job runner (the worker runs one already; this adds one)"
+    )
+    p.set_defaults(func=cmd_jobs)
 
     p = sub.add_parser("migrate", help="create or update the database tables")
     p.add_argument("--verbosity", type=int, default=1)

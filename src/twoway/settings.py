@@ -64,7 +64,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "twoway.core",
+    "twoway.jobs",
     "twoway.accounts",
     "twoway.numbers",
     "twoway.contacts",
@@ -287,7 +290,8 @@ SIMULATOR_DELIVERY_DELAY = env_float("SIMULATOR_DELIVERY_DELAY", 1.0)
 # --- Two-way texting ------------------------------------------------------------------------------
 # Days a dedicated number is kept for an organization after it switches two-way texting off.
 TWO_WAY_HOLD_DAYS = int(env("TWO_WAY_HOLD_DAYS", "90"))
-# How often the worker runs its periodic chores (releasing numbers whose hold ran out).
+# How often the housekeeping chores run (TWOWAY_PERIODIC_JOBS below): releasing numbers whose
+# hold ran out, pruning old events and job results.
 HOUSEKEEPING_INTERVAL_SECONDS = env_float("HOUSEKEEPING_INTERVAL_SECONDS", 3600.0)
 
 # --- Sending and the worker ---------------------------------------------------------------------
@@ -309,3 +313,50 @@ WORKER_POLL_SECONDS = env_float("WORKER_POLL_SECONDS", 1.0)
 WORKER_WAKE_PORT = int(env("WORKER_WAKE_PORT", "8765"))
 # How often an open inbox checks for new realtime events.
 REALTIME_POLL_SECONDS = env_float("REALTIME_POLL_SECONDS", 0.25)
+
+# --- Background jobs (twoway/jobs) ------------------------------------------------------------
+# Django's tasks API, kept in the database by django-tasks-db and run by Twoway's job runner.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Job runner processes `twoway worker` (and `serve`) runs beside its worker processes and
+# restarts when one dies (0: none here, for machines where `twoway jobs` runs elsewhere).
+JOBS_RUNNERS = int(env("JOBS_RUNNERS", "1"))
+# How often an idle runner looks for due jobs.
+JOBS_POLL_SECONDS = env_float("JOBS_POLL_SECONDS", 1.0)
+# A running job's lease, renewed every JOBS_HEARTBEAT_SECONDS: a runner that stopped renewing
+# (killed) has its job taken over by another runner once the lease and one more heartbeat ran out.
+JOBS_LEASE_SECONDS = env_float("JOBS_LEASE_SECONDS", 60.0)
+JOBS_HEARTBEAT_SECONDS = env_float("JOBS_HEARTBEAT_SECONDS", 10.0)
+# Tries of a failing job (a job may declare its own), waiting the base doubled after each try,
+# up to the maximum; then it fails for good with its error kept.
+JOBS_MAX_ATTEMPTS = int(env("JOBS_MAX_ATTEMPTS", "5"))
+JOBS_RETRY_BASE_SECONDS = env_float("JOBS_RETRY_BASE_SECONDS", 10.0)
+JOBS_RETRY_MAX_SECONDS = env_float("JOBS_RETRY_MAX_SECONDS", 3600.0)
+# Days the results of finished jobs are kept: successful ones, failed ones (0: for ever).
+JOBS_RESULTS_RETENTION_DAYS = int(env("JOBS_RESULTS_RETENTION_DAYS", "7"))
+JOBS_FAILED_RETENTION_DAYS = int(env("JOBS_FAILED_RETENTION_DAYS", "30"))
+# Processed carrier events are kept this long for audit and replay; failed ones until an
+# operator retries them (0: for ever).
+CARRIER_EVENTS_RETENTION_DAYS = int(env("CARRIER_EVENTS_RETENTION_DAYS", "30"))
+# Realtime events only let an open inbox catch up after a reconnect (seconds to minutes), so a
+# day is plenty (0: for ever).
+REALTIME_EVENTS_RETENTION_HOURS = int(env("REALTIME_EVENTS_RETENTION_HOURS", "24"))
+# Chores enqueued once per period, aligned on the clock, however many runners there are
+# (jobs/schedule.py): {name: {"task": dotted path, "every_seconds": N, "kwargs": {...}}}.
+TWOWAY_PERIODIC_JOBS: dict[str, dict[str, object]] = {
+    "held_numbers_release": {
+        "task": "twoway.numbers.tasks.held_numbers_release_due",
+        "every_seconds": HOUSEKEEPING_INTERVAL_SECONDS,
+    },
+    "carrier_events_prune": {
+        "task": "twoway.carrier_events.tasks.carrier_events_prune",
+        "every_seconds": HOUSEKEEPING_INTERVAL_SECONDS,
+    },
+    "realtime_events_prune": {
+        "task": "twoway.realtime.tasks.realtime_events_prune",
+        "every_seconds": HOUSEKEEPING_INTERVAL_SECONDS,
+    },
+    "task_results_prune": {
+        "task": "twoway.jobs.tasks.task_results_prune",
+        "every_seconds": HOUSEKEEPING_INTERVAL_SECONDS,
+    },
+}

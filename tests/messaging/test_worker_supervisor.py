@@ -149,6 +149,7 @@ def start_supervised(pool: Workers, processes: int) -> subprocess.Popen[bytes]:
         TWILIO_TIMEOUT="5",
         PYTHONUNBUFFERED="1",
         LOG_LEVEL="INFO",
+        JOBS_RUNNERS="0",  # the worker processes alone (tests/jobs has the job runner's)
     )
     log_path: Path = pool.tmp_path / "supervisor.log"
     with log_path.open("wb") as log:

@@ -13,7 +13,8 @@ from django.utils import timezone
 from tests.conftest import logged_in
 from twoway.accounts.models import Membership, OffReply, Organization
 from twoway.core.errors import InvalidInput, PermissionDenied
-from twoway.messaging.housekeeping import Housekeeping
+from twoway.jobs.runner import JobRunner
+from twoway.jobs.schedule import Schedule, chores_from_settings
 from twoway.numbers.activation import (
     TwoWayUnavailable,
     dedicated_number,
@@ -193,27 +194,30 @@ def test_a_released_number_keeps_its_conversations_history(
     assert conversation.messages.count() == 1
 
 
-def test_the_worker_runs_the_release_periodically(
-    off: Organization, admin: Membership, settings: object
-) -> None:
+def test_the_release_is_a_periodic_job(off: Organization, admin: Membership) -> None:
     number = two_way_activate(actor=admin)
     two_way_deactivate(actor=admin, off_reply=OffReply.NO_AUTO_REPLY)
     PhoneNumber.objects.filter(pk=number.pk).update(
         held_until=timezone.now() - dt.timedelta(minutes=1)
     )
-    housekeeping = Housekeeping()
+    chores = [c for c in chores_from_settings() if c.name == "held_numbers_release"]
+    runner = JobRunner(schedule=Schedule([]))
+    now = timezone.now()
 
-    housekeeping.run_if_due()
+    assert Schedule(chores).enqueue_due(now) == 1
+    assert runner.run_until_idle() == 1
 
     assert PhoneNumber.all_objects.get(pk=number.pk).released_at is not None
-    # And not again before the interval: a second number whose hold just ran out waits.
+    # And not again within the period: a second number whose hold just ran out waits.
     other = PhoneNumber.objects.create(
         organization=off,
         number="+14155550999",
         is_dedicated=True,
         held_until=timezone.now() - dt.timedelta(minutes=1),
     )
-    housekeeping.run_if_due()
+    # (another runner's schedule, looking in the same period)
+    assert Schedule(chores).enqueue_due(now) == 0
+    assert runner.run_until_idle() == 0
     assert PhoneNumber.all_objects.get(pk=other.pk).released_at is None
 
 

@@ -6,7 +6,8 @@ worker holds, and every sender's limit lives in its row). The supervisor only st
 and watches them: a child that dies is started again, SIGTERM or SIGINT is passed on to every
 child and waited for (each lets its sends in flight finish), and a supervisor killed outright
 takes its children with it, as one worker process's crash would (their leases run out and
-another worker sends what they held).
+another worker sends what they held). The job runners (twoway/jobs) are children of the same
+supervisor, after the worker processes.
 """
 
 from __future__ import annotations
@@ -209,10 +210,12 @@ class Supervisor:
         return 0 if clean else 1
 
 
-def worker_processes_run(processes: int, concurrency: int) -> int:
-    """`twoway worker --processes N`: N worker processes, supervised (Django set up)."""
+def worker_processes_run(processes: int, concurrency: int, job_runners: int = 0) -> int:
+    """`twoway worker --processes N`: N worker processes and `job_runners` job runners after
+    them, supervised (Django set up)."""
     from django.db import connections
 
+    from twoway.jobs.runner import JobRunner
     from twoway.messaging.worker import Worker
 
     # Nothing the children inherit may be shared: no database connection is open yet (setup
@@ -220,7 +223,10 @@ def worker_processes_run(processes: int, concurrency: int) -> int:
     connections.close_all()
 
     def work(index: int) -> int:
-        Worker(concurrency=concurrency, partition=(index, processes)).run()
+        if index < processes:
+            Worker(concurrency=concurrency, partition=(index, processes)).run()
+        else:
+            JobRunner().run()
         return 0
 
-    return Supervisor(work, processes).run()
+    return Supervisor(work, processes + job_runners).run()

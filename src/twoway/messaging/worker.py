@@ -28,7 +28,6 @@ from django.utils import timezone
 
 from twoway.carriers.registry import carrier_slugs, get_carrier
 from twoway.messaging import dispatcher
-from twoway.messaging.housekeeping import Housekeeping
 from twoway.messaging.inbound import carrier_events_batch_limit, carrier_events_process_pending
 from twoway.realtime.wakeup import WakeListener
 
@@ -103,7 +102,6 @@ class Worker:
         self.departing: dict[str, int] = {}
         self.held: dict[str, list[tuple[int, dispatcher.ClaimedSend]]] = {}
         self.simulated = "simulator" in settings.TWOWAY_CARRIERS
-        self.housekeeping = Housekeeping()
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         self.stopping.set()
@@ -179,7 +177,6 @@ class Worker:
         self._check_connection()
         self._record_outcomes()
         busy = carrier_events_process_pending(limit=carrier_events_batch_limit()) > 0
-        self.housekeeping.run_if_due()
         busy |= self._report_simulated_deliveries()
         busy |= self._claim()
         return busy or bool(self.outcomes)

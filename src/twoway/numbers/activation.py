@@ -3,7 +3,7 @@
 Switching it on gives the organization a dedicated number at once, with the business's area
 code when the carrier has one there. Switching it off keeps that number for the organization
 for `TWO_WAY_HOLD_DAYS`: switched on again within that window, the same number comes back;
-after it, `held_numbers_release` (the worker runs it periodically) lets the number go.
+after it, `held_numbers_release` (a periodic job: numbers/tasks.py) lets the number go.
 """
 
 from __future__ import annotations
