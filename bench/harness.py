@@ -507,7 +507,7 @@ class Stack:
             [
                 PYTHON,
                 "-m",
-                "twoway.carriers.twilio.fake_api",
+                "bench.fakes.twilio_api",
                 "--port",
                 str(self.fake_port),
                 "--latency-ms",

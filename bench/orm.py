@@ -134,7 +134,7 @@ def inbound_facts(payload: dict[str, Any]) -> dict[str, Any]:
     """Everything the inbound benchmark checks, read from the database."""
     from django.db.models import Count
 
-    from twoway.carriers.models import CarrierEvent, EventKind
+    from twoway.carrier_events.models import CarrierEvent, EventKind
     from twoway.compliance.models import ConsentEvent, ConsentEventKind
     from twoway.contacts.models import Contact, ContactPhone, OptInStatus
     from twoway.conversations.models import Category, Conversation, Direction, Message
@@ -211,7 +211,7 @@ def orm_insert_rate(payload: dict[str, Any]) -> dict[str, Any]:
     """Single-row inserts through the ORM, each in its own transaction, for `seconds`."""
     from django.db import transaction
 
-    from twoway.carriers.models import CarrierEvent
+    from twoway.carrier_events.models import CarrierEvent
 
     seconds = float(payload["seconds"])
     count = 0
@@ -236,7 +236,7 @@ def insert_inbound_events(payload: dict[str, Any]) -> dict[str, Any]:
     {"numbers": [...], "contacts": [...], "count": n, "prefix": "..."}."""
     import random
 
-    from twoway.carriers.models import CarrierEvent, EventKind
+    from twoway.carrier_events.models import CarrierEvent, EventKind
 
     rng = random.Random(payload["prefix"])
     events = []

@@ -31,12 +31,12 @@ os.environ.setdefault("TWOWAY_CONN_MAX_AGE", "0")
 # Sets Django up, which the imports below need (they load models).
 django_application = get_asgi_application()
 
-from twoway.carriers.webhooks import (  # noqa: E402
+from twoway.carrier_events.store import EventRecorder, carrier_event_row  # noqa: E402
+from twoway.carrier_events.webhooks import (  # noqa: E402
     WebhookAnswer,
     webhook_answer,
     webhook_request,
 )
-from twoway.messaging.event_store import EventRecorder, carrier_event_row  # noqa: E402
 
 WEBHOOK_PATH = "/webhooks/"
 # Middleware of the webhook path: none (see above).
@@ -44,7 +44,7 @@ WEBHOOK_MIDDLEWARE: list[str] = []
 # The webhook URL of carriers/urls.py: `<slug:carrier>/` under WEBHOOK_PATH.
 WEBHOOK_ROUTE = re.compile(r"/webhooks/([-a-zA-Z0-9_]+)/")
 
-log = logging.getLogger("twoway.carriers.webhooks")
+log = logging.getLogger("twoway.carrier_events.webhooks")
 # What WebhookPath._body returns for a body over DATA_UPLOAD_MAX_MEMORY_SIZE (compared by identity).
 _TOO_LARGE = b"<too large>"
 

@@ -28,7 +28,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_createadmin(args: argparse.Namespace) -> int:
     _setup_django()
-    from twoway.accounts.bootstrap import admin_create
+    from twoway.numbers.bootstrap import admin_create
 
     try:
         result = admin_create(
@@ -91,7 +91,7 @@ def cmd_balance(args: argparse.Namespace) -> int:
 def cmd_events(args: argparse.Namespace) -> int:
     """Carrier events processing gave up on: list them, or hand some back to the worker."""
     _setup_django()
-    from twoway.carriers.failed import failed_events, failed_events_retry
+    from twoway.carrier_events.failed import failed_events, failed_events_retry
 
     if args.action == "retry":
         count = failed_events_retry(ids=args.ids)
@@ -114,7 +114,7 @@ def cmd_generate_inbox(args: argparse.Namespace) -> int:
     _setup_django()
     import json
 
-    from twoway.conversations.generate import inbox_generate
+    from twoway.sample_inbox.generate import inbox_generate
 
     def progress(text: str) -> None:
         if not args.json:
@@ -196,7 +196,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import call_command
 
-    from twoway.accounts.bootstrap import first_run_setup
+    from twoway.numbers.bootstrap import first_run_setup
 
     call_command("migrate", interactive=False, verbosity=0)
     if message := first_run_setup():
@@ -236,7 +236,7 @@ def _supervise(children: list[subprocess.Popen[Any]]) -> int:
 
 
 def cmd_segments(args: argparse.Namespace) -> int:
-    from twoway.messaging.segments_cli import run
+    from twoway.core.segments_cli import run
 
     return run(args.text, sys.stdin, sys.stdout)
 

@@ -74,8 +74,8 @@ INSTALLED_APPS = [
     "twoway.conversations",
     "twoway.compliance",
     "twoway.billing",
-    "twoway.carriers",
-    "twoway.carriers.simulator",
+    "twoway.carrier_events",
+    "twoway.simulator",
     "twoway.realtime",
     "twoway.notifications",
     "twoway.web",
@@ -276,7 +276,7 @@ TWOWAY_CARRIERS = {
 }
 TWOWAY_DEFAULT_CARRIER = env("TWOWAY_DEFAULT_CARRIER", "simulator")
 TWOWAY_CARRIER_CONFIG: dict[str, dict[str, object]] = {
-    "simulator": {},
+    "simulator": {"network": "twoway.simulator.network"},
     "twilio": {
         "account_sid": env("TWILIO_ACCOUNT_SID"),
         "auth_token": env("TWILIO_AUTH_TOKEN"),

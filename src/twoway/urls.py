@@ -2,14 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from twoway.api.router import api
-from twoway.realtime.views import event_stream
+from twoway.web.live_events import event_stream
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("webhooks/", include("twoway.carriers.urls")),
+    path("webhooks/", include("twoway.carrier_events.urls")),
     path("events/", event_stream, name="events"),
     path("settings/", include("twoway.web.settings.urls")),
-    path("simulator/", include("twoway.carriers.simulator.urls")),
+    path("simulator/", include("twoway.simulator.urls")),
     path("", include("twoway.web.urls")),
 ]

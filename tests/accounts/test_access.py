@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import logged_in
-from twoway.accounts.access import access_conversation, numbers_usable_by, require_admin
+from twoway.accounts.access import require_admin
 from twoway.accounts.models import Membership, Team
+from twoway.conversations.access import access_conversation
 from twoway.core.errors import NotFound, PermissionDenied
 from twoway.messaging.services import message_send
+from twoway.numbers.access import numbers_usable_by
 from twoway.numbers.models import PhoneNumber
 
 pytestmark = pytest.mark.django_db
@@ -86,9 +88,10 @@ def test_only_admins_pass_require_admin(admin: Membership, standard: Membership)
 def test_assistant_backed_number_keeps_conversations_in_participating(
     org, number: PhoneNumber
 ) -> None:
+    from twoway.carrier_events.processing import carrier_events_process_pending
+    from twoway.carrier_events.store import carrier_event_record
     from twoway.carriers.base import InboundMessage
     from twoway.conversations.models import Conversation, Folder
-    from twoway.messaging.inbound import carrier_event_record, carrier_events_process_pending
 
     number.routing_mode = "assistant"
     number.save()

@@ -21,13 +21,13 @@ from django.utils import timezone
 
 from tests.conftest import logged_in, make_member
 from twoway.accounts.models import ApiKey, Invitation, Membership, Organization, Role, Team
-from twoway.carriers.models import CarrierEvent
-from twoway.carriers.simulator.models import SimHandset, SimMessage
-from twoway.carriers.simulator.network import handset_get
+from twoway.carrier_events.models import CarrierEvent
 from twoway.contacts.models import Contact, ContactPhone
 from twoway.conversations.models import Conversation, Direction, Folder, Message, Status
 from twoway.numbers.models import PhoneNumber
 from twoway.numbers.services import SIMULATED_SYSTEM_NUMBER, system_number_ensure_simulated
+from twoway.simulator.models import SimHandset, SimMessage
+from twoway.simulator.network import handset_get
 
 pytestmark = pytest.mark.django_db
 

@@ -11,11 +11,12 @@ from tests.conftest import logged_in, subprocess_env
 from twoway.accounts.models import ApiKey, Membership
 from twoway.billing.models import BalanceEntry, EntryReason
 from twoway.billing.services import BalanceExhausted, balance_grant, balance_of, balance_refund
+from twoway.carrier_events.processing import carrier_events_process_pending
+from twoway.carrier_events.store import carrier_event_record
 from twoway.carriers.base import CarrierError, InboundMessage
 from twoway.conversations.models import Category, Message, Status
 from twoway.core.errors import InvalidInput
 from twoway.messaging import dispatcher
-from twoway.messaging.inbound import carrier_event_record, carrier_events_process_pending
 from twoway.messaging.services import message_send
 from twoway.numbers.models import PhoneNumber
 

@@ -43,7 +43,7 @@ for c in rows[60:61]:
 """
 
 _TEXT_SCRIPT = """
-from twoway.carriers.simulator.network import handset_send
+from twoway.simulator.network import handset_send
 handset_send(handset_number={handset!r}, business_number={business!r}, body={body!r})
 """
 

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from bench.fakes.twilio_api import FakeTwilioServer
 
 from tests.conftest import free_port
 from twoway.carriers.base import AvailableNumber, Carrier, CarrierError, ProvisionedNumber
 from twoway.carriers.simulator.adapter import SimulatorCarrier
 from twoway.carriers.twilio.adapter import TwilioCarrier
-from twoway.carriers.twilio.fake_api import FakeTwilioServer
 
 SID = "AC0e2f6a3b9c8d47e1a5b0c9d8e7f6a5b4"
 TOKEN = "fake-auth-token-inventory"
@@ -45,7 +45,7 @@ def test_inventory_is_optional_for_a_carrier() -> None:
 
 
 def test_simulator_offers_555_numbers_of_the_area_code() -> None:
-    simulator = SimulatorCarrier()
+    simulator = SimulatorCarrier(network="twoway.simulator.network")
     assert simulator.can_provision_numbers
     offered = simulator.available_numbers("US", "212", 3)
     assert [o.number for o in offered] == ["+12125550100", "+12125550101", "+12125550102"]
@@ -55,18 +55,18 @@ def test_simulator_offers_555_numbers_of_the_area_code() -> None:
 
 
 def test_simulator_defaults_to_the_countrys_area_code() -> None:
-    simulator = SimulatorCarrier()
+    simulator = SimulatorCarrier(network="twoway.simulator.network")
     assert simulator.available_numbers("US", None, 1)[0].number == "+14155550100"
     assert simulator.available_numbers("ca", "", 1)[0].number == "+14165550100"
 
 
 def test_simulator_offers_toll_free_numbers_for_toll_free_codes() -> None:
-    offered = SimulatorCarrier().available_numbers("US", "800", 2)
+    offered = SimulatorCarrier(network="twoway.simulator.network").available_numbers("US", "800", 2)
     assert [o.number_type for o in offered] == ["toll_free", "toll_free"]
 
 
 def test_simulator_limit_is_respected_and_capped_by_its_range() -> None:
-    simulator = SimulatorCarrier()
+    simulator = SimulatorCarrier(network="twoway.simulator.network")
     assert simulator.available_numbers("US", "415", 0) == []
     many = simulator.available_numbers("US", "415", 20000)
     assert len(many) == 9900
@@ -85,12 +85,14 @@ def test_simulator_limit_is_respected_and_capped_by_its_range() -> None:
 )
 def test_simulator_refuses_what_it_has_not(country: str, area_code: str | None, says: str) -> None:
     with pytest.raises(CarrierError, match=says) as refused:
-        SimulatorCarrier().available_numbers(country, area_code, 5)
+        SimulatorCarrier(network="twoway.simulator.network").available_numbers(
+            country, area_code, 5
+        )
     assert refused.value.transient is False
 
 
 def test_simulator_provisions_its_numbers_only() -> None:
-    simulator = SimulatorCarrier()
+    simulator = SimulatorCarrier(network="twoway.simulator.network")
     assert simulator.provision_number("+14155550142") == ProvisionedNumber(
         number="+14155550142",
         number_type="local",

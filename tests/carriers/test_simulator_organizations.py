@@ -9,16 +9,16 @@ from django.test import Client
 
 from tests.conftest import logged_in, make_member
 from twoway.accounts.models import Membership, Organization, Role
-from twoway.carriers.models import CarrierEvent
-from twoway.carriers.simulator import network
-from twoway.carriers.simulator.models import HandsetBehaviour, SimHandset, SimMessage
+from twoway.carrier_events.models import CarrierEvent
+from twoway.carrier_events.processing import carrier_events_process_pending
 from twoway.contacts.models import ContactPhone
 from twoway.conversations.models import Direction, Message, Status
 from twoway.messaging import dispatcher
-from twoway.messaging.inbound import carrier_events_process_pending
 from twoway.messaging.services import message_send
 from twoway.numbers.models import PhoneNumber
 from twoway.numbers.services import system_number_ensure_simulated
+from twoway.simulator import network
+from twoway.simulator.models import HandsetBehaviour, SimHandset, SimMessage
 
 pytestmark = pytest.mark.django_db
 

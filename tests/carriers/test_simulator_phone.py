@@ -7,9 +7,9 @@ from django.test import Client
 
 from tests.conftest import logged_in, make_member
 from twoway.accounts.models import Membership, Organization, Role
-from twoway.carriers.simulator.models import HandsetBehaviour, SimHandset, SimMessage
-from twoway.carriers.simulator.network import handset_get
 from twoway.numbers.models import PhoneNumber
+from twoway.simulator.models import HandsetBehaviour, SimHandset, SimMessage
+from twoway.simulator.network import handset_get
 
 HANDSET = "+14155550142"
 

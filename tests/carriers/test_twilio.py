@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest
+from bench.fakes.twilio_api import FakeTwilioServer
 
 from twoway.carriers.base import (
     CarrierError,
@@ -21,7 +22,6 @@ from twoway.carriers.base import (
     WebhookRequest,
 )
 from twoway.carriers.twilio.adapter import EMPTY_TWIML, TwilioCarrier
-from twoway.carriers.twilio.fake_api import FakeTwilioServer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "twilio"
 SID = "AC3f5e9c1d2b7a48e6a0c4d8b2e1f37a90"

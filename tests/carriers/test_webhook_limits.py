@@ -13,12 +13,13 @@ from django.db import DataError, IntegrityError
 from django.test import Client
 
 from twoway import cli
-from twoway.carriers.models import CarrierEvent
+from twoway.carrier_events import processing
+from twoway.carrier_events.models import CarrierEvent
+from twoway.carrier_events.processing import carrier_events_process_pending
 from twoway.carriers.twilio.adapter import EMPTY_TWIML
 from twoway.contacts.models import Contact
 from twoway.conversations.models import Conversation, Direction, Message
 from twoway.messaging import inbound
-from twoway.messaging.inbound import carrier_events_process_pending
 from twoway.numbers.models import PhoneNumber
 
 from .test_webhooks import nothing_stored, post, recorded, twilio_configured  # noqa: F401
@@ -76,8 +77,8 @@ def test_nul_through_the_web_server_s_webhook_path_is_stored_without_it(
 
 def test_an_event_recorded_directly_loses_its_nul_characters_too(number: PhoneNumber) -> None:
     # What the simulated network records (it stores its events without a webhook).
+    from twoway.carrier_events.store import carrier_event_record
     from twoway.carriers.base import InboundMessage, StatusUpdate
-    from twoway.messaging.inbound import carrier_event_record
 
     carrier_event_record(
         "simulator",
@@ -226,14 +227,14 @@ def test_a_broken_unique_constraint_is_tried_again_before_it_fails(
 
     monkeypatch.setattr(inbound, "conversation_record_inbound", clash)
     post(inbound_form())
-    for _ in range(inbound.INTEGRITY_MAX_ATTEMPTS - 1):
+    for _ in range(processing.INTEGRITY_MAX_ATTEMPTS - 1):
         carrier_events_process_pending()
         event = CarrierEvent.objects.get()
         assert event.failed_at is None and event.processed_at is None
         CarrierEvent.objects.update(retry_at=timezone.now())
     carrier_events_process_pending()
     event = CarrierEvent.objects.get()
-    assert event.attempts == inbound.INTEGRITY_MAX_ATTEMPTS
+    assert event.attempts == processing.INTEGRITY_MAX_ATTEMPTS
     assert event.failed_at is not None
 
 

@@ -11,9 +11,9 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.db import connection
 
-from twoway.carriers.models import CarrierEvent, EventKind
+from twoway.carrier_events import store as event_store
+from twoway.carrier_events.models import CarrierEvent, EventKind
 from twoway.carriers.twilio.adapter import EMPTY_TWIML
-from twoway.messaging import event_store
 from twoway.numbers.models import PhoneNumber
 
 # The Twilio settings of those tests (autouse), and their helpers.

@@ -16,15 +16,15 @@ from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
 from twoway.accounts.models import Organization
+from twoway.carrier_events import processing
+from twoway.carrier_events.models import CarrierEvent, EventKind
+from twoway.carrier_events.processing import carrier_events_process_pending
 from twoway.carriers.base import SendResult
 from twoway.carriers.errors import explain
-from twoway.carriers.models import CarrierEvent, EventKind
 from twoway.carriers.twilio.adapter import EMPTY_TWIML
 from twoway.contacts.models import Contact, ContactPhone
 from twoway.conversations.models import Conversation, Direction, Message, Status
-from twoway.messaging import inbound
 from twoway.messaging.dispatcher import record_sent
-from twoway.messaging.inbound import carrier_events_process_pending
 from twoway.messaging.services import message_send
 from twoway.numbers.models import PhoneNumber
 from twoway.realtime.models import RealtimeEvent
@@ -406,7 +406,7 @@ def test_report_for_a_message_that_never_appears_is_given_up(
     twilio_number: PhoneNumber,
 ) -> None:
     post(recorded("status_delivered.txt"))
-    CarrierEvent.objects.update(attempts=inbound.STATUS_MAX_ATTEMPTS - 1)
+    CarrierEvent.objects.update(attempts=processing.STATUS_MAX_ATTEMPTS - 1)
 
     carrier_events_process_pending()
 

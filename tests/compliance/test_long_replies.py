@@ -11,12 +11,13 @@ from django.urls import reverse
 
 from tests.conftest import logged_in
 from twoway.accounts.models import RENDERED_MAX_LENGTH, Membership, OffReply, Organization
+from twoway.carrier_events.models import CarrierEvent
+from twoway.carrier_events.processing import carrier_events_process_pending
+from twoway.carrier_events.store import carrier_event_record
 from twoway.carriers.base import InboundMessage
-from twoway.carriers.models import CarrierEvent
 from twoway.compliance.models import ConsentEvent, ConsentEventKind
 from twoway.contacts.models import ContactPhone, OptInStatus
 from twoway.conversations.models import Category, Direction, Message
-from twoway.messaging.inbound import carrier_event_record, carrier_events_process_pending
 from twoway.numbers.models import PhoneNumber
 
 HANDSET = "+12025550172"
@@ -78,12 +79,12 @@ def test_help_with_a_long_name_and_many_placeholders_is_answered_capped(
 def test_an_opt_out_stays_applied_when_its_confirmation_cannot_be_queued(
     org: Organization, number: PhoneNumber, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from twoway.messaging import services
+    from twoway.messaging import auto_replies
 
     def refuse(**kwargs: object) -> Message:
         raise RuntimeError("the sender is gone")
 
-    monkeypatch.setattr(services, "message_send", refuse)
+    monkeypatch.setattr(auto_replies, "message_send", refuse)
 
     event = texted(number, "STOP")
 

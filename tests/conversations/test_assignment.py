@@ -9,7 +9,6 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import make_conversation, make_member
-from twoway.accounts.access import members_who_see, teams_who_see
 from twoway.accounts.models import Membership, Organization, Role, Team
 from twoway.conversations.models import Conversation, Folder, Kind, Message
 from twoway.conversations.selectors import (
@@ -19,6 +18,7 @@ from twoway.conversations.selectors import (
 )
 from twoway.conversations.services import conversation_assign
 from twoway.core.errors import InvalidInput
+from twoway.numbers.access import members_who_see, teams_who_see
 from twoway.numbers.models import PhoneNumber
 from twoway.realtime.models import RealtimeEvent
 

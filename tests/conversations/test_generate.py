@@ -6,12 +6,12 @@ import pytest
 from django.test import Client
 
 from tests.conftest import logged_in
-from twoway.accounts.access import conversations_visible_to
 from twoway.accounts.models import Membership, Role
 from twoway.contacts.models import Contact, ContactPhone
-from twoway.conversations.generate import PLANTED_WORDS, InboxGenerated, inbox_generate
+from twoway.conversations.access import conversations_visible_to
 from twoway.conversations.models import Conversation, Direction, Folder, Kind, Message
 from twoway.conversations.selectors import FOLDER_COUNT_CAP, folder_counts
+from twoway.sample_inbox.generate import PLANTED_WORDS, InboxGenerated, inbox_generate
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

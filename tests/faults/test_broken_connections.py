@@ -24,8 +24,8 @@ from psycopg_pool import PoolTimeout
 
 import twoway.settings
 from tests.conftest import database_url
-from twoway.messaging import event_store
-from twoway.messaging.event_store import EventRecorder, EventRow
+from twoway.carrier_events import store as event_store
+from twoway.carrier_events.store import EventRecorder, EventRow
 from twoway.messaging.worker import Worker
 
 POOL_SIZE = 10

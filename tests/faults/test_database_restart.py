@@ -28,8 +28,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
-from twoway.carriers.twilio.fake_api import FakeTwilioServer
+from bench.fakes.twilio_api import FakeTwilioServer
 
 from .cluster import ClusterUnavailable, PrivateCluster, free_port
 from .processes import AUTH_TOKEN, Carrier, Process, WebServer, ci, web_env

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port, subprocess_env
-from twoway.carriers.models import CarrierEvent, EventKind
+from twoway.carrier_events.models import CarrierEvent, EventKind
 from twoway.numbers.models import PhoneNumber
 
 from .processes import Carrier, WebServer, web_env

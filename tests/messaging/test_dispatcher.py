@@ -8,18 +8,18 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from bench.fakes.twilio_api import FakeTwilioServer
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from twoway.carriers.errors import EXPLANATIONS
 from twoway.carriers.registry import get_carrier
-from twoway.carriers.simulator.models import SimMessage
-from twoway.carriers.twilio.fake_api import FakeTwilioServer
 from twoway.conversations.models import Category, Conversation, Message, Status
 from twoway.messaging import dispatcher
 from twoway.messaging.services import message_send
 from twoway.numbers.models import PhoneNumber
+from twoway.simulator.models import SimMessage
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "fake-token"

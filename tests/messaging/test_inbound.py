@@ -10,11 +10,12 @@ import pytest
 from django.utils import timezone
 
 from twoway.accounts.models import Membership, Organization
+from twoway.carrier_events import processing
+from twoway.carrier_events.models import CarrierEvent, EventKind
+from twoway.carrier_events.processing import carrier_events_process_pending
+from twoway.carrier_events.store import carrier_event_record
 from twoway.carriers.base import InboundMessage
 from twoway.carriers.errors import explain
-from twoway.carriers.models import CarrierEvent, EventKind
-from twoway.carriers.simulator import network
-from twoway.carriers.simulator.models import HandsetBehaviour, SimHandset, SimMessage
 from twoway.compliance.models import ConsentEvent, ConsentEventKind
 from twoway.contacts.models import Contact, ContactPhone, CreatedFrom, OptInStatus
 from twoway.conversations.models import (
@@ -26,10 +27,11 @@ from twoway.conversations.models import (
     Status,
 )
 from twoway.messaging import dispatcher, inbound
-from twoway.messaging.inbound import carrier_event_record, carrier_events_process_pending
 from twoway.messaging.services import message_send
 from twoway.numbers.models import PhoneNumber
 from twoway.realtime.models import RealtimeEvent
+from twoway.simulator import network
+from twoway.simulator.models import HandsetBehaviour, SimHandset, SimMessage
 
 HANDSET = "+12025550172"
 OPT_OUT_TEXT = "Acme Dental: you are unsubscribed and will receive no more messages."
@@ -355,9 +357,9 @@ def test_losing_the_database_while_answering_stop_undoes_the_opt_out_too(
     # tests/compliance/test_long_replies.py.)
     from django.db import OperationalError
 
-    from twoway.messaging import services
+    from twoway.messaging import auto_replies as replying
 
-    real = services.message_send
+    real = replying.message_send
     calls = {"n": 0}
 
     def crash_once(**kwargs: object) -> Message:
@@ -366,7 +368,7 @@ def test_losing_the_database_while_answering_stop_undoes_the_opt_out_too(
             raise OperationalError("lost the database")
         return real(**kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(services, "message_send", crash_once)
+    monkeypatch.setattr(replying, "message_send", crash_once)
     record(number, "STOP")
     carrier_events_process_pending()
 
@@ -681,7 +683,7 @@ def test_a_crashing_event_is_retried_ever_more_slowly_but_at_most_every_ten_minu
     monkeypatch.setattr(inbound, "conversation_record_inbound", always_crash)
     record(number, "Hello?")
     delays = []
-    for attempts_before in (0, 1, inbound.CRASH_MAX_ATTEMPTS - 2):
+    for attempts_before in (0, 1, processing.CRASH_MAX_ATTEMPTS - 2):
         CarrierEvent.objects.update(retry_at=None, attempts=attempts_before)
         start = timezone.now()
         carrier_events_process_pending()
@@ -695,11 +697,12 @@ def test_a_crashing_event_is_retried_ever_more_slowly_but_at_most_every_ten_minu
     CarrierEvent.objects.update(retry_at=None)
     carrier_events_process_pending()
     event = CarrierEvent.objects.get()
-    assert event.attempts == inbound.CRASH_MAX_ATTEMPTS
+    assert event.attempts == processing.CRASH_MAX_ATTEMPTS
     assert event.failed_at is not None and event.processed_at is not None
     assert event.retry_at is None
     assert (
-        event.error == f"Crashed on each of {inbound.CRASH_MAX_ATTEMPTS} tries: RuntimeError: bug"
+        event.error
+        == f"Crashed on each of {processing.CRASH_MAX_ATTEMPTS} tries: RuntimeError: bug"
     )
     assert not Message.objects.exists()
     assert carrier_events_process_pending() == 0
@@ -715,7 +718,7 @@ def test_losing_the_database_is_retried_however_often_it_happens(
 
     monkeypatch.setattr(inbound, "conversation_record_inbound", outage)
     record(number, "Hello?")
-    CarrierEvent.objects.update(attempts=inbound.CRASH_MAX_ATTEMPTS + 5)
+    CarrierEvent.objects.update(attempts=processing.CRASH_MAX_ATTEMPTS + 5)
     carrier_events_process_pending()
     event = CarrierEvent.objects.get()
     assert event.failed_at is None and event.processed_at is None

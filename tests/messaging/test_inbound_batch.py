@@ -10,13 +10,15 @@ import pytest
 from django.utils import timezone
 
 from twoway.accounts.models import Organization
+from twoway.carrier_events import processing
+from twoway.carrier_events.models import CarrierEvent
+from twoway.carrier_events.processing import carrier_events_process_pending
+from twoway.carrier_events.store import carrier_event_record
 from twoway.carriers.base import InboundMessage
-from twoway.carriers.models import CarrierEvent
 from twoway.compliance.models import ConsentEvent
 from twoway.contacts.models import Contact, ContactPhone, OptInStatus
 from twoway.conversations.models import Conversation, Direction, Folder, Message
-from twoway.messaging import inbound
-from twoway.messaging.inbound import carrier_event_record, carrier_events_process_pending
+from twoway.messaging import inbound, inbound_batch
 from twoway.numbers.models import PhoneNumber
 from twoway.realtime.models import RealtimeEvent
 
@@ -191,13 +193,15 @@ def test_the_same_message_id_from_another_carrier_is_another_text(
 def test_one_bad_event_does_not_hold_up_the_others_and_is_recorded_as_failed(
     org: Organization, number: PhoneNumber, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = inbound.segment_info
+    real = inbound_batch.segment_info
 
     def fail_on_boom(body: str) -> Any:
         if body == "boom":
             raise ValueError("cannot count segments")
         return real(body)
 
+    # Both paths count segments: the batch, and the one-event path a failed half ends in.
+    monkeypatch.setattr(inbound_batch, "segment_info", fail_on_boom)
     monkeypatch.setattr(inbound, "segment_info", fail_on_boom)
     handsets = [f"+120255501{n:02d}" for n in range(10, 16)]
     sids = [
@@ -216,6 +220,7 @@ def test_one_bad_event_does_not_hold_up_the_others_and_is_recorded_as_failed(
     assert "ValueError" in bad.error and "cannot count segments" in bad.error
     assert CarrierEvent.objects.filter(processed_at__isnull=False).count() == 5
 
+    monkeypatch.setattr(inbound_batch, "segment_info", real)
     monkeypatch.setattr(inbound, "segment_info", real)
     CarrierEvent.objects.update(retry_at=timezone.now() - dt.timedelta(seconds=1))
     assert carrier_events_process_pending() == 1
@@ -231,7 +236,7 @@ class Killed(BaseException):
 def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(
     org: Organization, number: PhoneNumber, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = inbound._conversations_record_inbound
+    real = inbound_batch._conversations_record_inbound
     calls = {"n": 0}
 
     def killed_on_the_second(by_conversation: Any) -> Any:
@@ -240,7 +245,7 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(
             raise Killed
         return real(by_conversation)
 
-    monkeypatch.setattr(inbound, "_conversations_record_inbound", killed_on_the_second)
+    monkeypatch.setattr(inbound_batch, "_conversations_record_inbound", killed_on_the_second)
     sids = [record(number, f"text {i}", frm=f"+120255501{i:02d}") for i in range(10, 14)]
     record(number, "STOP", frm="+12025550110")  # processed alone, mid-batch
     sids += [record(number, f"after {i}", frm=f"+120255501{i:02d}") for i in (11, 14)]
@@ -255,7 +260,7 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(
     assert not RealtimeEvent.objects.exists()
     assert set(CarrierEvent.objects.values_list("processed_at", "attempts")) == {(None, 0)}
 
-    monkeypatch.setattr(inbound, "_conversations_record_inbound", real)
+    monkeypatch.setattr(inbound_batch, "_conversations_record_inbound", real)
     assert carrier_events_process_pending() == 7
     assert carrier_events_process_pending() == 0
 
@@ -282,7 +287,7 @@ def test_one_worker_process_at_a_time_processes_events_on_postgresql(
     params.pop("cursor_factory", None)
     params.pop("context", None)
     with psycopg.connect(**params, autocommit=False) as other:
-        other.execute("SELECT pg_advisory_xact_lock(%s)", [inbound.EVENTS_LOCK_KEY])
+        other.execute("SELECT pg_advisory_xact_lock(%s)", [processing.EVENTS_LOCK_KEY])
         assert carrier_events_process_pending() == 0  # the other process is at it
         assert not Message.objects.exists()
     assert carrier_events_process_pending() == 1
@@ -513,7 +518,7 @@ def test_the_worker_takes_larger_batches_on_postgresql() -> None:
     from django.db import connection
 
     expected = 1000 if connection.vendor == "postgresql" else 200
-    assert inbound.carrier_events_batch_limit() == expected
+    assert processing.carrier_events_batch_limit() == expected
 
 
 def test_a_text_through_another_carrier_than_the_number_s_reaches_no_inbox_in_a_batch(

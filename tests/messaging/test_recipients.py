@@ -8,12 +8,13 @@ import uuid
 import pytest
 
 from twoway.accounts.models import Membership, Organization
+from twoway.carrier_events.processing import carrier_events_process_pending
+from twoway.carrier_events.store import carrier_event_record
 from twoway.carriers.base import InboundMessage
 from twoway.contacts.models import Contact, ContactPhone, OptInStatus
 from twoway.conversations.models import Category, Conversation, Direction, Message
 from twoway.core.errors import InvalidInput
 from twoway.core.phones import InvalidPhoneNumber, normalize_phone
-from twoway.messaging.inbound import carrier_event_record, carrier_events_process_pending
 from twoway.messaging.services import message_send
 from twoway.numbers.models import PhoneNumber
 from twoway.numbers.services import system_number_ensure_simulated

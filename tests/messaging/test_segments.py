@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from twoway.messaging.segments import (
+from twoway.core.segments import (
     GSM7_BASIC,
     GSM7_EXTENSION,
     LOOKALIKE_REPLACEMENTS,
@@ -15,7 +15,7 @@ from twoway.messaging.segments import (
     replace_lookalikes,
     segment_info,
 )
-from twoway.messaging.segments_cli import run
+from twoway.core.segments_cli import run
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # 👨‍👩‍👧: 3 emoji + 2 ZWJ = 8 units
 FLAG_US = "\U0001f1fa\U0001f1f8"  # 🇺🇸: 2 regional indicators = 4 units

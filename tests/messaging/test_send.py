@@ -9,7 +9,7 @@ from twoway.contacts.models import Contact, ContactPhone, OptInStatus
 from twoway.contacts.services import contact_get_or_create_by_phone
 from twoway.conversations.models import Category, Conversation, Direction, Message, Status
 from twoway.core.errors import InvalidInput, PermissionDenied
-from twoway.messaging.segments import segment_info
+from twoway.core.segments import segment_info
 from twoway.messaging.services import OptedOutError, message_send
 from twoway.numbers.models import PhoneNumber
 

@@ -13,15 +13,13 @@ from django.utils import timezone
 
 from tests.conftest import make_member
 from twoway.accounts.models import Membership, OffReply, Organization, Role
+from twoway.carrier_events.processing import carrier_events_process_pending
+from twoway.carrier_events.store import carrier_event_record
 from twoway.carriers.base import InboundMessage
 from twoway.contacts.models import ContactPhone
 from twoway.conversations.models import Category, Conversation, Direction, Folder, Message
 from twoway.core.errors import InvalidInput
-from twoway.messaging.inbound import (
-    DO_NOT_REPLY_LABEL,
-    carrier_event_record,
-    carrier_events_process_pending,
-)
+from twoway.messaging.auto_replies import DO_NOT_REPLY_LABEL
 from twoway.messaging.senders import TwoWayOff
 from twoway.messaging.services import message_send
 from twoway.numbers.activation import two_way_activate, two_way_deactivate
@@ -177,7 +175,7 @@ def test_system_number_replies_go_to_the_organization_that_texted_last(
 def test_a_text_to_the_system_number_from_a_stranger_is_left_unprocessed(
     system: PhoneNumber,
 ) -> None:
-    from twoway.carriers.models import CarrierEvent
+    from twoway.carrier_events.models import CarrierEvent
 
     sid = "SIMstranger"
     carrier_event_record(

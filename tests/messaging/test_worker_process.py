@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from bench.fakes.twilio_api import FakeTwilioServer
 
 from tests.conftest import free_port, subprocess_env
-from twoway.carriers.twilio.fake_api import FakeTwilioServer
 from twoway.conversations.models import Message, Status
 from twoway.messaging.services import message_send
 from twoway.numbers.models import PhoneNumber

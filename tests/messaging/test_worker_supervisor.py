@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bench.fakes.twilio_api import FakeTwilioServer
 
 from tests.conftest import subprocess_env
 from tests.messaging.test_worker_process import (  # noqa: F401 (fixtures)
@@ -26,7 +27,6 @@ from tests.messaging.test_worker_process import (  # noqa: F401 (fixtures)
     statuses,
     workers,
 )
-from twoway.carriers.twilio.fake_api import FakeTwilioServer
 from twoway.conversations.models import Status
 from twoway.messaging import supervisor as supervisor_module
 from twoway.messaging.supervisor import ChildProcess, Supervisor

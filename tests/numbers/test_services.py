@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from bench.fakes.twilio_api import FakeTwilioServer
 
 from tests.conftest import make_member
 from twoway.accounts.models import Membership, Organization, Role, Team
 from twoway.carriers.registry import get_carrier
-from twoway.carriers.twilio.fake_api import FakeTwilioServer
 from twoway.core.errors import InvalidInput, NotFound, PermissionDenied
 from twoway.messaging.services import message_send
 from twoway.numbers.models import PhoneNumber
@@ -399,7 +399,7 @@ def test_restricting_a_number_changes_who_may_use_it(
     limited: Membership,
     number: PhoneNumber,
 ) -> None:
-    from twoway.accounts.access import numbers_usable_by
+    from twoway.numbers.access import numbers_usable_by
 
     team = Team.objects.create(organization=org, name="Nights")
     team.members.add(limited)

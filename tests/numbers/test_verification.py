@@ -9,13 +9,13 @@ from django.urls import reverse
 
 from tests.conftest import logged_in, make_member
 from twoway.accounts.models import Membership, Organization, Role
-from twoway.carriers.models import CarrierEvent
-from twoway.carriers.simulator.network import network_verification_report
+from twoway.carrier_events.models import CarrierEvent
+from twoway.carrier_events.processing import carrier_events_process_pending
 from twoway.core.errors import InvalidInput, NotFound, PermissionDenied
-from twoway.messaging.inbound import carrier_events_process_pending
 from twoway.notifications.models import Notification
 from twoway.numbers.models import PhoneNumber, Verification
 from twoway.numbers.verification import number_verification_set
+from twoway.simulator.network import network_verification_report
 
 pytestmark = pytest.mark.django_db
 

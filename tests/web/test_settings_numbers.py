@@ -10,9 +10,10 @@ from django.test import Client
 
 from tests.conftest import logged_in, make_member
 from twoway.accounts.models import Membership, Organization, Role, Team
+from twoway.carrier_events.processing import carrier_events_process_pending
+from twoway.carrier_events.store import carrier_event_record
 from twoway.carriers.base import InboundMessage
 from twoway.conversations.models import Conversation
-from twoway.messaging.inbound import carrier_event_record, carrier_events_process_pending
 from twoway.messaging.services import message_send
 from twoway.numbers.models import PhoneNumber
 

@@ -11,10 +11,10 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from twoway.accounts.access import access_contact
 from twoway.api.auth import request_membership
 from twoway.api.pagination import Pagination
 from twoway.api.schemas import ERROR_RESPONSES, ContactOut, ContactPatch, NulFree, lengths
+from twoway.contacts.access import access_contact
 from twoway.contacts.models import Contact
 from twoway.contacts.selectors import contacts_list
 from twoway.contacts.services import contact_update

@@ -17,15 +17,15 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 from pydantic import model_validator
 
-from twoway.accounts.access import (
+from twoway.api.auth import request_membership
+from twoway.api.pagination import Pagination
+from twoway.api.schemas import ERROR_RESPONSES, AssignIn, ConversationOut, MessageOut, NoteIn
+from twoway.conversations.access import (
     access_conversation,
     access_conversation_assign,
     access_conversation_delete,
     access_conversation_export,
 )
-from twoway.api.auth import request_membership
-from twoway.api.pagination import Pagination
-from twoway.api.schemas import ERROR_RESPONSES, AssignIn, ConversationOut, MessageOut, NoteIn
 from twoway.conversations.export import MAX_EXPORT_DAYS, conversation_export
 from twoway.conversations.models import Conversation, Folder, Message
 from twoway.conversations.selectors import (

@@ -8,13 +8,14 @@ from django.http import HttpRequest
 from ninja import Router
 from ninja.responses import Status
 
-from twoway.accounts.access import access_message, access_phone_number
 from twoway.api.auth import request_membership
 from twoway.api.schemas import ERROR_RESPONSES, MessageIn, MessageOut
 from twoway.contacts.models import CreatedFrom
+from twoway.conversations.access import access_message
 from twoway.conversations.models import Category, Message
 from twoway.core.errors import InvalidInput
 from twoway.messaging.services import message_send
+from twoway.numbers.access import access_phone_number
 
 # by_alias: MessageOut writes its `from_` field as "from".
 router = Router(tags=["messages"], by_alias=True)

@@ -6,9 +6,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router
 
-from twoway.accounts.access import numbers_usable_by
 from twoway.api.auth import request_membership
 from twoway.api.schemas import ERROR_RESPONSES, PhoneNumberOut
+from twoway.numbers.access import numbers_usable_by
 from twoway.numbers.models import PhoneNumber
 
 router = Router(tags=["numbers"])

@@ -253,6 +253,20 @@ class Carrier(abc.ABC):
         """Body and content type the carrier expects in answer to a webhook."""
         return "", "text/plain"
 
+    # --- Work of its own in the worker (optional) ---------------------------------------------
+    # A carrier that plays the network's side inside Twoway (the simulator: delivery reports that
+    # fall due a moment after a send) sets `has_worker_turns`; the worker then gives it a turn
+    # between sends and wakes for it in time.
+    has_worker_turns: ClassVar[bool] = False
+
+    def worker_turn(self) -> int:
+        """Do what is due now; returns how many things were done (more may be due at once)."""
+        return 0
+
+    def worker_next_turn_in(self) -> float | None:
+        """Seconds until something falls due, or None when nothing is waiting."""
+        return None
+
     # --- Number inventory (optional) ----------------------------------------------------------
     # Carriers that sell numbers over their API set `can_provision_numbers` and implement both
     # methods; both raise CarrierError when the carrier refuses or cannot be reached.

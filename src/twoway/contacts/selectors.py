@@ -1,13 +1,12 @@
-"""Contact reads, always through what a member may see (`accounts.access`)."""
+"""Contact reads, always through what a member may see (`contacts.access`)."""
 
 from __future__ import annotations
 
 from django.db.models import Case, Q, QuerySet, Value, When
 
-from twoway.accounts.access import contacts_visible_to, conversations_visible_to
 from twoway.accounts.models import Membership
+from twoway.contacts.access import contacts_visible_to
 from twoway.contacts.models import Contact
-from twoway.conversations.models import Conversation
 
 
 def contacts_list(membership: Membership, query: str = "") -> QuerySet[Contact]:
@@ -23,13 +22,3 @@ def contacts_list(membership: Membership, query: str = "") -> QuerySet[Contact]:
         contacts = contacts.filter(match).distinct()
     unnamed_last = Case(When(name="", then=Value(1)), default=Value(0))
     return contacts.order_by(unnamed_last, "name", "pk")
-
-
-def contact_conversations(membership: Membership, contact: Contact) -> list[Conversation]:
-    """The contact's conversations that the member may open."""
-    return list(
-        conversations_visible_to(membership)
-        .filter(contact=contact)
-        .select_related("phone_number")
-        .order_by("-last_message_at", "-id")
-    )

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from twoway.accounts.models import Membership, Organization
-from twoway.compliance.models import ConsentEvent, ConsentEventKind
+from twoway.compliance.models import ConsentEventKind
+from twoway.compliance.services import consent_record
 from twoway.contacts.models import (
     ConsentStatus,
     Contact,
@@ -18,9 +17,6 @@ from twoway.contacts.models import (
 from twoway.core.errors import InvalidInput
 from twoway.core.text import NUL_MESSAGE, has_nul
 from twoway.numbers.models import PhoneNumber
-
-if TYPE_CHECKING:
-    from twoway.conversations.models import Message
 
 
 def contact_find_by_phone(*, organization: Organization, number: str) -> Contact | None:
@@ -76,30 +72,33 @@ def contact_set_opt_in(
     contact.opt_in_status = status
     if not updated:
         return False
-    ConsentEvent.objects.create(
+    consent_record(
         organization_id=contact.organization_id,
-        contact=contact,
+        contact_id=contact.pk,
         kind=ConsentEventKind.OPT_IN if opted_in else ConsentEventKind.OPT_OUT,
         source=source,
-        text=text[:500],
+        text=text,
         phone_number=phone_number,
         message_id=message_id,
     )
     return True
 
 
-def contact_mark_consent_sent(*, contact: Contact, message: Message) -> None:
-    """The consent message is on its way: note it on the contact and in the ledger."""
+def contact_mark_consent_sent(
+    *, contact: Contact, message_id: int, body: str, to_number: str
+) -> None:
+    """The consent message (`message_id`) is on its way: note it on the contact and in the
+    ledger."""
     Contact.objects.filter(pk=contact.pk).update(consent_status=ConsentStatus.SENT)
     contact.consent_status = ConsentStatus.SENT
-    ConsentEvent.objects.create(
+    consent_record(
         organization_id=contact.organization_id,
-        contact=contact,
+        contact_id=contact.pk,
         kind=ConsentEventKind.CONSENT_SENT,
         source="message",
-        text=message.body[:500],
-        phone_number=message.to_number,
-        message=message,
+        text=body,
+        phone_number=to_number,
+        message_id=message_id,
     )
 
 

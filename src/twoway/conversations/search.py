@@ -25,13 +25,10 @@ from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from twoway.accounts.access import (
-    access_phone_number,
-    numbers_usable_by,
-)
 from twoway.accounts.models import Membership
 from twoway.conversations.models import Conversation, Folder, Message
 from twoway.conversations.search_index import CONTACT_FTS, MESSAGE_FTS
+from twoway.numbers.access import access_phone_number, numbers_usable_by
 
 MAX_LIMIT = 200
 CONTACT_LIMIT = 20

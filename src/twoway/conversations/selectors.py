@@ -14,10 +14,12 @@ from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections
 from django.db.models import F, Q, QuerySet, Subquery
 
-from twoway.accounts.access import conversations_visible_to, members_who_see, teams_who_see
 from twoway.accounts.models import Membership, Team
+from twoway.contacts.models import Contact
+from twoway.conversations.access import conversations_visible_to
 from twoway.conversations.models import Conversation, Folder, Message
 from twoway.core.errors import InvalidInput
+from twoway.numbers.access import members_who_see, teams_who_see
 
 # The assignee filter of the inbox and the API: "me" (the member, or a team they belong to),
 # "none" (unassigned), "user:<user id>", "team:<team id>". Ids of up to 18 digits fit the
@@ -325,3 +327,13 @@ def conversations_for_api(
     if assignee:
         conversations = filter_by_assignee(conversations, membership, assignee)
     return conversations.order_by(F("last_message_at").desc(nulls_last=True), "-id")
+
+
+def contact_conversations(membership: Membership, contact: Contact) -> list[Conversation]:
+    """The contact's conversations that the member may open."""
+    return list(
+        conversations_visible_to(membership)
+        .filter(contact=contact)
+        .select_related("phone_number")
+        .order_by("-last_message_at", "-id")
+    )

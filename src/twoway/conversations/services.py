@@ -7,12 +7,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from twoway.accounts.access import members_who_see, teams_who_see
 from twoway.accounts.models import Membership, Team
 from twoway.contacts.models import Contact
 from twoway.conversations.models import Conversation, Direction, Folder, Kind, Message
 from twoway.core.errors import InvalidInput
 from twoway.core.text import NUL_MESSAGE, has_nul
+from twoway.numbers.access import members_who_see, teams_who_see
 from twoway.numbers.models import PhoneNumber
 from twoway.realtime.services import event_publish
 

@@ -34,8 +34,8 @@ from twoway.core.phones import (
     no_sms_kind,
     normalize_phone,
 )
+from twoway.core.segments import segment_info
 from twoway.core.text import NUL_MESSAGE, has_nul, is_blank
-from twoway.messaging.segments import segment_info
 from twoway.messaging.senders import SenderPlan, sender_plan
 from twoway.numbers.models import PhoneNumber
 from twoway.realtime.services import event_publish
@@ -158,7 +158,9 @@ def message_send(
             membership=None,
             label="consent message",
         )
-        contact_mark_consent_sent(contact=contact, message=consent)
+        contact_mark_consent_sent(
+            contact=contact, message_id=consent.pk, body=consent.body, to_number=consent.to_number
+        )
     return _queue(
         organization=organization,
         conversation=conversation,

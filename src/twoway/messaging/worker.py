@@ -1,4 +1,4 @@
-"""The worker process: processes carrier events, runs the simulated network, sends messages.
+"""The worker process: processes carrier events, gives carriers their turns, sends messages.
 
 One loop does the database work: it claims due messages, records what carriers said in batches
 (one transaction for many sends) and processes inbound events. A pacer thread keeps the clock:
@@ -26,9 +26,13 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.utils import timezone
 
+from twoway.carrier_events.processing import (
+    carrier_events_batch_limit,
+    carrier_events_process_pending,
+)
+from twoway.carriers.base import Carrier
 from twoway.carriers.registry import carrier_slugs, get_carrier
 from twoway.messaging import dispatcher
-from twoway.messaging.inbound import carrier_events_batch_limit, carrier_events_process_pending
 from twoway.realtime.wakeup import WakeListener
 
 log = logging.getLogger("twoway.worker")
@@ -53,9 +57,10 @@ DATABASE_RETRY_MAX_SECONDS = 1.0
 # one pass of the loop claims and records batches of this size, few enough that a slow carrier
 # never sits on claims another worker could send.
 READY_PER_THREAD = 4
-# How often a busy loop looks for simulated delivery reports that are due: they come a second or
-# so after a send, and looking on every pass cost a busy worker ~10% of its CPU.
-SIMULATOR_CHECK_SECONDS = 0.1
+# How often a busy loop gives carriers with work of their own their turn (the simulator's delivery
+# reports come a second or so after a send): a turn on every pass cost a busy worker ~10% of its
+# CPU.
+CARRIER_TURN_SECONDS = 0.1
 # The pacer looks at the stop flag at least this often (a signal handler must not take its lock).
 PACER_TICK_SECONDS = 0.5
 
@@ -78,7 +83,7 @@ class Worker:
         self.outcomes: deque[dispatcher.SendOutcome] = deque()
         self.next_lost_lease_check = 0.0
         self.next_connection_check = 0.0
-        self.next_simulator_check = 0.0
+        self.next_carrier_turn = 0.0
         # The last claim found every send thread's share taken: a finishing send wakes the loop.
         self.full = False
         # The loop is about to wait or waiting: only then do finishing sends wake it (a syscall
@@ -101,7 +106,8 @@ class Worker:
         # sender's due sends held back until they have: back to `scheduled` when they left.
         self.departing: dict[str, int] = {}
         self.held: dict[str, list[tuple[int, dispatcher.ClaimedSend]]] = {}
-        self.simulated = "simulator" in settings.TWOWAY_CARRIERS
+        # The carriers that have work of their own for the worker (`Carrier.has_worker_turns`).
+        self.turn_takers: list[Carrier] = []
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         self.stopping.set()
@@ -160,6 +166,8 @@ class Worker:
             except Exception:  # a broken adapter fails its own sends, not the whole worker
                 log.exception("Carrier %s could not be set up", slug)
                 continue
+            if carrier.has_worker_turns:
+                self.turn_takers.append(carrier)
             # A lease shorter than a send can take hands a message in flight to another worker,
             # which sends it again: a duplicate with carriers that ignore idempotency keys.
             timeout = float(getattr(carrier, "timeout", 0) or 0)
@@ -177,20 +185,18 @@ class Worker:
         self._check_connection()
         self._record_outcomes()
         busy = carrier_events_process_pending(limit=carrier_events_batch_limit()) > 0
-        busy |= self._report_simulated_deliveries()
+        busy |= self._carriers_turn()
         busy |= self._claim()
         return busy or bool(self.outcomes)
 
-    def _report_simulated_deliveries(self) -> bool:
+    def _carriers_turn(self) -> bool:
         now = time.monotonic()
-        if not self.simulated or now < self.next_simulator_check:
+        if not self.turn_takers or now < self.next_carrier_turn:
             return False
-        from twoway.carriers.simulator.network import network_report_due
-
-        reported = network_report_due()
-        # More may be due at once when some were; else look again a little later.
-        self.next_simulator_check = now if reported else now + SIMULATOR_CHECK_SECONDS
-        return reported > 0
+        done = sum(carrier.worker_turn() for carrier in self.turn_takers)
+        # More may be due at once when some was done; else look again a little later.
+        self.next_carrier_turn = now if done else now + CARRIER_TURN_SECONDS
+        return done > 0
 
     def _check_connection(self) -> None:
         now = time.monotonic()
@@ -324,10 +330,7 @@ class Worker:
         # the next message is due (up to five queries) would be wasted, and a busy worker goes
         # idle like this between most sends (5% of its CPU at 1,000 sends/s, measured).
         waits = [] if self.full else [dispatcher.next_due_in(partition=self.partition)]
-        if self.simulated:
-            from twoway.carriers.simulator.network import network_next_report_in
-
-            waits.append(network_next_report_in())
+        waits.extend(carrier.worker_next_turn_in() for carrier in self.turn_takers)
         for wait in waits:
             if wait is not None:
                 timeout = min(timeout, max(wait, 0.01))

@@ -8,13 +8,14 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from twoway.accounts.access import access_contact
+from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
-from twoway.contacts.selectors import contact_conversations, contacts_list
+from twoway.contacts.access import access_contact
+from twoway.contacts.selectors import contacts_list
 from twoway.contacts.services import contact_update
+from twoway.conversations.selectors import contact_conversations
 from twoway.core.errors import InvalidInput
 from twoway.core.text import CONTACT_QUERY_MAX_LENGTH, query_problem
-from twoway.web.decorators import member_view
 
 PAGE_SIZE = 50
 

@@ -17,13 +17,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from twoway.accounts.access import (
+from twoway.accounts.decorators import member_view
+from twoway.accounts.models import Membership
+from twoway.conversations.access import (
     access_conversation,
     access_conversation_assign,
     access_conversation_delete,
     access_conversation_export,
 )
-from twoway.accounts.models import Membership
 from twoway.conversations.export import MAX_EXPORT_DAYS, conversation_export
 from twoway.conversations.models import Conversation
 from twoway.conversations.selectors import ASSIGNEE_FILTER
@@ -36,8 +37,7 @@ from twoway.conversations.services import (
     conversation_unarchive,
 )
 from twoway.core.errors import InvalidInput
-from twoway.messaging.segments import segment_info
-from twoway.web.decorators import member_view
+from twoway.core.segments import segment_info
 from twoway.web.inbox import thread_context
 
 

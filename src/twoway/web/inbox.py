@@ -10,16 +10,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from twoway.accounts.access import (
+from twoway.accounts.decorators import member_view
+from twoway.accounts.models import Membership
+from twoway.conversations.access import (
     access_conversation,
     access_conversation_reply,
-    access_phone_number,
     can_assign_conversations,
     can_delete_conversations,
     can_export_conversations,
-    numbers_usable_by,
 )
-from twoway.accounts.models import Membership
 from twoway.conversations.models import Conversation, Folder
 from twoway.conversations.selectors import (
     ASSIGNEE_FILTER,
@@ -34,10 +33,10 @@ from twoway.conversations.selectors import (
 )
 from twoway.conversations.services import note_add
 from twoway.core.errors import InvalidInput, TwowayError
-from twoway.messaging.segments import segment_info
+from twoway.core.segments import segment_info
 from twoway.messaging.services import OptedOutError, message_send
+from twoway.numbers.access import access_phone_number, numbers_usable_by
 from twoway.realtime.models import RealtimeEvent
-from twoway.web.decorators import member_view
 
 # Errors of access rather than of the form: a number the member may not use, a permission
 # they lack. (An opted-out contact or a used-up balance is a 422: the form can go ahead.)

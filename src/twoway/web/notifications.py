@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
 from twoway.notifications.selectors import notifications_for
 from twoway.notifications.services import notifications_mark_read
-from twoway.web.decorators import member_view
 
 
 @member_view

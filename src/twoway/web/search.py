@@ -9,12 +9,12 @@ import zoneinfo
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from twoway.accounts.access import numbers_usable_by
+from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
 from twoway.conversations.models import Folder
 from twoway.conversations.search import conversation_search
 from twoway.core.text import SEARCH_QUERY_MAX_LENGTH, query_problem
-from twoway.web.decorators import member_view
+from twoway.numbers.access import numbers_usable_by
 
 
 def _date(value: str) -> datetime.date | None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from functools import cached_property
+from importlib import import_module
+from typing import Protocol, cast
 
 import phonenumbers
 
@@ -27,25 +30,51 @@ _SIMULATED_NUMBER = re.compile(r"^\+1[2-9]\d{2}555(?P<line>\d{4})$")
 _FIRST_LINE = 100
 
 
+class SimulatedNetwork(Protocol):
+    """What the adapter needs of the simulated network (a module of these functions)."""
+
+    def network_accept(
+        self, *, idempotency_key: str, from_number: str, to_number: str, body: str
+    ) -> str: ...
+
+    def network_report_due(self) -> int: ...
+
+    def network_next_report_in(self) -> float | None: ...
+
+
 class SimulatorCarrier(Carrier):
     slug = "simulator"
     name = "Simulator"
     supports_mms = False
     honours_idempotency_key = True
     can_provision_numbers = True
+    has_worker_turns = True
+
+    def __init__(self, network: str) -> None:
+        # The simulated network lives in Twoway's own database, in the app that hosts it, so
+        # this carrier reaches it through a module rather than over HTTP. Settings name that
+        # module instead of the adapter importing it: an adapter depends on nothing of Twoway's
+        # but the carrier interface, and the network sits in a layer above the adapters.
+        self.network_module = network
+
+    @cached_property
+    def network(self) -> SimulatedNetwork:
+        return cast(SimulatedNetwork, import_module(self.network_module))
 
     def send(self, request: SendRequest) -> SendResult:
-        # The simulated network lives in Twoway's own database, so this carrier, unlike the
-        # others, reaches it through the network module rather than over HTTP.
-        from twoway.carriers.simulator.network import network_accept
-
-        sid = network_accept(
+        sid = self.network.network_accept(
             idempotency_key=request.idempotency_key,
             from_number=request.from_number,
             to_number=request.to_number,
             body=request.body,
         )
         return SendResult(carrier_message_id=sid, status="sent")
+
+    def worker_turn(self) -> int:
+        return self.network.network_report_due()
+
+    def worker_next_turn_in(self) -> float | None:
+        return self.network.network_next_report_in()
 
     def verify_signature(self, request: WebhookRequest) -> bool:
         # Simulated handsets hand their events straight to Twoway; no outside webhook is real.

@@ -10,9 +10,9 @@ from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import access_api_key
 from twoway.accounts.api_keys import api_key_create, api_key_revoke, api_keys_list
+from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
 from twoway.core.errors import InvalidInput
-from twoway.web.decorators import member_view
 
 
 def _page(

@@ -7,10 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from twoway.accounts.access import require_admin
+from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
 from twoway.billing.selectors import balance_ledger
 from twoway.billing.services import balance_of
-from twoway.web.decorators import member_view
 
 ENTRIES_PER_PAGE = 50
 

@@ -2,8 +2,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from twoway.accounts.access import require_admin
+from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
-from twoway.web.decorators import member_view
 
 
 @member_view

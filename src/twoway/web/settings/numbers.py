@@ -11,11 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from twoway.accounts.access import access_phone_number, require_admin
+from twoway.accounts.access import require_admin
+from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
 from twoway.carriers.base import AvailableNumber
 from twoway.core.errors import TwowayError
 from twoway.core.phones import format_for_display
+from twoway.numbers.access import access_phone_number
 from twoway.numbers.models import DEFAULT_MPS, Verification
 from twoway.numbers.selectors import numbers_for_settings
 from twoway.numbers.services import (
@@ -27,7 +29,6 @@ from twoway.numbers.services import (
     provisioning_carriers,
 )
 from twoway.numbers.verification import number_verification_set
-from twoway.web.decorators import member_view
 from twoway.web.settings.numbers_forms import (
     SELECTED,
     NumberAddForm,

@@ -7,10 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from twoway.accounts.access import require_admin
+from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
 from twoway.accounts.services import organization_settings_update, time_zone_names
 from twoway.core.errors import InvalidInput
-from twoway.web.decorators import member_view
 from twoway.web.settings.accounts_forms import OrganizationSettingsForm, add_service_error
 
 

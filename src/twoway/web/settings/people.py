@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import require_admin
+from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
 from twoway.accounts.selectors import (
     access_invitation,
@@ -27,7 +28,6 @@ from twoway.accounts.services import (
     membership_update,
 )
 from twoway.core.errors import InvalidInput
-from twoway.web.decorators import member_view
 from twoway.web.settings.accounts_forms import InviteForm, MemberForm, add_service_error
 
 

@@ -9,11 +9,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import require_admin
+from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership, Team
 from twoway.accounts.selectors import access_team, organization_teams
 from twoway.accounts.services import team_create, team_delete, team_update
 from twoway.core.errors import InvalidInput
-from twoway.web.decorators import member_view
 from twoway.web.settings.accounts_forms import TeamForm, add_service_error
 
 _FIELD_BY_CODE = {"name_required": "name", "name_too_long": "name", "name_taken": "name"}

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import require_admin
+from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership, OffReply, Organization
 from twoway.compliance.replies import rendered_too_long
 from twoway.core.errors import TwowayError
@@ -22,7 +23,6 @@ from twoway.numbers.activation import (
     two_way_activate,
     two_way_deactivate,
 )
-from twoway.web.decorators import member_view
 
 
 class ActivateForm(forms.Form):

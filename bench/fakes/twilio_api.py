@@ -8,7 +8,7 @@ In a test::
 
 As its own process (for a benchmark)::
 
-    python -m twoway.carriers.twilio.fake_api --port 8999 --latency-ms 50 --error-rate 0.01
+    python -m bench.fakes.twilio_api --port 8999 --latency-ms 50 --error-rate 0.01
 
 Unlike Twilio it honours an `Idempotency-Key` header: a repeated key gets the first answer back
 and is delivered only once, so the benchmark can count what really reached "handsets".

@@ -1,4 +1,5 @@
-"""Creating organizations and their first admins (the CLI and first start use these)."""
+"""Creating organizations with their first admin and texting number (the CLI and first start use
+these)."""
 
 from __future__ import annotations
 

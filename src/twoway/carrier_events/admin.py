@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from twoway.carriers.failed import failed_events_retry
-from twoway.carriers.models import CarrierEvent
+from twoway.carrier_events.failed import failed_events_retry
+from twoway.carrier_events.models import CarrierEvent
 
 
 class StateFilter(admin.SimpleListFilter):

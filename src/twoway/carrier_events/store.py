@@ -23,8 +23,13 @@ from django.db import InterfaceError, OperationalError, connections, router
 from django.utils import timezone
 from psycopg_pool import PoolTimeout
 
-from twoway.carriers.base import CarrierEventData, InboundMessage, VerificationUpdate
-from twoway.carriers.models import CarrierEvent, EventKind
+from twoway.carrier_events.models import CarrierEvent, EventKind
+from twoway.carriers.base import (
+    CarrierEventData,
+    InboundMessage,
+    VerificationUpdate,
+    event_without_nul,
+)
 from twoway.realtime.wakeup import wake_worker
 
 log = logging.getLogger(__name__)
@@ -112,6 +117,13 @@ def carrier_events_store(rows: Sequence[EventRow]) -> list[bool]:
         stored.discard(row.identity)  # a second row with the same key is a duplicate
         flags.append(new)
     return flags
+
+
+def carrier_event_record(carrier: str, event: CarrierEventData) -> bool:
+    """Store a verified webhook event once (NUL characters removed, as from every carrier).
+    False when it was a duplicate."""
+    [stored] = carrier_events_store([carrier_event_row(carrier, event_without_nul(event))])
+    return stored
 
 
 @dataclass

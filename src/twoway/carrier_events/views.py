@@ -11,8 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from twoway.carriers.webhooks import webhook_answer, webhook_request
-from twoway.messaging.inbound import carrier_event_record
+from twoway.carrier_events.store import carrier_event_record
+from twoway.carrier_events.webhooks import webhook_answer, webhook_request
 
 
 @csrf_exempt

@@ -14,22 +14,23 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from twoway.accounts.access import numbers_usable_by, require_admin
+from twoway.accounts.access import require_admin
+from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
 from twoway.carriers.base import INBOUND_BODY_MAX_LENGTH
-from twoway.carriers.simulator.models import HandsetBehaviour, SimHandset, SimMessage
-from twoway.carriers.simulator.network import network_verification_report
-from twoway.carriers.simulator.play import (
+from twoway.conversations.models import Message
+from twoway.core.errors import InvalidInput, NotFound
+from twoway.core.phones import InvalidPhoneNumber, normalize_phone
+from twoway.numbers.access import numbers_usable_by
+from twoway.numbers.models import PhoneNumber
+from twoway.simulator.models import HandsetBehaviour, SimHandset, SimMessage
+from twoway.simulator.network import network_verification_report
+from twoway.simulator.play import (
     handset_behaviour_set,
     handset_play_refusal,
     handset_play_send,
     system_numbers,
 )
-from twoway.conversations.models import Message
-from twoway.core.errors import InvalidInput, NotFound
-from twoway.core.phones import InvalidPhoneNumber, normalize_phone
-from twoway.numbers.models import PhoneNumber
-from twoway.web.decorators import member_view
 
 
 def _business_numbers(membership: Membership) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from twoway.messaging.segments import segment_info
+from twoway.core.segments import segment_info
 
 
 def _dump(obj: object) -> str:

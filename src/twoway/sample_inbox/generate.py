@@ -15,96 +15,38 @@ known conversations so a search can be checked: `InboxGenerated.planted`.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import random
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.color import no_style
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from twoway.accounts.models import Membership, Organization, Role
 from twoway.contacts.models import Contact, ContactPhone, CreatedFrom
 from twoway.conversations.models import Conversation, Direction, Folder, Kind, Message, Status
-from twoway.messaging.segments import segment_info
+from twoway.core.segments import segment_info
 from twoway.numbers.models import PhoneNumber
+from twoway.sample_inbox.vocabulary import (
+    DAYS,
+    FIRST_NAMES,
+    INBOUND,
+    ITEMS,
+    LAST_NAMES,
+    NOTES,
+    OUTBOUND,
+    PLANTED_PER_WORD,
+    PLANTED_WORDS,
+    VOCABULARY,
+)
+from twoway.sample_inbox.writer import Writer
 
-
-def _words(text: str, separator: str | None = None) -> tuple[str, ...]:
-    return tuple(text.split(separator))
-
-
-FIRST_NAMES = _words(
-    "Ana Ben Carla Dmitri Elena Farah Gus Hana Ivan Jade Kofi Lena Marco Nadia Omar Priya "
-    "Quinn Rosa Sam Tariq Uma Vera Wes Xena Yusuf Zoe Alex Bea Chen Dev Eva Finn Gia Hugo Iris "
-    "Jon Kai Lia Max Noor Otto Pia Raj Sofia Tom Ugo Val Will Yara Zack"
-)
-LAST_NAMES = _words(
-    "Adams Baker Costa Diaz Evans Fischer Garcia Hughes Ito Jensen Khan Lopez Meyer Nguyen "
-    "Okafor Patel Quint Rossi Smith Tanaka Ueda Vargas Walsh Xu Young Zimmer Brown Clarke Dubois "
-    "Eriksen Ferreira Gomez Horvat Ivanova Jovanovic Kowalski Larsen Moreau Novak Olsen Petrov"
-)
-ITEMS = _words(
-    "cleaning,filling,checkup,crown,x-ray,consultation,whitening,follow-up visit,estimate,"
-    "invoice,prescription,brace adjustment,root canal,implant review,night guard"
-    ",",
-)
-DAYS = _words("Monday Tuesday Wednesday Thursday Friday Saturday tomorrow today")
-INBOUND = (
-    "Hi, can I move my appointment to {day} at {time}?",
-    "Running about 10 minutes late, sorry!",
-    "Is my {item} still on for {day}?",
-    "Thanks so much 👍",
-    "What time do you open {day}? I need to drop off the forms.",
-    "ok",
-    "Yes that works",
-    "Can you send me the {item} details again? Order {code}",
-    "Do you take insurance for the {item}?",
-    "I have to cancel my appointment on {day}, can we reschedule?",
-    "Who is this?",
-    "Great, see you {day}",
-    "How much will the {item} cost?",
-    "My {item} is still sore, is that normal?",
-)
-OUTBOUND = (
-    "Hi {first}, this is a reminder of your appointment on {day} at {time}.",
-    "Sure, {day} at {time} is booked for your {item}.",
-    "Your {item} is confirmed. Reply C to confirm or call us to reschedule.",
-    "Thanks {first}! Your reference is {code}.",
-    "We open at 8am {day}. See you then!",
-    "The {item} is about $120 before insurance; we will send the estimate {code}.",
-    "No problem, we moved your appointment to {day}.",
-    "That is normal for a few days after a {item}. Call us if it gets worse.",
-    "Hi {first}, we have an opening {day} at {time} if you want it.",
-)
-NOTES = (
-    "Called {first}, left a voicemail about the {item}.",
-    "Prefers texts over calls. Insurance on file.",
-    "Asked for the {item} estimate, sent by e-mail.",
-)
-# Words of a sentence sometimes added to a text: drawn with Zipf-like weights, so a search
-# finds some of them everywhere and others rarely.
-VOCABULARY = _words(
-    "please thanks parking weekend kids school work schedule morning afternoon evening "
-    "insurance card payment receipt refund balance address directions downtown office "
-    "reception doctor hygienist nurse pain tooth gums sensitive cold hot coffee dinner lunch "
-    "vacation travel flight delayed traffic rain snow holiday birthday daughter son husband "
-    "wife mother father neighbor colleague friend referral review website portal password "
-    "email voicemail callback urgent earliest latest flexible availability waitlist "
-    "cancellation deposit copay deductible claim coverage plan premium network provider "
-    "specialist orthodontist periodontist anesthesia numbness swelling antibiotics ibuprofen "
-    "floss mouthwash toothbrush electric retainer aligner invisalign bracket wire elastic"
-)
-# Rare words planted in a few known conversations each (see `planted`).
-PLANTED_WORDS = ("quetzal", "marzipan", "zeppelin")
-PLANTED_PER_WORD = 3
 AREA_CODES = (212, 312, 415, 617, 718, 202, 305, 512, 206, 303, 404, 503, 614, 713, 808)
 DAY = 86_400.0
 # How long ago a conversation's last message was, by folder (days): the contact's unanswered
@@ -115,7 +57,6 @@ RECENCY_DAYS = {
     Folder.ARCHIVED: 730.0,
 }
 FOLDER_WEIGHTS = {Folder.NEEDS_ATTENTION: 0.12, Folder.PARTICIPATING: 0.38, Folder.ARCHIVED: 0.5}
-BATCH = 5000
 # Plain strings for the rows (the drivers need no enum types).
 IN, OUT = Direction.INBOUND.value, Direction.OUTBOUND.value
 MESSAGE, NOTE = Kind.MESSAGE.value, Kind.NOTE.value
@@ -184,7 +125,7 @@ def inbox_generate(
     threads, contacts = _plan(rng, conversations, messages, len(phone_numbers), now)
     planted = _plant(rng, threads, len(phone_numbers))
     progress(f"planned {len(contacts)} contacts, {len(threads)} conversations")
-    writer = _Writer()
+    writer = Writer()
     with transaction.atomic():
         contact_base = writer.next_id(Contact)
         conversation_base = writer.next_id(Conversation)
@@ -469,7 +410,7 @@ def _preview(thread: _Thread) -> tuple[float, str, int]:
 
 
 def _conversation_row(
-    writer: _Writer,
+    writer: Writer,
     organization_id: int,
     contact_ids: list[int],
     phone_numbers: list[PhoneNumber],
@@ -498,7 +439,7 @@ def _segments(body: str) -> tuple[str, int]:
 
 
 def _message_rows(
-    writer: _Writer,
+    writer: Writer,
     organization_id: int,
     threads: list[_Thread],
     phone_numbers: list[PhoneNumber],
@@ -541,90 +482,3 @@ def _message_rows(
             writer.time(at), writer.time(at + 1), None if failed else writer.time(at + 4),
             "30003" if failed else "", "Unreachable destination handset" if failed else "",
         )  # fmt: skip
-
-
-class _Writer:
-    """Bulk writes with plain SQL: COPY on PostgreSQL, executemany on SQLite.
-
-    Columns the caller leaves out get their model default, so a column added later with a
-    default needs no change here."""
-
-    def __init__(self) -> None:
-        self.postgres = connection.vendor == "postgresql"
-        connection.ensure_connection()
-        self._utc = dt.UTC
-
-    def time(self, epoch: float) -> Any:
-        value = dt.datetime.fromtimestamp(epoch, self._utc)
-        # SQLite keeps datetimes as UTC text, exactly as Django writes them.
-        return value if self.postgres else value.replace(tzinfo=None).isoformat(" ", "microseconds")
-
-    def uid(self, value: uuid.UUID) -> Any:
-        return value if self.postgres else value.hex
-
-    def next_id(self, model: type[models.Model]) -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(f'SELECT MAX(id) FROM "{model._meta.db_table}"')  # noqa: S608
-            return int(cursor.fetchone()[0] or 0) + 1
-
-    def _defaults(self, model: type[models.Model], given: list[str]) -> dict[str, Any]:
-        defaults: dict[str, Any] = {}
-        for model_field in model._meta.concrete_fields:
-            column = model_field.column
-            if not column or column in given or model_field.primary_key:
-                continue
-            value = model_field.get_default()
-            defaults[column] = model_field.get_db_prep_save(value, connection)
-        return defaults
-
-    def write(
-        self, model: type[models.Model], columns: list[str], rows: Iterable[tuple[Any, ...]]
-    ) -> int:
-        defaults = self._defaults(model, columns)
-        names = [*columns, *defaults]
-        constant = tuple(defaults.values())
-        table = model._meta.db_table
-        column_list = ", ".join(f'"{name}"' for name in names)
-        count = 0
-        raw = connection.connection
-        if self.postgres:
-            copy_sql = f'COPY "{table}" ({column_list}) FROM STDIN'
-            with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
-                for row in rows:
-                    copy.write_row(row + constant)
-                    count += 1
-            return count
-        # Random uids land all over their unique index: without a cache that holds it, each
-        # insert reads and writes pages of it from disk (the connection closes afterwards).
-        raw.execute("PRAGMA cache_size = -262144")  # KiB
-        placeholders = ", ".join("?" for _ in names)
-        insert = f'INSERT INTO "{table}" ({column_list}) VALUES ({placeholders})'  # noqa: S608
-        cursor = raw.cursor()
-        batch: list[tuple[Any, ...]] = []
-        for row in rows:
-            batch.append(row + constant)
-            if len(batch) == BATCH:
-                cursor.executemany(insert, batch)
-                count += len(batch)
-                batch = []
-        cursor.executemany(insert, batch)
-        return count + len(batch)
-
-    def reset_sequences(self, models_: list[type[models.Model]]) -> None:
-        """Ids given explicitly: PostgreSQL's sequences must continue after them."""
-        if not self.postgres:
-            return
-        with connection.cursor() as cursor:
-            for sql in connection.ops.sequence_reset_sql(no_style(), models_):
-                cursor.execute(sql)
-
-    def analyze(self, models_: list[type[models.Model]]) -> None:
-        """Fresh statistics, as autovacuum would soon have them (PostgreSQL only: SQLite
-        installations run with none)."""
-        if not self.postgres:
-            return
-        # VACUUM (the visibility map, for index-only scans) cannot run inside a transaction.
-        command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
-        with connection.cursor() as cursor:
-            for model in models_:
-                cursor.execute(f'{command} "{model._meta.db_table}"')

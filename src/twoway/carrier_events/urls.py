@@ -1,5 +1,5 @@
 from django.urls import path
 
-from twoway.carriers.views import carrier_webhook
+from twoway.carrier_events.views import carrier_webhook
 
 urlpatterns = [path("<slug:carrier>/", carrier_webhook, name="carrier_webhook")]

@@ -22,11 +22,11 @@ from django.db import transaction
 from django.db.models import Q
 
 from twoway.accounts.models import Organization
-from twoway.carriers.simulator.models import HandsetBehaviour, SimHandset, SimMessage
-from twoway.carriers.simulator.network import handset_lock, handset_send
 from twoway.conversations.models import Direction, Message
 from twoway.core.errors import InvalidInput, PermissionDenied
 from twoway.numbers.models import PhoneNumber
+from twoway.simulator.models import HandsetBehaviour, SimHandset, SimMessage
+from twoway.simulator.network import handset_lock, handset_send
 
 NOT_A_HANDSET = (
     "This is a business number on Twoway, not a client's phone, so it cannot be played here."

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from twoway.carriers.simulator import views
+from twoway.simulator import views
 
 app_name = "simulator"
 urlpatterns = [

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from twoway.carriers.base import CarrierStatus, InboundMessage, StatusUpdate, VerificationUpdate
-from twoway.carriers.simulator.models import HandsetBehaviour, SimHandset, SimMessage
+from twoway.simulator.models import HandsetBehaviour, SimHandset, SimMessage
 
 SLUG = "simulator"
 _OUTCOME: dict[str, tuple[CarrierStatus, str]] = {
@@ -99,7 +99,7 @@ def network_accept(*, idempotency_key: str, from_number: str, to_number: str, bo
 
 def network_report_due(limit: int = 200) -> int:
     """Deliver (or fail) accepted messages whose time has come and report it like a carrier."""
-    from twoway.messaging.inbound import carrier_event_record
+    from twoway.carrier_events.store import carrier_event_record
 
     now = timezone.now()
     due = list(
@@ -158,7 +158,7 @@ def handset_send(
 ) -> SimMessage:
     """The handset texts a business number: the network hands Twoway an inbound event.
     `played_by_id`: the organization whose member played the handset, if one did."""
-    from twoway.messaging.inbound import carrier_event_record
+    from twoway.carrier_events.store import carrier_event_record
 
     message = SimMessage.objects.create(
         handset=handset_get(handset_number),
@@ -183,7 +183,7 @@ def handset_send(
 def network_verification_report(*, number: str, status: str, reason: str = "") -> bool:
     """The simulated carriers finished a step of reviewing `number`: they report it like a
     carrier's verification callback, processed by the worker."""
-    from twoway.messaging.inbound import carrier_event_record
+    from twoway.carrier_events.store import carrier_event_record
 
     return carrier_event_record(
         SLUG,

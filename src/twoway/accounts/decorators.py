@@ -1,4 +1,4 @@
-"""Glue between views and the access layer."""
+"""Glue between views (the web pages, the simulated phones) and the access checks."""
 
 from __future__ import annotations
 

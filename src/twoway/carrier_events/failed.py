@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
-from twoway.carriers.models import CarrierEvent
+from twoway.carrier_events.models import CarrierEvent
 from twoway.realtime.wakeup import wake_worker
 
 

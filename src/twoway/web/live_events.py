@@ -16,8 +16,9 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
-from twoway.accounts.access import access_membership, conversations_visible_to
+from twoway.accounts.access import access_membership
 from twoway.accounts.models import Membership
+from twoway.conversations.access import conversations_visible_to
 from twoway.core.errors import TwowayError
 from twoway.realtime.models import RealtimeEvent
 

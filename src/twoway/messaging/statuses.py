@@ -1,0 +1,65 @@
+"""What carriers report about what we sent and about our numbers: a message's delivery status
+and a number's verification."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from twoway.carriers.base import StatusUpdate, VerificationUpdate
+from twoway.carriers.errors import explain
+from twoway.conversations.models import Direction, Message, Status
+from twoway.messaging.errors import RetryLater, Unprocessable
+from twoway.numbers.models import PhoneNumber
+from twoway.numbers.verification import number_verification_set
+from twoway.realtime.services import event_publish
+
+# How far a status may move: a late "sent" never undoes "delivered".
+_STATUS_RANK = {
+    Status.QUEUED: 0,
+    Status.SENDING: 1,
+    Status.SENT: 2,
+    Status.DELIVERED: 3,
+    Status.UNDELIVERED: 3,
+    Status.FAILED: 3,
+}
+
+
+def status_update_apply(carrier: str, update: StatusUpdate) -> None:
+    message = (
+        Message.objects.select_for_update()
+        .filter(
+            carrier=carrier,
+            carrier_message_id=update.carrier_message_id,
+            direction=Direction.OUTBOUND,
+        )
+        .first()
+    )
+    if message is None:
+        raise RetryLater(f"No sent message has carrier id {update.carrier_message_id} yet.")
+    new = Status(update.status)
+    if _STATUS_RANK.get(new, 0) <= _STATUS_RANK.get(Status(message.status), 0):
+        return
+    message.status = new
+    fields = ["status"]
+    if new == Status.DELIVERED:
+        message.delivered_at = timezone.now()
+        fields.append("delivered_at")
+    if update.error_code:
+        message.error_code = update.error_code
+        message.error_message = explain(update.error_code)
+        fields += ["error_code", "error_message"]
+    message.save(update_fields=fields)
+    event_publish(
+        organization_id=message.organization_id,
+        kind="message.status",
+        conversation_id=message.conversation_id,
+        message=str(message.uid),
+        status=message.status,
+    )
+
+
+def verification_update_apply(carrier: str, update: VerificationUpdate) -> None:
+    number = PhoneNumber.objects.filter(number=update.number, carrier=carrier).first()
+    if number is None:
+        raise Unprocessable(f"No {carrier} number {update.number} is set up in Twoway.")
+    number_verification_set(number=number, status=update.status, reason=update.reason)
