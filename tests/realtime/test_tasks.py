@@ -9,14 +9,15 @@ from django.utils import timezone
 
 from twoway.accounts.models import Organization
 from twoway.realtime.models import RealtimeEvent
-from twoway.realtime.services import event_publish
 from twoway.realtime.tasks import realtime_events_prune
 
 pytestmark = pytest.mark.django_db
 
 
 def published(org: Organization, *, age_hours: float) -> int:
-    event = event_publish(organization_id=org.pk, kind="message.created", conversation_id=1)
+    event = RealtimeEvent.objects.create(
+        organization=org, kind="message.created", conversation_id=1
+    )
     RealtimeEvent.objects.filter(pk=event.pk).update(
         created_at=timezone.now() - dt.timedelta(hours=age_hours)
     )
