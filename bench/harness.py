@@ -386,11 +386,13 @@ def process_tree(pid: int) -> list[int]:
     return tree
 
 
-def workers_listen(pid: int, port: int) -> bool:
+def workers_listen(pid: int, port: int, processes: int) -> bool:
     """True once every worker process of a `twoway worker` has bound the wake-up port: the
-    process itself, or each child of a supervisor running several."""
+    process itself, or `processes` children of its supervisor (whose job runners bind none)."""
     children = process_tree(pid)[1:]
-    return all(listens_udp(p, port) for p in (children or [pid]))
+    if not children:
+        return listens_udp(pid, port)
+    return sum(listens_udp(p, port) for p in children) >= processes
 
 
 def tcp_open(port: int) -> bool:
@@ -523,13 +525,22 @@ class Stack:
         )
         self._wait_alive(self.fake, lambda: tcp_open(self.fake_port), "the fake carrier")
 
+    @property
+    def worker_processes(self) -> int:
+        """The worker processes each `twoway worker` runs (Twoway's default: 2 on PostgreSQL)."""
+        if self.config.worker_processes:
+            return self.config.worker_processes
+        return 2 if self.db.kind == "postgres" else 1
+
     def start_worker(self, index: int = 0) -> Child:
         worker = spawn(
             f"worker{index}", [*twoway_command(), "worker"], self.env, self.workdir, self.log_dir
         )
         self.workers[index] = worker
         self._wait_alive(
-            worker, lambda: workers_listen(worker.pid, self.wake_port), f"twoway worker {index}"
+            worker,
+            lambda: workers_listen(worker.pid, self.wake_port, self.worker_processes),
+            f"twoway worker {index}",
         )
         self.profile(worker)
         return worker

@@ -173,10 +173,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     processes = args.processes or settings.WORKER_PROCESSES
     job_runners = settings.JOBS_RUNNERS if args.job_runners is None else args.job_runners
     if processes > 1 or job_runners > 0:
-        from twoway.messaging.supervisor import worker_processes_run
+        from twoway.worker.supervisor import worker_processes_run
 
         return worker_processes_run(processes, args.concurrency, job_runners)
-    from twoway.messaging.worker import Worker
+    from twoway.worker.loop import Worker
 
     Worker(concurrency=args.concurrency).run()
     return 0

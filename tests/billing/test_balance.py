@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from tests.conftest import logged_in, subprocess_env
+from tests.messaging import send_steps
 from twoway.accounts.models import ApiKey, Membership
 from twoway.billing.models import BalanceEntry, EntryReason
 from twoway.billing.services import BalanceExhausted, balance_grant, balance_of, balance_refund
@@ -16,7 +17,7 @@ from twoway.carrier_events.store import carrier_event_record
 from twoway.carriers.base import CarrierError, InboundMessage
 from twoway.conversations.models import Category, Message, Status
 from twoway.core.errors import InvalidInput
-from twoway.messaging import dispatcher
+from twoway.messaging import claiming
 from twoway.messaging.services import message_send
 from twoway.numbers.models import PhoneNumber
 
@@ -94,8 +95,8 @@ def test_a_message_no_carrier_took_is_refunded_once(
     balance_grant(organization=org, amount=3)
     message = send(twilio_number)
     assert balance_of(org.pk) == 2
-    for claim in dispatcher.claim_due(limit=5):
-        dispatcher.send_claimed(claim)
+    for claim in claiming.claim_due(limit=5):
+        send_steps.send_claimed(claim)
     message.refresh_from_db()
     assert message.status == Status.FAILED
     assert balance_of(org.pk) == 3
@@ -107,8 +108,8 @@ def test_a_message_no_carrier_took_is_refunded_once(
 def test_a_transient_failure_keeps_the_reservation(org, number: PhoneNumber) -> None:
     balance_grant(organization=org, amount=3)
     message = send(number)
-    claim = dispatcher.claim_due(limit=1)[0]
-    dispatcher.record_failure(
+    claim = claiming.claim_due(limit=1)[0]
+    send_steps.record_failure(
         message.pk, CarrierError("busy", transient=True), attempt=claim.attempt
     )
     assert Message.objects.get(pk=message.pk).status == Status.QUEUED

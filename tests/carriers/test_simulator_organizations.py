@@ -8,12 +8,13 @@ import pytest
 from django.test import Client
 
 from tests.conftest import logged_in, make_member
+from tests.messaging import send_steps
 from twoway.accounts.models import Membership, Organization, Role
 from twoway.carrier_events.models import CarrierEvent
 from twoway.carrier_events.processing import carrier_events_process_pending
 from twoway.contacts.models import ContactPhone
 from twoway.conversations.models import Direction, Message, Status
-from twoway.messaging import dispatcher
+from twoway.messaging import claiming
 from twoway.messaging.services import message_send
 from twoway.numbers.models import PhoneNumber
 from twoway.numbers.services import system_number_ensure_simulated
@@ -40,8 +41,8 @@ def outsider(other_org: Organization) -> Membership:
 
 def _deliver_all(settings: object) -> None:
     settings.SIMULATOR_DELIVERY_DELAY = 0  # type: ignore[attr-defined]
-    for claim in dispatcher.claim_due(limit=50):
-        dispatcher.send_claimed(claim)
+    for claim in claiming.claim_due(limit=50):
+        send_steps.send_claimed(claim)
     network.network_report_due()
     carrier_events_process_pending()
 

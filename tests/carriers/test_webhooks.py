@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
+from tests.messaging.send_steps import record_sent
 from twoway.accounts.models import Organization
 from twoway.carrier_events import processing
 from twoway.carrier_events.models import CarrierEvent, EventKind
@@ -24,7 +25,6 @@ from twoway.carriers.errors import explain
 from twoway.carriers.twilio.adapter import EMPTY_TWIML
 from twoway.contacts.models import Contact, ContactPhone
 from twoway.conversations.models import Conversation, Direction, Message, Status
-from twoway.messaging.dispatcher import record_sent
 from twoway.messaging.services import message_send
 from twoway.numbers.models import PhoneNumber
 from twoway.realtime.models import RealtimeEvent

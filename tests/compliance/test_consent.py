@@ -9,7 +9,7 @@ from twoway.accounts.models import Membership, Organization
 from twoway.compliance.models import ConsentEvent, ConsentEventKind
 from twoway.contacts.models import ConsentStatus
 from twoway.conversations.models import Category, Folder, Message
-from twoway.messaging import dispatcher
+from twoway.messaging import claiming
 from twoway.messaging.services import message_send
 from twoway.numbers.models import PhoneNumber
 
@@ -46,7 +46,7 @@ def test_first_text_is_preceded_by_the_consent_message_once(
     entry = ConsentEvent.objects.get(contact=contact)
     assert (entry.kind, entry.source) == (ConsentEventKind.CONSENT_SENT, "message")
     # The consent message leaves first, and does not count as the agent's answer.
-    claimed = [c.request.body for c in dispatcher.claim_due(limit=10)]
+    claimed = [c.request.body for c in claiming.claim_due(limit=10)]
     assert claimed[0].startswith("Acme Dental texts about appointments")
     assert first.conversation.folder == Folder.PARTICIPATING
 

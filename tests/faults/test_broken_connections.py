@@ -26,7 +26,7 @@ import twoway.settings
 from tests.conftest import database_url
 from twoway.carrier_events import store as event_store
 from twoway.carrier_events.store import EventRecorder, EventRow
-from twoway.messaging.worker import Worker
+from twoway.worker.loop import Worker
 
 POOL_SIZE = 10
 

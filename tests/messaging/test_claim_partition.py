@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from twoway.accounts.models import Organization
 from twoway.conversations.models import Message
-from twoway.messaging import dispatcher
+from twoway.messaging import claiming
 from twoway.messaging.services import message_send
 from twoway.numbers.models import PhoneNumber
 
@@ -32,13 +32,13 @@ def queue_from(number: PhoneNumber, count: int) -> list[Message]:
 def senders_claimed(partition: tuple[int, int] | None) -> set[str]:
     now = timezone.now()
     return {
-        c.request.from_number for c in dispatcher.claim_due(limit=50, now=now, partition=partition)
+        c.request.from_number for c in claiming.claim_due(limit=50, now=now, partition=partition)
     }
 
 
 def test_each_slow_sender_belongs_to_one_process_and_fast_ones_to_all(org: Organization) -> None:
     slow = [sender(org, f"+1415555020{i}", "5") for i in range(4)]
-    fast = sender(org, "+14155550299", str(dispatcher.SHARED_SENDER_MIN_MPS))
+    fast = sender(org, "+14155550299", str(claiming.SHARED_SENDER_MIN_MPS))
     for number in [*slow, fast]:
         queue_from(number, 3)
     mine = {n.number for n in slow if n.pk % 2 == 0}
@@ -60,5 +60,5 @@ def test_an_idle_process_does_not_wait_for_another_process_s_sender(org: Organiz
     queue_from(slow, 2)
     own = (slow.pk % 2, 2)
     other = (1 - slow.pk % 2, 2)
-    assert dispatcher.next_due_in(partition=own) == 0.0
-    assert dispatcher.next_due_in(partition=other) is None
+    assert claiming.next_due_in(partition=own) == 0.0
+    assert claiming.next_due_in(partition=other) is None

@@ -13,10 +13,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from tests.messaging import send_steps
 from twoway.carriers.errors import EXPLANATIONS
 from twoway.carriers.registry import get_carrier
 from twoway.conversations.models import Category, Conversation, Message, Status
-from twoway.messaging import dispatcher
+from twoway.messaging import claiming, recording
 from twoway.messaging.services import message_send
 from twoway.numbers.models import PhoneNumber
 from twoway.simulator.models import SimMessage
@@ -52,11 +53,11 @@ def reload(message: Message) -> Message:
     return Message.objects.get(pk=message.pk)
 
 
-def dispatch(now: dt.datetime | None = None, limit: int = 10) -> list[dispatcher.ClaimedSend]:
+def dispatch(now: dt.datetime | None = None, limit: int = 10) -> list[claiming.ClaimedSend]:
     """One worker pass: claim what is due, send it."""
-    claims = dispatcher.claim_due(limit=limit, now=now)
+    claims = claiming.claim_due(limit=limit, now=now)
     for claim in claims:
-        dispatcher.send_claimed(claim)
+        send_steps.send_claimed(claim)
     return claims
 
 
@@ -66,7 +67,7 @@ def unique_deliveries(fake: FakeTwilioServer, key: str) -> int:
 
 def spacing(mps_limit: int, segments: int = 1) -> dt.timedelta:
     """How far apart the dispatcher books a number's slots: its limit plus the margin."""
-    return dt.timedelta(seconds=float(dispatcher.slot_spacing(segments, Decimal(mps_limit))))
+    return dt.timedelta(seconds=float(claiming.slot_spacing(segments, Decimal(mps_limit))))
 
 
 SECOND = dt.timedelta(seconds=1)
@@ -79,7 +80,7 @@ def test_claim_marks_message_sending_with_lease_and_attempt(number: PhoneNumber,
     settings.SEND_LEASE_SECONDS = 30
     message = queue(number)
     now = timezone.now()
-    claims = dispatcher.claim_due(limit=10, now=now)
+    claims = claiming.claim_due(limit=10, now=now)
     assert [c.message_id for c in claims] == [message.pk]
     claim = claims[0]
     assert claim.carrier == "simulator"
@@ -95,8 +96,8 @@ def test_claim_marks_message_sending_with_lease_and_attempt(number: PhoneNumber,
 
 def test_active_lease_is_not_claimed_twice(number: PhoneNumber) -> None:
     message = queue(number)
-    assert len(dispatcher.claim_due(limit=10)) == 1
-    assert dispatcher.claim_due(limit=10) == []
+    assert len(claiming.claim_due(limit=10)) == 1
+    assert claiming.claim_due(limit=10) == []
     message = reload(message)
     assert (message.status, message.attempts) == (Status.SENDING, 1)
 
@@ -106,7 +107,7 @@ def test_message_not_yet_due_is_not_claimed(number: PhoneNumber) -> None:
     Message.objects.filter(pk=message.pk).update(
         next_attempt_at=timezone.now() + dt.timedelta(minutes=5)
     )
-    assert dispatcher.claim_due(limit=10) == []
+    assert claiming.claim_due(limit=10) == []
     assert reload(message).status == Status.QUEUED
 
 
@@ -114,7 +115,7 @@ def test_sent_message_is_not_claimed_again(number: PhoneNumber) -> None:
     message = queue(number)
     dispatch()
     assert reload(message).status == Status.SENT
-    assert dispatcher.claim_due(limit=10) == []
+    assert claiming.claim_due(limit=10) == []
 
 
 # --- The simulator -------------------------------------------------------------------------------
@@ -134,12 +135,12 @@ def test_simulator_send_records_carrier_id_and_sent(number: PhoneNumber) -> None
 
 def test_expired_lease_is_claimed_again_and_delivered_once(number: PhoneNumber) -> None:
     message = queue(number)
-    [claim] = dispatcher.claim_due(limit=10)
+    [claim] = claiming.claim_due(limit=10)
     # The worker handed it to the carrier, then died before recording it.
     first_sid = get_carrier("simulator").send(claim.request).carrier_message_id
     message = reload(message)
     assert (message.status, message.carrier_message_id) == (Status.SENDING, None)
-    assert dispatcher.claim_due(limit=10) == []  # the lease still holds
+    assert claiming.claim_due(limit=10) == []  # the lease still holds
 
     Message.objects.filter(pk=message.pk).update(
         lease_expires_at=timezone.now() - dt.timedelta(seconds=1)
@@ -194,7 +195,7 @@ def test_twilio_down_is_retried_later_with_growing_backoff(
         assert before + wait <= message.next_attempt_at <= after + wait
         # Not due before its backoff is over.
         almost = message.next_attempt_at - dt.timedelta(milliseconds=1)
-        assert dispatcher.claim_due(limit=10, now=almost) == []
+        assert claiming.claim_due(limit=10, now=almost) == []
         now = message.next_attempt_at
     assert fake.deliveries == []
     assert len(fake.requests) == 3
@@ -242,7 +243,7 @@ def test_twilio_rejection_fails_with_code_and_explanation(
     assert message.attempts == 1
     assert message.lease_expires_at is None
     # A permanent error is final: nothing picks it up again.
-    assert dispatcher.claim_due(limit=10, now=timezone.now() + dt.timedelta(hours=1)) == []
+    assert claiming.claim_due(limit=10, now=timezone.now() + dt.timedelta(hours=1)) == []
 
 
 def test_gives_up_after_max_attempts(
@@ -260,7 +261,7 @@ def test_gives_up_after_max_attempts(
     assert message.attempts == 3
     assert message.error_code
     assert message.error_message and not message.error_message.startswith("Retrying")
-    assert dispatcher.claim_due(limit=10, now=timezone.now() + dt.timedelta(hours=1)) == []
+    assert claiming.claim_due(limit=10, now=timezone.now() + dt.timedelta(hours=1)) == []
     assert len(fake.requests) == 3
 
 
@@ -308,7 +309,7 @@ def test_mps_limit_books_one_slot_per_second(number: PhoneNumber) -> None:
     messages = [queue(number, body=f"Message {i}") for i in range(4)]
     slot = spacing(1)
     now = timezone.now()
-    claims = dispatcher.claim_due(limit=10, now=now)
+    claims = claiming.claim_due(limit=10, now=now)
     # Within the one-second lookahead: a slot now; the next is a little over a second away.
     assert [(c.message_id, c.send_at) for c in claims] == [(messages[0].pk, now)]
     assert [reload(m).status for m in messages] == [Status.SENDING] + [Status.QUEUED] * 3
@@ -316,10 +317,10 @@ def test_mps_limit_books_one_slot_per_second(number: PhoneNumber) -> None:
     assert number.next_send_at == now + slot
 
     # Another claimer at the same moment finds the number busy.
-    assert dispatcher.claim_due(limit=10, now=now) == []
+    assert claiming.claim_due(limit=10, now=now) == []
     # Once the next slot is within the lookahead it is claimed, and only it.
-    assert dispatcher.claim_due(limit=10, now=now + slot - SECOND - dt.timedelta(0, 0, 1)) == []
-    later = dispatcher.claim_due(limit=10, now=now + slot - SECOND)
+    assert claiming.claim_due(limit=10, now=now + slot - SECOND - dt.timedelta(0, 0, 1)) == []
+    later = claiming.claim_due(limit=10, now=now + slot - SECOND)
     assert [(c.message_id, c.send_at) for c in later] == [(messages[1].pk, now + slot)]
     number.refresh_from_db()
     assert number.next_send_at == now + 2 * slot
@@ -333,12 +334,12 @@ def test_multi_segment_message_books_a_slot_per_segment(number: PhoneNumber) -> 
     assert long.segments == 3
     three_slots = spacing(1, segments=3)
     now = timezone.now()
-    claims = dispatcher.claim_due(limit=10, now=now)
+    claims = claiming.claim_due(limit=10, now=now)
     assert [c.message_id for c in claims] == [long.pk]
     number.refresh_from_db()
     assert number.next_send_at == now + three_slots
-    assert dispatcher.claim_due(limit=10, now=now + 2 * SECOND) == []
-    [next_claim] = dispatcher.claim_due(limit=10, now=now + three_slots - SECOND)
+    assert claiming.claim_due(limit=10, now=now + 2 * SECOND) == []
+    [next_claim] = claiming.claim_due(limit=10, now=now + three_slots - SECOND)
     assert next_claim.message_id == short.pk
     assert next_claim.send_at == now + three_slots
 
@@ -349,7 +350,7 @@ def test_higher_mps_limit_spaces_sends_evenly(number: PhoneNumber) -> None:
     for i in range(10):
         queue(number, body=f"Message {i}")
     now = timezone.now()
-    claims = dispatcher.claim_due(limit=20, now=now)
+    claims = claiming.claim_due(limit=20, now=now)
     # Four slots a little over a quarter of a second apart fit into the one-second lookahead.
     assert [c.send_at for c in claims] == [now + i * spacing(4) for i in range(4)]
 
@@ -362,7 +363,7 @@ def test_busy_number_does_not_hold_up_another(org, number: PhoneNumber) -> None:
     )
     busy = [queue(number, body=f"Busy {i}") for i in range(3)]
     free = queue(other, body="Other")
-    claims = dispatcher.claim_due(limit=10)
+    claims = claiming.claim_due(limit=10)
     assert {c.message_id for c in claims} == {busy[0].pk, busy[1].pk, free.pk}
 
 
@@ -376,8 +377,8 @@ def test_backlog_on_a_busy_number_does_not_starve_other_numbers(org, number: Pho
         queue(number, body="Sale!", to=f"+141555502{i:02d}", category=Category.BLAST)
     later = queue(other, body="Sale!", category=Category.BLAST)
     now = timezone.now()
-    first = dispatcher.claim_due(limit=10, now=now)
-    second = dispatcher.claim_due(limit=10, now=now)
+    first = claiming.claim_due(limit=10, now=now)
+    second = claiming.claim_due(limit=10, now=now)
     claimed = {c.message_id for c in first + second}
     assert later.pk in claimed
     assert reload(later).status == Status.SENDING
@@ -392,7 +393,7 @@ def test_direct_message_goes_before_older_blast(number: PhoneNumber, standard) -
     direct = queue(number, body="Re: your question", membership=standard)
     assert all(b.next_attempt_at < direct.next_attempt_at for b in blasts)
     now = timezone.now()
-    claims = dispatcher.claim_due(limit=10, now=now)
+    claims = claiming.claim_due(limit=10, now=now)
     assert claims[0].message_id == direct.pk
     assert claims[0].send_at == now
     assert [c.message_id for c in claims] == [direct.pk, blasts[0].pk]
@@ -417,7 +418,7 @@ def test_message_whose_number_was_deleted_fails_cleanly(org, number: PhoneNumber
     assert orphan.error_message == EXPLANATIONS["no_sender"]
     assert orphan.lease_expires_at is None
     assert reload(healthy).status == Status.SENT
-    assert dispatcher.claim_due(limit=10) == []
+    assert claiming.claim_due(limit=10) == []
 
 
 # --- Stale claims and idle waits ----------------------------------------------------------------
@@ -429,16 +430,16 @@ def test_a_stale_claims_failure_does_not_undo_the_new_owners_send(
     from twoway.carriers.base import CarrierError
 
     message = queue(number)
-    first = dispatcher.claim_due(limit=1)[0]
+    first = claiming.claim_due(limit=1)[0]
     # The first worker's lease runs out while it waits on the carrier; another worker claims.
     later = timezone.now() + dt.timedelta(seconds=settings.SEND_LEASE_SECONDS + 5)
-    second = dispatcher.claim_due(limit=1, now=later)[0]
+    second = claiming.claim_due(limit=1, now=later)[0]
     assert (first.attempt, second.attempt) == (1, 2)
-    dispatcher.record_failure(
+    send_steps.record_failure(
         message.pk, CarrierError("timed out", transient=True), attempt=first.attempt
     )
     assert reload(message).status == Status.SENDING  # still the second worker's
-    dispatcher.record_failure(
+    send_steps.record_failure(
         message.pk, CarrierError("timed out", transient=True), attempt=second.attempt
     )
     assert reload(message).status == Status.QUEUED
@@ -451,10 +452,10 @@ def test_idle_worker_sleeps_until_a_busy_sender_has_a_free_slot(number: PhoneNum
         queue(number)
     slot = spacing(1)
     now = timezone.now()
-    assert len(dispatcher.claim_due(limit=10, now=now)) == 1  # now
+    assert len(claiming.claim_due(limit=10, now=now)) == 1  # now
     later = now + slot - SECOND
-    assert len(dispatcher.claim_due(limit=10, now=later)) == 1  # the next slot, a second ahead
-    wait = dispatcher.next_due_in(now=later)
+    assert len(claiming.claim_due(limit=10, now=later)) == 1  # the next slot, a second ahead
+    wait = claiming.next_due_in(now=later)
     # Two messages are due but their sender is booked for two slots: come back when one second
     # of its bookings is left, not at once.
     assert wait is not None
@@ -463,7 +464,7 @@ def test_idle_worker_sleeps_until_a_busy_sender_has_a_free_slot(number: PhoneNum
 
 
 def test_no_queued_message_means_no_wake_up(number: PhoneNumber) -> None:
-    assert dispatcher.next_due_in() is None
+    assert claiming.next_due_in() is None
 
 
 # --- Batches -------------------------------------------------------------------------------------
@@ -482,7 +483,7 @@ def message_updates(queries: CaptureQueriesContext) -> list[str]:
 def test_a_claim_updates_its_messages_in_one_statement(number: PhoneNumber) -> None:
     messages = [queue(number, body=f"Message {i}", to=f"+1415555016{i}") for i in range(5)]
     with CaptureQueriesContext(connection) as queries:
-        claims = dispatcher.claim_due(limit=10)
+        claims = claiming.claim_due(limit=10)
     assert {c.message_id for c in claims} == {m.pk for m in messages}
     assert len(message_updates(queries)) == 1
     for message, claim in zip(messages, sorted(claims, key=lambda c: c.message_id), strict=True):
@@ -495,19 +496,19 @@ def test_results_of_many_sends_are_recorded_together(number: PhoneNumber) -> Non
     from twoway.carriers.base import CarrierError, SendResult
 
     messages = [queue(number, body=f"Message {i}", to=f"+1415555017{i}") for i in range(4)]
-    claims = sorted(dispatcher.claim_due(limit=10), key=lambda c: c.message_id)
+    claims = sorted(claiming.claim_due(limit=10), key=lambda c: c.message_id)
     sent_at = timezone.now() - dt.timedelta(seconds=3)
     outcomes = [
-        dispatcher.SendOutcome(c.message_id, c.attempt, result=SendResult(f"SM{i}"), at=sent_at)
+        recording.SendOutcome(c.message_id, c.attempt, result=SendResult(f"SM{i}"), at=sent_at)
         for i, c in enumerate(claims[:3])
     ]
     outcomes.append(
-        dispatcher.SendOutcome(
+        recording.SendOutcome(
             claims[3].message_id, claims[3].attempt, error=CarrierError("busy", transient=True)
         )
     )
     with CaptureQueriesContext(connection) as queries:
-        dispatcher.record_outcomes(outcomes)
+        recording.record_outcomes(outcomes)
     # One statement for the three sent, one for the retry.
     assert len(message_updates(queries)) == 2
     for i, message in enumerate(messages[:3]):
@@ -526,18 +527,18 @@ def test_a_stale_claims_failure_in_a_batch_records_nothing_for_it(
 
     stale_message = queue(number, body="Taken over")
     other = queue(number, body="Fine", to="+14155550143")
-    claims = {c.message_id: c for c in dispatcher.claim_due(limit=10)}
+    claims = {c.message_id: c for c in claiming.claim_due(limit=10)}
     later = timezone.now() + dt.timedelta(seconds=settings.SEND_LEASE_SECONDS + 5)
     Message.objects.filter(pk=other.pk).update(lease_expires_at=later + dt.timedelta(minutes=1))
-    [new_claim] = dispatcher.claim_due(limit=10, now=later)
+    [new_claim] = claiming.claim_due(limit=10, now=later)
     assert new_claim.message_id == stale_message.pk
     stale = claims[stale_message.pk]
-    dispatcher.record_outcomes(
+    recording.record_outcomes(
         [
-            dispatcher.SendOutcome(
+            recording.SendOutcome(
                 stale.message_id, stale.attempt, error=CarrierError("gone", transient=False)
             ),
-            dispatcher.SendOutcome(other.pk, claims[other.pk].attempt, result=SendResult("SM9")),
+            recording.SendOutcome(other.pk, claims[other.pk].attempt, result=SendResult("SM9")),
         ]
     )
     assert (reload(stale_message).status, reload(stale_message).attempts) == (Status.SENDING, 2)
@@ -546,8 +547,8 @@ def test_a_stale_claims_failure_in_a_batch_records_nothing_for_it(
 
 def test_a_claim_may_leave_lost_leases_for_a_later_look(number: PhoneNumber, settings) -> None:
     message = queue(number)
-    dispatcher.claim_due(limit=10)
+    claiming.claim_due(limit=10)
     later = timezone.now() + dt.timedelta(seconds=settings.SEND_LEASE_SECONDS + 5)
-    assert dispatcher.claim_due(limit=10, now=later, lost_leases=False) == []
-    [again] = dispatcher.claim_due(limit=10, now=later)
+    assert claiming.claim_due(limit=10, now=later, lost_leases=False) == []
+    [again] = claiming.claim_due(limit=10, now=later)
     assert (again.message_id, again.attempt) == (message.pk, 2)

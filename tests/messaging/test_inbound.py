@@ -9,6 +9,7 @@ import uuid
 import pytest
 from django.utils import timezone
 
+from tests.messaging import send_steps
 from twoway.accounts.models import Membership, Organization
 from twoway.carrier_events import processing
 from twoway.carrier_events.models import CarrierEvent, EventKind
@@ -26,7 +27,7 @@ from twoway.conversations.models import (
     Message,
     Status,
 )
-from twoway.messaging import dispatcher, inbound
+from twoway.messaging import claiming, inbound
 from twoway.messaging.services import message_send
 from twoway.numbers.models import PhoneNumber
 from twoway.realtime.models import RealtimeEvent
@@ -590,8 +591,8 @@ def test_network_accepts_an_idempotency_key_once(db: None) -> None:
 
 
 def _dispatch_all() -> None:
-    for claim in dispatcher.claim_due(limit=10):
-        dispatcher.send_claimed(claim)
+    for claim in claiming.claim_due(limit=10):
+        send_steps.send_claimed(claim)
 
 
 def test_network_reports_delivery_by_handset_behaviour(

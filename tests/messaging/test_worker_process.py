@@ -290,8 +290,8 @@ def test_a_claim_that_waited_past_its_lease_is_left_to_its_next_owner() -> None:
     from django.utils import timezone
 
     from twoway.carriers.base import SendRequest
-    from twoway.messaging.dispatcher import ClaimedSend
-    from twoway.messaging.worker import Worker
+    from twoway.messaging.claiming import ClaimedSend
+    from twoway.worker.loop import Worker
 
     def claim(message_id: int, lease_left: float) -> ClaimedSend:
         now = timezone.now()
@@ -329,8 +329,8 @@ def test_a_numbers_next_send_is_paced_from_when_the_previous_one_left() -> None:
     from django.utils import timezone
 
     from twoway.carriers.base import SendRequest
-    from twoway.messaging.dispatcher import ClaimedSend
-    from twoway.messaging.worker import Worker, _Departure
+    from twoway.messaging.claiming import ClaimedSend
+    from twoway.worker.loop import Worker, _Departure
 
     gap = 0.2  # seconds: the claim's spacing; the pacer keeps min_gap (a little less)
 

@@ -28,9 +28,9 @@ from tests.messaging.test_worker_process import (  # noqa: F401 (fixtures)
     workers,
 )
 from twoway.conversations.models import Status
-from twoway.messaging import supervisor as supervisor_module
-from twoway.messaging.supervisor import ChildProcess, Supervisor
 from twoway.numbers.models import PhoneNumber
+from twoway.worker import supervisor as supervisor_module
+from twoway.worker.supervisor import ChildProcess, Supervisor
 
 
 def sleeper(index: int) -> int:

@@ -12,7 +12,17 @@ from django.test import AsyncClient
 
 from tests.conftest import make_member
 from twoway.accounts.models import Membership, Role
-from twoway.realtime.services import event_publish
+from twoway.realtime.models import RealtimeEvent
+
+
+def publish(
+    *, organization_id: int, kind: str, conversation_id: int | None = None
+) -> RealtimeEvent:
+    """An event row of any kind, as the stream reads it (what produces them is tested apart)."""
+    return RealtimeEvent.objects.create(
+        organization_id=organization_id, kind=kind, conversation_id=conversation_id
+    )
+
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.anyio]
 
@@ -46,7 +56,7 @@ async def _read(response, until: str, timeout: float = 5.0) -> str:
 
 
 async def test_stream_sends_events_after_the_given_id(admin: Membership, other_org) -> None:
-    before = await sync_to_async(event_publish)(
+    before = await sync_to_async(publish)(
         organization_id=admin.organization_id, kind="conversation.updated", conversation_id=7
     )
     client = AsyncClient()
@@ -54,10 +64,10 @@ async def test_stream_sends_events_after_the_given_id(admin: Membership, other_o
     response = await client.get(f"/events/?after={before.pk}")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/event-stream"
-    await sync_to_async(event_publish)(
+    await sync_to_async(publish)(
         organization_id=other_org.pk, kind="message.created", conversation_id=99
     )
-    mine = await sync_to_async(event_publish)(
+    mine = await sync_to_async(publish)(
         organization_id=admin.organization_id, kind="message.created", conversation_id=8
     )
     text = await _read(response, "event: conversation-8")
@@ -67,10 +77,10 @@ async def test_stream_sends_events_after_the_given_id(admin: Membership, other_o
 
 
 async def test_stream_resumes_from_last_event_id(admin: Membership) -> None:
-    first = await sync_to_async(event_publish)(
+    first = await sync_to_async(publish)(
         organization_id=admin.organization_id, kind="message.status", conversation_id=1
     )
-    await sync_to_async(event_publish)(
+    await sync_to_async(publish)(
         organization_id=admin.organization_id, kind="message.status", conversation_id=2
     )
     client = AsyncClient()
@@ -117,10 +127,10 @@ async def test_stream_hides_conversations_on_numbers_the_member_cannot_use(org) 
     await sync_to_async(client.force_login)(agent.user)
     response = await client.get("/events/?after=0")
     for conversation_id in (hidden, visible):
-        await sync_to_async(event_publish)(
+        await sync_to_async(publish)(
             organization_id=org.pk, kind="message.created", conversation_id=conversation_id
         )
-    await sync_to_async(event_publish)(organization_id=org.pk, kind="numbers.changed")
+    await sync_to_async(publish)(organization_id=org.pk, kind="numbers.changed")
     text = await _read(response, '"kind": "numbers.changed"')
     assert f"event: conversation-{visible}\n" in text
     assert f'"conversation": {hidden}' not in text
@@ -132,7 +142,7 @@ async def test_stream_ends_when_the_member_is_deactivated(admin: Membership) -> 
     await sync_to_async(client.force_login)(admin.user)
     response = await client.get("/events/?after=0")
     await sync_to_async(type(admin.user).objects.filter(pk=admin.user_id).update)(is_active=False)
-    await sync_to_async(event_publish)(
+    await sync_to_async(publish)(
         organization_id=admin.organization_id, kind="message.created", conversation_id=5
     )
 
@@ -147,9 +157,7 @@ async def test_stream_ends_when_the_member_is_deactivated(admin: Membership) -> 
 async def test_only_conversation_updates_tell_the_open_header(admin: Membership) -> None:
     """The header (assignee, folder, mute) hears `conversation-<id>-updated`, sent for
     conversation.updated alone: a delivery status or a new message redraws the thread only."""
-    before = await sync_to_async(event_publish)(
-        organization_id=admin.organization_id, kind="inbox.hello"
-    )
+    before = await sync_to_async(publish)(organization_id=admin.organization_id, kind="inbox.hello")
     client = AsyncClient()
     await sync_to_async(client.force_login)(admin.user)
     response = await client.get(f"/events/?after={before.pk}")
@@ -158,7 +166,7 @@ async def test_only_conversation_updates_tell_the_open_header(admin: Membership)
         ("message.created", 4),
         ("conversation.updated", 5),
     ):
-        await sync_to_async(event_publish)(
+        await sync_to_async(publish)(
             organization_id=admin.organization_id, kind=kind, conversation_id=conversation_id
         )
     text = await _read(response, "event: conversation-5-updated\n")

@@ -14,7 +14,14 @@ from twoway.core.errors import InvalidInput
 from twoway.core.text import NUL_MESSAGE, has_nul
 from twoway.numbers.access import members_who_see, teams_who_see
 from twoway.numbers.models import PhoneNumber
-from twoway.realtime.services import event_publish
+from twoway.realtime.events import (
+    ConversationDeleted,
+    ConversationUpdated,
+    MessageCreated,
+    event_publish,
+    preview_of,
+    realtime_events_forget,
+)
 
 
 def conversation_get_or_create(
@@ -65,18 +72,6 @@ def inbound_folder(phone_number: PhoneNumber) -> str:
     return Folder.PARTICIPATING if assistant else Folder.NEEDS_ATTENTION
 
 
-def conversation_updated_event(conversation: Conversation) -> dict[str, Any]:
-    """What `conversation.updated` says, for callers that publish many events at once."""
-    return conversation_updated_data(
-        folder=conversation.folder, unread_count=conversation.unread_count
-    )
-
-
-def conversation_updated_data(*, folder: str, unread_count: int) -> dict[str, Any]:
-    """`conversation_updated_event` from the values alone, for callers holding no model."""
-    return {"folder": folder, "unread_count": unread_count}
-
-
 def conversation_record_outbound(
     *, conversation: Conversation, message: Message, answers: bool = True
 ) -> None:
@@ -95,10 +90,12 @@ def conversation_record_outbound(
 
 def _publish_conversation(conversation: Conversation) -> None:
     event_publish(
-        organization_id=conversation.organization_id,
-        kind="conversation.updated",
-        conversation_id=conversation.pk,
-        **conversation_updated_event(conversation),
+        ConversationUpdated(
+            organization_id=conversation.organization_id,
+            conversation_id=conversation.pk,
+            folder=conversation.folder,
+            unread_count=conversation.unread_count,
+        )
     )
 
 
@@ -127,10 +124,17 @@ def note_add(
         sent_by_label=label,
     )
     event_publish(
-        organization_id=conversation.organization_id,
-        kind="message.created",
-        conversation_id=conversation.pk,
-        message=str(note.uid),
+        MessageCreated(
+            organization_id=conversation.organization_id,
+            conversation_id=conversation.pk,
+            message=str(note.uid),
+            direction="out",
+            note=True,
+            status="",
+            preview=preview_of(body),
+            contact=conversation.contact.name or conversation.contact_number,
+            muted=conversation.muted,
+        )
     )
     return note
 
@@ -206,10 +210,10 @@ def conversation_delete(*, conversation: Conversation) -> None:
     organization_id, conversation_id = conversation.organization_id, conversation.pk
     Message.objects.filter(conversation_id=conversation_id).delete()
     Conversation.objects.filter(pk=conversation_id).delete()
+    # The live events of its messages carry their texts (previews): gone with them.
+    realtime_events_forget(organization_id=organization_id, conversation_id=conversation_id)
     event_publish(
-        organization_id=organization_id,
-        kind="conversation.deleted",
-        conversation_id=conversation_id,
+        ConversationDeleted(organization_id=organization_id, conversation_id=conversation_id)
     )
 
 

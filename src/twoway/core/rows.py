@@ -9,10 +9,12 @@ statement (`bound_cursor`). A model with a `save()` override or signals gets nei
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections, router
+from django.db import connection, connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Field, Model
@@ -147,3 +149,35 @@ def bound_cursor(db: BaseDatabaseWrapper) -> Iterator[Any]:
     psycopg = db.Database  # type: ignore[attr-defined]
     with CursorWrapper(psycopg.Cursor(db.connection), db) as cursor:
         yield cursor
+
+
+@dataclass(frozen=True)
+class RowsStatement:
+    """A write of many rows: one statement for all of them on PostgreSQL, `values` standing for
+    the rows; on SQLite, `each` run once per row (executemany reuses its prepared statement).
+
+    On PostgreSQL, executemany sends one statement per row, each parsed, planned and run on its
+    own: for a batch of sends that was most of the PostgreSQL CPU recording took.
+    """
+
+    values: str
+    each: str
+
+
+def rows_write(statement: RowsStatement, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Run `statement` for every row, in one statement on PostgreSQL."""
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.executemany(statement.each, rows)
+            return
+        placeholders = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
+        values = ", ".join([placeholders] * len(rows))
+        cursor.execute(statement.values.format(values), [value for row in rows for value in row])
+
+
+def as_uuid(value: Any) -> uuid.UUID:
+    """A uuid column's value as read with a raw cursor: PostgreSQL hands back a UUID, SQLite the
+    32 hex digits Django stores."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)

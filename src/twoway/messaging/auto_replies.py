@@ -24,7 +24,7 @@ from twoway.conversations.models import Category, Direction, Message
 from twoway.messaging.routing import InboundRoute
 from twoway.messaging.services import message_send
 from twoway.numbers.models import PhoneNumber
-from twoway.realtime.services import event_publish
+from twoway.realtime.events import ContactUpdated, event_publish
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +74,11 @@ def keywords_apply(
         )
     if action is not None:
         event_publish(
-            organization_id=organization.pk,
-            kind="contact.updated",
-            conversation_id=message.conversation_id,
-            opt_in_status=contact.opt_in_status,
+            ContactUpdated(
+                organization_id=organization.pk,
+                conversation_id=message.conversation_id,
+                opt_in_status=contact.opt_in_status,
+            )
         )
     if not reply:
         return action is not None

@@ -13,7 +13,7 @@ from twoway.core.segments import segment_info
 from twoway.messaging.auto_replies import keywords_apply, off_inbox_answer
 from twoway.messaging.errors import Unprocessable
 from twoway.messaging.routing import inbound_route, number_texted, sender_number
-from twoway.realtime.services import event_publish
+from twoway.realtime.events import MessageCreated, event_publish, preview_of
 
 
 def inbound_message_receive(
@@ -64,14 +64,17 @@ def inbound_message_receive(
     if conversation is not None:
         conversation_record_inbound(conversation=conversation, message=message)
         event_publish(
-            organization_id=organization.pk,
-            kind="message.created",
-            conversation_id=conversation.pk,
-            message=str(message.uid),
-            direction="in",
-            muted=conversation.muted,
-            preview=message.body[:80],
-            contact=contact.name or from_number,
+            MessageCreated(
+                organization_id=organization.pk,
+                conversation_id=conversation.pk,
+                message=str(message.uid),
+                direction="in",
+                note=False,
+                status=message.status,
+                preview=preview_of(message.body),
+                contact=contact.name or from_number,
+                muted=conversation.muted,
+            )
         )
     was_keyword = keywords_apply(message, contact, organization, texted, notes)
     if conversation is None and not was_keyword and not contact.is_opted_out:

@@ -18,12 +18,18 @@ from twoway.carriers.base import InboundMessage
 from twoway.compliance.keywords import classify, looks_like_opt_out
 from twoway.contacts.models import Contact, ContactPhone, CreatedFrom
 from twoway.conversations.models import Conversation, Direction, Message, Status
-from twoway.conversations.services import body_preview, conversation_updated_data, inbound_folder
+from twoway.conversations.services import body_preview, inbound_folder
 from twoway.core.rows import bound_cursor, rows_insert
 from twoway.core.segments import segment_info
 from twoway.messaging.routing import inbound_route, sender_number
 from twoway.numbers.models import PhoneNumber
-from twoway.realtime.models import RealtimeEvent
+from twoway.realtime.events import (
+    ConversationUpdated,
+    DomainEvent,
+    MessageCreated,
+    events_publish,
+    preview_of,
+)
 
 
 @dataclass(frozen=True)
@@ -103,35 +109,34 @@ def texts_receive_together(group: list[ReceivedText]) -> None:
     for text in texts:
         by_conversation.setdefault(text.conversation_id, []).append(text)
     now_read = _conversations_record_inbound(by_conversation)
-    realtime: list[dict[str, Any]] = []
+    events: list[DomainEvent] = []
     for conversation_id, its_texts in by_conversation.items():
         folder, unread_count, muted = now_read[conversation_id]
         organization_id = its_texts[0].organization_id
-        realtime.append(
-            _realtime_row(
-                organization_id,
-                "conversation.updated",
-                conversation_id,
-                conversation_updated_data(folder=folder, unread_count=unread_count),
+        events.append(
+            ConversationUpdated(
+                organization_id=organization_id,
+                conversation_id=conversation_id,
+                folder=folder,
+                unread_count=unread_count,
             )
         )
         for text in its_texts:
             contact_name = contacts[(organization_id, text.from_number)][1]
-            realtime.append(
-                _realtime_row(
-                    organization_id,
-                    "message.created",
-                    conversation_id,
-                    {
-                        "message": str(text.uid),
-                        "direction": "in",
-                        "muted": muted,
-                        "preview": text.body[:80],
-                        "contact": contact_name or text.from_number,
-                    },
+            events.append(
+                MessageCreated(
+                    organization_id=organization_id,
+                    conversation_id=conversation_id,
+                    message=str(text.uid),
+                    direction="in",
+                    note=False,
+                    status=Status.RECEIVED.value,
+                    preview=preview_of(text.body),
+                    contact=contact_name or text.from_number,
+                    muted=muted,
                 )
             )
-    rows_insert(RealtimeEvent, realtime)
+    events_publish(events)
 
 
 @dataclass(slots=True)
@@ -176,18 +181,6 @@ def _messages_stored(keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
     with bound_cursor(db) as cursor:
         cursor.execute(sql, [list(carriers), list(ids)])
         return {(carrier, message_id) for carrier, message_id in cursor.fetchall()}
-
-
-def _realtime_row(
-    organization_id: int, kind: str, conversation_id: int, data: dict[str, Any]
-) -> dict[str, Any]:
-    """A `RealtimeEvent` row as `event_publish` writes it."""
-    return {
-        "organization_id": organization_id,
-        "kind": kind,
-        "conversation_id": conversation_id,
-        "data": data,
-    }
 
 
 def _conversations_record_inbound(

@@ -5,8 +5,6 @@ People, the API and automation all call `message_send`; the dispatcher takes it 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -38,7 +36,7 @@ from twoway.core.segments import segment_info
 from twoway.core.text import NUL_MESSAGE, has_nul, is_blank
 from twoway.messaging.senders import SenderPlan, sender_plan
 from twoway.numbers.models import PhoneNumber
-from twoway.realtime.services import event_publish
+from twoway.realtime.events import MessageCreated, event_publish, preview_of
 from twoway.realtime.wakeup import wake_worker
 
 
@@ -157,6 +155,7 @@ def message_send(
             category=Category.CONSENT,
             membership=None,
             label="consent message",
+            contact=contact,
         )
         contact_mark_consent_sent(
             contact=contact, message_id=consent.pk, body=consent.body, to_number=consent.to_number
@@ -170,6 +169,7 @@ def message_send(
         category=category,
         membership=membership,
         label=label,
+        contact=contact,
     )
 
 
@@ -238,6 +238,7 @@ def _queue(
     category: str,
     membership: Membership | None,
     label: str,
+    contact: Contact,
 ) -> Message:
     info = segment_info(text)
     now = timezone.now()
@@ -263,17 +264,18 @@ def _queue(
         conversation_record_outbound(
             conversation=conversation, message=message, answers=category == Category.DIRECT
         )
-    _publish_message(message, "message.created")
+    event_publish(
+        MessageCreated(
+            organization_id=message.organization_id,
+            conversation_id=message.conversation_id,
+            message=str(message.uid),
+            direction="out",
+            note=False,
+            status=message.status,
+            preview=preview_of(message.body),
+            contact=contact.name or to_number,
+            muted=conversation.muted if conversation is not None else False,
+        )
+    )
     wake_worker()
     return message
-
-
-def _publish_message(message: Message, kind: str, **extra: Any) -> None:
-    event_publish(
-        organization_id=message.organization_id,
-        kind=kind,
-        conversation_id=message.conversation_id,
-        message=str(message.uid),
-        status=message.status,
-        **extra,
-    )

@@ -11,7 +11,7 @@ from twoway.conversations.models import Direction, Message, Status
 from twoway.messaging.errors import RetryLater, Unprocessable
 from twoway.numbers.models import PhoneNumber
 from twoway.numbers.verification import number_verification_set
-from twoway.realtime.services import event_publish
+from twoway.realtime.events import MessageStatus, event_publish
 
 # How far a status may move: a late "sent" never undoes "delivered".
 _STATUS_RANK = {
@@ -50,11 +50,12 @@ def status_update_apply(carrier: str, update: StatusUpdate) -> None:
         fields += ["error_code", "error_message"]
     message.save(update_fields=fields)
     event_publish(
-        organization_id=message.organization_id,
-        kind="message.status",
-        conversation_id=message.conversation_id,
-        message=str(message.uid),
-        status=message.status,
+        MessageStatus(
+            organization_id=message.organization_id,
+            conversation_id=message.conversation_id,
+            message=str(message.uid),
+            status=message.status,
+        )
     )
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from twoway.accounts.models import Organization, Role
 from twoway.notifications.models import Notification
-from twoway.realtime.services import event_publish
+from twoway.realtime.events import NotificationCreated, event_publish
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def notify_admins(
         )
         for admin in admins
     )
-    event_publish(organization_id=organization.pk, kind="notification.created", title=title)
+    event_publish(NotificationCreated(organization_id=organization.pk, title=title))
     emails = [admin.email for admin in admins if admin.email]
     if emails:
         transaction.on_commit(lambda: _email(emails, title, body, link))

@@ -1,4 +1,5 @@
-"""Hands queued messages to carriers: claim → send → record, safe with many workers.
+"""Claiming queued messages for sending (the first of claim → send → record), safe with many
+workers; `sending.py` hands a claim to its carrier, `recording.py` stores what the carrier said.
 
 The message table is the queue. A claim moves due messages to `sending` with a lease, inside
 one short transaction that skips rows other workers hold (SKIP LOCKED on PostgreSQL; SQLite's
@@ -14,14 +15,9 @@ next free slot for the message's segments, so workers anywhere share one limit.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import functools
-import logging
-import time
-import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -30,20 +26,17 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from twoway.billing.services import balance_refund
-from twoway.carriers.base import CarrierError, SendRequest, SendResult
+from twoway.carriers.base import SendRequest
 from twoway.carriers.errors import explain
-from twoway.carriers.registry import get_carrier
 from twoway.conversations.models import Direction, Kind, Message, Priority, Status
+from twoway.core.rows import RowsStatement, as_uuid, rows_write
+from twoway.messaging.recording import RECORD_FIELDS, message_fail
 from twoway.numbers.models import PhoneNumber
-from twoway.realtime.models import RealtimeEvent
-from twoway.realtime.services import event_publish
-
-log = logging.getLogger(__name__)
 
 # A claim may book slots up to this far ahead, so a busy number's next second of sends is claimed
 # in one go and then paced by the sender threads.
 CLAIM_LOOKAHEAD = dt.timedelta(seconds=1)
+
 # Slots are booked this much further apart than a number's limit asks. Two sends leave their
 # worker a slot apart but reach the carrier up to ~20 ms closer or further (threads, the GIL, the
 # network; measured at the fake carrier); without the margin such jitter at a second's edge puts
@@ -51,22 +44,22 @@ CLAIM_LOOKAHEAD = dt.timedelta(seconds=1)
 # then span 1 s plus the margin (40 ms at 4%) before jitter. It costs 4% of the limit; 3% still
 # let 2 windows through in one of eight full runs.
 RATE_MARGIN = Decimal("0.04")
+
 # A worker paces two sends of one number at least this share of their booked spacing apart: less
 # than the booking, so a send that left late lets the next ones catch up with their slots instead
 # of pushing every later send back, more than the limit itself, so the margin keeps half its use.
 CATCH_UP_SHARE = (1 + RATE_MARGIN / 2) / (1 + RATE_MARGIN)
+
 # Senders whose limit is below this many segments per second are sent by one worker process of
 # a supervisor (`twoway worker --processes N`), chosen by the number's id: one process keeps up
 # with such a limit, and two processes sending for one number could each let a send leave late
 # and the next one on time, putting one segment too many into the carrier's second (2 windows
 # over in a loaded run, measured). Faster senders are shared by every process.
 SHARED_SENDER_MIN_MPS = 100
+
 # Claim candidates read per message wanted: rows of senders that fill up during the claim are
 # skipped, so a claim still finds work for the others.
 CANDIDATES_PER_CLAIM = 2
-
-# What recording a result reads: enough to decide and to publish the new status.
-RECORD_FIELDS = ("id", "uid", "organization_id", "conversation_id", "status", "attempts")
 
 
 @dataclass(frozen=True)
@@ -83,18 +76,6 @@ class ClaimedSend:
     def min_gap(self) -> float:
         """Seconds this send must leave after its sender's previous one in the same worker."""
         return self.spacing * float(CATCH_UP_SHARE)
-
-
-@dataclass(frozen=True)
-class SendOutcome:
-    """What a carrier made of one send: its result, or the error it raised."""
-
-    message_id: int
-    # The claim's attempt; None records whatever the message's current claim is.
-    attempt: int | None
-    result: SendResult | None = None
-    error: CarrierError | None = None
-    at: dt.datetime = field(default_factory=timezone.now)
 
 
 def slot_spacing(segments: int, mps_limit: Decimal) -> Decimal:
@@ -249,7 +230,7 @@ def claim_due(
                 break
             sender = senders.get(message.from_number)
             if sender is None:
-                _fail(
+                message_fail(
                     Message.objects.only(*RECORD_FIELDS).get(pk=message.id),
                     "no_sender",
                     explain("no_sender"),
@@ -280,7 +261,7 @@ def claim_due(
             attempt=message.attempts + 1,  # as the claim's UPDATE counted it
             spacing=float(spacing),
             request=SendRequest(
-                idempotency_key=str(_as_uuid(message.uid)),
+                idempotency_key=str(as_uuid(message.uid)),
                 from_number=message.from_number,
                 to_number=message.to_number,
                 body=message.body,
@@ -291,9 +272,10 @@ def claim_due(
     ]
 
 
-def _as_uuid(value: Any) -> uuid.UUID:
-    # PostgreSQL hands back a UUID, SQLite the 32 hex digits Django stores.
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+def _status_callback_url(carrier: str) -> str | None:
+    if not settings.TWOWAY_PUBLIC_URL:
+        return None
+    return f"{settings.TWOWAY_PUBLIC_URL}/webhooks/{carrier}/"
 
 
 def _mark_claimed(ids: list[int], lease_expires_at: dt.datetime) -> None:
@@ -303,242 +285,9 @@ def _mark_claimed(ids: list[int], lease_expires_at: dt.datetime) -> None:
         cursor.execute(statement, (*params, *ids))
 
 
-def _status_callback_url(carrier: str) -> str | None:
-    if not settings.TWOWAY_PUBLIC_URL:
-        return None
-    return f"{settings.TWOWAY_PUBLIC_URL}/webhooks/{carrier}/"
-
-
-def send_to_carrier(claim: ClaimedSend, departed: Callable[[], None] | None = None) -> SendOutcome:
-    """Hand the message to its carrier now; what happened, for `record_outcomes`. `departed` is
-    called once the request has left (at the start of the send for adapters that cannot tell),
-    unless the send fails before."""
-    try:
-        carrier = get_carrier(claim.carrier)
-        request = claim.request
-        if departed is not None:
-            if carrier.reports_departure:
-                request = dataclasses.replace(request, departed=departed)
-            else:
-                departed()
-        result = carrier.send(request)
-    except CarrierError as exc:
-        return SendOutcome(claim.message_id, claim.attempt, error=exc)
-    except Exception as exc:  # an adapter bug must not kill the worker or lose the message
-        log.exception("Carrier %s crashed sending message %s", claim.carrier, claim.message_id)
-        error = CarrierError(str(exc), transient=True)
-        return SendOutcome(claim.message_id, claim.attempt, error=error)
-    return SendOutcome(claim.message_id, claim.attempt, result=result)
-
-
-def send_claimed(claim: ClaimedSend) -> None:
-    """Wait for the booked slot, hand the message to its carrier, record what happened."""
-    delay = (claim.send_at - timezone.now()).total_seconds()
-    if delay > 0:
-        time.sleep(delay)
-    record_outcomes([send_to_carrier(claim)])
-
-
-@dataclass
-class _Recorded:
-    """A message as recording reads it (locked): enough to decide and to publish."""
-
-    id: int
-    uid: Any
-    organization_id: int
-    conversation_id: int
-    status: str
-    attempts: int
-
-
-@transaction.atomic
-def record_outcomes(outcomes: Sequence[SendOutcome]) -> None:
-    """Record what carriers said to many sends in one transaction: one commit for the batch."""
-    ids = sorted({o.message_id for o in outcomes})
-    messages = {m.id: m for m in _lock_for_recording(ids)}
-    sent: dict[int, tuple[_Recorded, str, dt.datetime]] = {}
-    for outcome in outcomes:
-        message = messages.get(outcome.message_id)
-        if message is None:
-            continue  # deleted meanwhile
-        if outcome.result is not None:
-            # Any claim's success counts, a stale one's too: every claim of a message carries
-            # the same idempotency key, so the carrier's id is the same whoever records it.
-            if message.status in (Status.SENDING, Status.QUEUED):
-                message.status = Status.SENT  # a status report had not already moved it on
-                sent[message.id] = (message, outcome.result.carrier_message_id, outcome.at)
-        elif outcome.error is not None and message.status == Status.SENDING:
-            # Rare, and retries, refunds and failures go through the model: read it in full.
-            model = Message.objects.only(*RECORD_FIELDS).get(pk=message.id)
-            _record_error(model, outcome.error, outcome.attempt)
-            message.status = model.status
-    _save_sent(list(sent.values()))
-    _publish_statuses([message for message, _, _ in sent.values()])
-
-
-def _lock_for_recording(ids: list[int]) -> list[_Recorded]:
-    # Locked in id order, so two recorders never wait on each other in a cycle.
-    statement = _RECORD_SELECT.format(", ".join(["%s"] * len(ids)))
-    if connection.features.has_select_for_update:
-        statement += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(statement, ids)
-        return [_Recorded(*row) for row in cursor.fetchall()]
-
-
-def _save_sent(sent: list[tuple[_Recorded, str, dt.datetime]]) -> None:
-    """Store sent messages, each with its own carrier id (which `QuerySet.update` cannot
-    express; `bulk_update` builds a CASE per row and field, ~2 ms of Python per message)."""
-    if not sent:
-        return
-    adapt = connection.ops.adapt_datetimefield_value
-    rows = [(carrier_message_id, adapt(at), message.id) for message, carrier_message_id, at in sent]
-    _write_rows(_SENT_UPDATE, rows)
-
-
 def _save_next_send_at(senders: list[tuple[int, dt.datetime]]) -> None:
     adapt = connection.ops.adapt_datetimefield_value
-    _write_rows(_NEXT_SEND_UPDATE, [(adapt(next_send_at), pk) for pk, next_send_at in senders])
-
-
-@dataclass(frozen=True)
-class _RowsStatement:
-    """A write of many rows: one statement for all of them on PostgreSQL, `values` standing for
-    the rows; on SQLite, `each` run once per row (executemany reuses its prepared statement).
-
-    On PostgreSQL, executemany sends one statement per row, each parsed, planned and run on its
-    own: for a batch of sends that was most of the PostgreSQL CPU recording took
-    (docs/performance.md, part 9).
-    """
-
-    values: str
-    each: str
-
-
-def _write_rows(statement: _RowsStatement, rows: Sequence[tuple[Any, ...]]) -> None:
-    if not rows:
-        return
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            cursor.executemany(statement.each, rows)
-            return
-        placeholders = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
-        values = ", ".join([placeholders] * len(rows))
-        cursor.execute(statement.values.format(values), [value for row in rows for value in row])
-
-
-# Names from the models, values as parameters. The rows of a `_RowsStatement` are in the order
-# of `each`'s parameters, which the names after VALUES follow.
-_M, _N, _E = Message._meta.db_table, PhoneNumber._meta.db_table, RealtimeEvent._meta.db_table
-_NEXT_SEND_UPDATE = _RowsStatement(
-    values=f"UPDATE {_N} AS n SET next_send_at = v.next_send_at "  # noqa: S608
-    "FROM (VALUES {}) AS v(next_send_at, id) WHERE n.id = v.id",
-    each=f"UPDATE {_N} SET next_send_at = %s WHERE id = %s",  # noqa: S608
-)
-_SENT_FIELDS = (
-    f"status = '{Status.SENT.value}', lease_expires_at = NULL, error_code = '', error_message = ''"
-)
-_SENT_UPDATE = _RowsStatement(
-    values=f"UPDATE {_M} AS m SET {_SENT_FIELDS}, carrier_message_id = v.carrier_message_id, "  # noqa: S608
-    "sent_at = v.sent_at FROM (VALUES {}) AS v(carrier_message_id, sent_at, id) "
-    "WHERE m.id = v.id",
-    each=f"UPDATE {_M} SET {_SENT_FIELDS}, carrier_message_id = %s, sent_at = %s "  # noqa: S608
-    "WHERE id = %s",
-)
-_EVENT_INSERT = _RowsStatement(
-    values=f"INSERT INTO {_E} "  # noqa: S608
-    "(organization_id, kind, conversation_id, data, created_at) VALUES {}",
-    each=f"INSERT INTO {_E} "  # noqa: S608
-    "(organization_id, kind, conversation_id, data, created_at) VALUES (%s, %s, %s, %s, %s)",
-)
-_CLAIMED_UPDATE = (
-    f"UPDATE {_M} SET status = %s, attempts = attempts + 1, "  # noqa: S608
-    "lease_expires_at = %s WHERE id IN ({})"
-)
-_RECORD_SELECT = f"SELECT {', '.join(RECORD_FIELDS)} FROM {_M} WHERE id IN ({{}}) ORDER BY id"  # noqa: S608
-
-
-def record_sent(message_id: int, result: SendResult) -> None:
-    record_outcomes([SendOutcome(message_id, None, result=result)])
-
-
-def retry_delay(attempts: int) -> dt.timedelta:
-    seconds = settings.SEND_RETRY_BASE_SECONDS * (2 ** max(attempts - 1, 0))
-    return dt.timedelta(seconds=min(seconds, settings.SEND_RETRY_MAX_SECONDS))
-
-
-def record_failure(message_id: int, error: CarrierError, *, attempt: int | None = None) -> None:
-    """Re-queue with backoff or fail for good. `attempt` is the claim's: a worker whose lease
-    ran out while it waited on the carrier must not undo what the message's new owner does."""
-    record_outcomes([SendOutcome(message_id, attempt, error=error)])
-
-
-def _record_error(message: Message, error: CarrierError, attempt: int | None) -> None:
-    if message.status != Status.SENDING:
-        return
-    if attempt is not None and message.attempts != attempt:
-        return
-    if error.transient and message.attempts < settings.SEND_MAX_ATTEMPTS:
-        log.warning("Message %s: carrier trouble (%s), retrying", message.uid, error)
-        message.status = Status.QUEUED
-        message.next_attempt_at = timezone.now() + retry_delay(message.attempts)
-        message.lease_expires_at = None
-        message.error_code = error.code
-        message.error_message = f"Retrying: {error}"[:300]
-        message.save(
-            update_fields=[
-                "status",
-                "next_attempt_at",
-                "lease_expires_at",
-                "error_code",
-                "error_message",
-            ]
-        )
-        _publish_status(message)
-        return
-    if error.transient:
-        _fail(message, "expired", f"{explain('expired')} Last error: {error}")
-    else:
-        _fail(message, error.code, explain(error.code) or str(error))
-
-
-def _fail(message: Message, code: str, explanation: str) -> None:
-    balance_refund(message=message)  # no carrier took it: its segments were never used
-    message.status = Status.FAILED
-    message.lease_expires_at = None
-    message.error_code = code
-    message.error_message = explanation[:300]
-    message.save(update_fields=["status", "lease_expires_at", "error_code", "error_message"])
-    _publish_status(message)
-
-
-def _publish_statuses(messages: list[_Recorded]) -> None:
-    """`event_publish` for many status changes at once: the same rows, one statement."""
-    if not messages:
-        return
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    adapt_json = connection.ops.adapt_json_value
-    rows = [
-        (
-            message.organization_id,
-            "message.status",
-            message.conversation_id,
-            adapt_json({"message": str(_as_uuid(message.uid)), "status": message.status}, None),
-            now,
-        )
-        for message in messages
-    ]
-    _write_rows(_EVENT_INSERT, rows)
-
-
-def _publish_status(message: Message) -> None:
-    event_publish(
-        organization_id=message.organization_id,
-        kind="message.status",
-        conversation_id=message.conversation_id,
-        message=str(message.uid),
-        status=message.status,
-    )
+    rows_write(_NEXT_SEND_UPDATE, [(adapt(next_send_at), pk) for pk, next_send_at in senders])
 
 
 def _others_senders(partition: tuple[int, int]) -> QuerySet[PhoneNumber]:
@@ -589,3 +338,17 @@ def next_due_in(
     if not waits:
         return None
     return max((min(waits) - now).total_seconds(), 0.0)
+
+
+# Names from the models, values as parameters.
+_M, _N = Message._meta.db_table, PhoneNumber._meta.db_table
+_NEXT_SEND_UPDATE = RowsStatement(
+    values=f"UPDATE {_N} AS n SET next_send_at = v.next_send_at "  # noqa: S608
+    "FROM (VALUES {}) AS v(next_send_at, id) WHERE n.id = v.id",
+    each=f"UPDATE {_N} SET next_send_at = %s WHERE id = %s",  # noqa: S608
+)
+
+_CLAIMED_UPDATE = (
+    f"UPDATE {_M} SET status = %s, attempts = attempts + 1, "  # noqa: S608
+    "lease_expires_at = %s WHERE id IN ({})"
+)

@@ -216,7 +216,7 @@ def worker_processes_run(processes: int, concurrency: int, job_runners: int = 0)
     from django.db import connections
 
     from twoway.jobs.runner import JobRunner
-    from twoway.messaging.worker import Worker
+    from twoway.worker.loop import Worker
 
     # Nothing the children inherit may be shared: no database connection is open yet (setup
     # opens none), and a worker opens its own sockets, threads and carrier clients in run().

@@ -32,7 +32,7 @@ from twoway.carrier_events.processing import (
 )
 from twoway.carriers.base import Carrier
 from twoway.carriers.registry import carrier_slugs, get_carrier
-from twoway.messaging import dispatcher
+from twoway.messaging import claiming, recording, sending
 from twoway.realtime.wakeup import WakeListener
 
 log = logging.getLogger("twoway.worker")
@@ -80,7 +80,7 @@ class Worker:
         self.listener = WakeListener(wake_port)
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send")
         # What carriers said, waiting to be recorded by the loop (appended by send threads).
-        self.outcomes: deque[dispatcher.SendOutcome] = deque()
+        self.outcomes: deque[recording.SendOutcome] = deque()
         self.next_lost_lease_check = 0.0
         self.next_connection_check = 0.0
         self.next_carrier_turn = 0.0
@@ -96,7 +96,7 @@ class Worker:
         # The pacer waits for a send thread: only then does a finishing send wake it.
         self.pacer_needs_thread = False
         # Claimed sends waiting for their slot: (monotonic time due, tie-breaker, claim).
-        self.scheduled: list[tuple[float, int, dispatcher.ClaimedSend]] = []
+        self.scheduled: list[tuple[float, int, claiming.ClaimedSend]] = []
         self._order = itertools.count()
         # When each sender number may next hand a message to a carrier in this process: when
         # its last send really left plus that send's own gap (a 2-segment text takes two slots),
@@ -105,7 +105,7 @@ class Worker:
         # Sends per sender handed to a thread that have not left yet (`_Departure`), and the
         # sender's due sends held back until they have: back to `scheduled` when they left.
         self.departing: dict[str, int] = {}
-        self.held: dict[str, list[tuple[int, dispatcher.ClaimedSend]]] = {}
+        self.held: dict[str, list[tuple[int, claiming.ClaimedSend]]] = {}
         # The carriers that have work of their own for the worker (`Carrier.has_worker_turns`).
         self.turn_takers: list[Carrier] = []
 
@@ -171,7 +171,7 @@ class Worker:
             # A lease shorter than a send can take hands a message in flight to another worker,
             # which sends it again: a duplicate with carriers that ignore idempotency keys.
             timeout = float(getattr(carrier, "timeout", 0) or 0)
-            if timeout + 2 * dispatcher.CLAIM_LOOKAHEAD.seconds > settings.SEND_LEASE_SECONDS:
+            if timeout + 2 * claiming.CLAIM_LOOKAHEAD.seconds > settings.SEND_LEASE_SECONDS:
                 log.warning(
                     "SEND_LEASE_SECONDS (%s) is shorter than %s's timeout (%s s) plus slot waits:"
                     " slow sends may be sent twice. Raise it.",
@@ -226,7 +226,7 @@ class Worker:
         lost_leases = now >= self.next_lost_lease_check
         if lost_leases:
             self.next_lost_lease_check = now + LOST_LEASE_CHECK_SECONDS
-        claims = dispatcher.claim_due(limit=free, lost_leases=lost_leases, partition=self.partition)
+        claims = claiming.claim_due(limit=free, lost_leases=lost_leases, partition=self.partition)
         if claims:
             with self.clock:
                 for claim in claims:
@@ -237,13 +237,13 @@ class Worker:
 
     def _record_outcomes(self) -> None:
         """Record what carriers said to the sends that finished, one transaction for all."""
-        batch: list[dispatcher.SendOutcome] = []
+        batch: list[recording.SendOutcome] = []
         while self.outcomes and len(batch) < RECORD_BATCH:
             batch.append(self.outcomes.popleft())
         if not batch:
             return
         try:
-            dispatcher.record_outcomes(batch)
+            recording.record_outcomes(batch)
         except BaseException:
             self.outcomes.extendleft(reversed(batch))  # kept for the next try, or for stop
             raise
@@ -297,7 +297,7 @@ class Worker:
     def _held_count(self) -> int:
         return sum(len(waiting) for waiting in self.held.values())
 
-    def _lease_ran_out(self, claim: dispatcher.ClaimedSend) -> bool:
+    def _lease_ran_out(self, claim: claiming.ClaimedSend) -> bool:
         """A claim that waited here past its lease may belong to another worker by now: it is
         left to its new owner, or to whoever claims it next."""
         if claim.lease_expires_at > timezone.now():
@@ -308,13 +308,13 @@ class Worker:
         )
         return True
 
-    def _send(self, claim: dispatcher.ClaimedSend) -> None:
+    def _send(self, claim: claiming.ClaimedSend) -> None:
         # The thread keeps its database connection between sends (only the simulator uses one);
         # close_old_connections replaces it when it broke or grew too old.
         departure = _Departure(self, claim)
         try:
             close_old_connections()
-            self.outcomes.append(dispatcher.send_to_carrier(claim, departed=departure))
+            self.outcomes.append(sending.send_to_carrier(claim, departed=departure))
         finally:
             departure()  # a send that failed before it left: its sender is free from now
             with self.clock:
@@ -329,7 +329,7 @@ class Worker:
         # A full worker can claim again only once a send finishes, which wakes it: asking when
         # the next message is due (up to five queries) would be wasted, and a busy worker goes
         # idle like this between most sends (5% of its CPU at 1,000 sends/s, measured).
-        waits = [] if self.full else [dispatcher.next_due_in(partition=self.partition)]
+        waits = [] if self.full else [claiming.next_due_in(partition=self.partition)]
         waits.extend(carrier.worker_next_turn_in() for carrier in self.turn_takers)
         for wait in waits:
             if wait is not None:
@@ -349,7 +349,7 @@ class _Departure:
     called the pacer starts no other send of the sender. Later calls do nothing.
     """
 
-    def __init__(self, worker: Worker, claim: dispatcher.ClaimedSend) -> None:
+    def __init__(self, worker: Worker, claim: claiming.ClaimedSend) -> None:
         self.worker = worker
         self.claim = claim
         self.done = False
