@@ -17,10 +17,12 @@ import os
 import re
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.asgi import get_asgi_application
 from django.core.exceptions import SuspiciousOperation
 from django.core.handlers.asgi import ASGIHandler, ASGIRequest
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "twoway.settings")
 # No persistent database connections under ASGI (Django's own advice): each request runs its sync
@@ -34,15 +36,19 @@ django_application = get_asgi_application()
 from twoway.carrier_events.store import EventRecorder, carrier_event_row  # noqa: E402
 from twoway.carrier_events.webhooks import (  # noqa: E402
     WebhookAnswer,
+    WebhookTarget,
     webhook_answer,
     webhook_request,
+    webhook_target,
+    webhook_target_cached,
 )
 
 WEBHOOK_PATH = "/webhooks/"
 # Middleware of the webhook path: none (see above).
 WEBHOOK_MIDDLEWARE: list[str] = []
-# The webhook URL of carriers/urls.py: `<slug:carrier>/` under WEBHOOK_PATH.
-WEBHOOK_ROUTE = re.compile(r"/webhooks/([-a-zA-Z0-9_]+)/")
+# The webhook URLs of carrier_events/urls.py under WEBHOOK_PATH: `<slug:carrier>/` and
+# `<slug:carrier>/<slug:account>/`.
+WEBHOOK_ROUTE = re.compile(r"/webhooks/([-a-zA-Z0-9_]+)/(?:([-a-zA-Z0-9_]+)/)?")
 
 log = logging.getLogger("twoway.carrier_events.webhooks")
 # What WebhookPath._body returns for a body over DATA_UPLOAD_MAX_MEMORY_SIZE (compared by identity).
@@ -64,13 +70,16 @@ class WebhookASGIHandler(ASGIHandler):
 
 
 class WebhookPath:
-    """POST /webhooks/<carrier>/ without Django's request cycle, its events stored together.
+    """POST /webhooks/<carrier>/[<account>/] without Django's request cycle, its events stored
+    together.
 
     The steps and answers are the view's (`carriers.webhooks.webhook_answer`); Django's request
     object still gives the URL the carrier called (ALLOWED_HOSTS, proxy settings). Verifying and
     parsing are CPU work of a few tens of microseconds, done on the event loop; the only wait,
     storing, happens on the recorder's thread, one commit for every webhook that came in
-    meanwhile. Anything else under /webhooks/ goes to `fallback`.
+    meanwhile. A carrier account's adapter comes from memory, and from the database on a thread
+    when the account was not read in the last few seconds (`carriers.registry`). Anything else
+    under /webhooks/ goes to `fallback`.
     """
 
     def __init__(self, fallback: ASGIHandler) -> None:
@@ -78,14 +87,14 @@ class WebhookPath:
         self.recorder = EventRecorder()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        carrier = self._carrier(scope)
-        if carrier is None:
+        route = self._route(scope)
+        if route is None:
             await self.fallback(scope, receive, send)
             return
         body = await self._body(receive)
         if body is None:
             return  # the carrier hung up: it will retry
-        answer = await self._answer(scope, carrier, body)
+        answer = await self._answer(scope, *route, body)
         await send(
             {
                 "type": "http.response.start",
@@ -99,11 +108,12 @@ class WebhookPath:
         await send({"type": "http.response.body", "body": answer.body.encode()})
 
     @staticmethod
-    def _carrier(scope: dict[str, Any]) -> str | None:
+    def _route(scope: dict[str, Any]) -> tuple[str, str | None] | None:
+        """(carrier, account) of a POST to a webhook URL; None for anything else."""
         if scope["method"] != "POST":
             return None
         match = WEBHOOK_ROUTE.fullmatch(_app_path(scope))
-        return match.group(1) if match else None
+        return (match.group(1), match.group(2)) if match else None
 
     @staticmethod
     async def _body(receive: Any) -> bytes | None:
@@ -123,7 +133,9 @@ class WebhookPath:
             if not message.get("more_body", False):
                 return b"".join(chunks) if limit is None or size <= limit else _TOO_LARGE
 
-    async def _answer(self, scope: dict[str, Any], carrier: str, body: bytes) -> WebhookAnswer:
+    async def _answer(
+        self, scope: dict[str, Any], carrier: str, account: str | None, body: bytes
+    ) -> WebhookAnswer:
         if body is _TOO_LARGE:
             return WebhookAnswer(400, "Request body too large.")
         request = ASGIRequest(scope, io.BytesIO(body))
@@ -132,17 +144,33 @@ class WebhookPath:
         except SuspiciousOperation as exc:  # a host not allowed, a body too large, ...
             log.warning("Refused a %s webhook: %s", carrier, exc)
             return WebhookAnswer(400, "Bad request.")
-        answer = webhook_answer(carrier, webhook, request.META.get("REMOTE_ADDR", ""))
+        target = webhook_target_cached(carrier, account)
+        if target is None and account is not None:
+            # An account not looked up lately (at most every few seconds): read off the loop.
+            target = await sync_to_async(_target_from_database)(carrier, account)
+        answer = webhook_answer(
+            carrier, webhook, request.META.get("REMOTE_ADDR", ""), target=target, account=account
+        )
         if answer.event is None:
             return answer
+        row = carrier_event_row(carrier, answer.event, carrier_account_id=answer.carrier_account_id)
         try:
-            await self.recorder.record(carrier_event_row(carrier, answer.event))
+            await self.recorder.record(row)
         except Exception:  # logged by the recorder; the carrier retries a 5xx
             return WebhookAnswer(503, "Could not store the event; please retry.")
         return answer
 
 
 webhook_application = WebhookPath(WebhookASGIHandler())
+
+
+def _target_from_database(carrier: str, account: str) -> WebhookTarget | None:
+    """`webhook_target` on a worker thread, its connection handled as around a request."""
+    close_old_connections()
+    try:
+        return webhook_target(carrier, account)
+    finally:
+        close_old_connections()
 
 
 def _headers(scope: dict[str, Any]) -> dict[str, str]:

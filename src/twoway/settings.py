@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "twoway.core",
     "twoway.jobs",
     "twoway.accounts",
+    "twoway.carrier_accounts",
     "twoway.numbers",
     "twoway.contacts",
     "twoway.conversations",
@@ -284,6 +285,11 @@ TWOWAY_CARRIER_CONFIG: dict[str, dict[str, object]] = {
         "timeout": env_float("TWILIO_TIMEOUT", 10.0),
     },
 }
+# Keys that encrypt carrier accounts' credentials, comma-separated, newest first (the first
+# encrypts, each decrypts); empty: a key derived from SECRET_KEY (carrier_accounts/crypto.py).
+CARRIER_CREDENTIALS_KEY = [
+    k.strip() for k in env("CARRIER_CREDENTIALS_KEY").split(",") if k.strip()
+]
 # Seconds the simulator waits before it reports a message delivered.
 SIMULATOR_DELIVERY_DELAY = env_float("SIMULATOR_DELIVERY_DELAY", 1.0)
 

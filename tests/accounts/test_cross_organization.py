@@ -21,6 +21,8 @@ from django.utils import timezone
 
 from tests.conftest import logged_in, make_member
 from twoway.accounts.models import ApiKey, Invitation, Membership, Organization, Role, Team
+from twoway.carrier_accounts.models import CarrierAccount
+from twoway.carrier_accounts.services import carrier_account_create
 from twoway.carrier_events.models import CarrierEvent
 from twoway.contacts.models import Contact, ContactPhone
 from twoway.conversations.models import Conversation, Direction, Folder, Message, Status
@@ -48,6 +50,9 @@ SECRETS = {
     "member_email": "victim-agent@acme.test",
     "invited_email": "invitee@acme.test",
     "number_label": "Secret clinic line",
+    "carrier_account_name": "Secret clinic Twilio",
+    "carrier_account_sid": "AC" + "5ec2e7" * 5 + "a9",
+    "carrier_auth_token": "7e57ab1e" * 3 + "5ec2e7a9",
 }
 
 
@@ -146,6 +151,16 @@ def victim(org: Organization) -> Victim:
         to_number=SECRETS["queued_number"],
         carrier="simulator",
     )
+    carrier_account_create(
+        actor=None,
+        organization=org,
+        carrier="twilio",
+        name=SECRETS["carrier_account_name"],
+        credentials={
+            "account_sid": SECRETS["carrier_account_sid"],
+            "auth_token": SECRETS["carrier_auth_token"],
+        },
+    )
     team = Team.objects.create(organization=org, name=SECRETS["team_name"])
     team.members.add(member)
     invitation = Invitation.objects.create(
@@ -193,6 +208,9 @@ def snapshot(org: Organization) -> dict[str, list[Any]]:
             Invitation.objects.filter(organization=org).values("pk", "expires_at", "accepted_at")
         ),
         "keys": list(ApiKey.objects.filter(organization=org).values("pk", "revoked_at")),
+        "carrier_accounts": list(
+            CarrierAccount.objects.filter(organization=org).values().order_by("pk")
+        ),
         # The victim's client's simulated phone: nothing texted from it, its behaviour kept.
         "handset": list(
             SimHandset.objects.filter(number__in=HANDSETS).values("behaviour", "claimed_by")
@@ -259,6 +277,10 @@ def queued_handset(v: Victim) -> dict[str, Any]:
     return {"number": SECRETS["queued_number"]}
 
 
+def carrier_account(v: Victim) -> CarrierAccount:
+    return CarrierAccount.objects.get(organization=v.org)
+
+
 TABLE: dict[str, Case] = {
     # Inbox
     "conversation": Case(conversation_id),
@@ -291,6 +313,17 @@ TABLE: dict[str, Case] = {
         number_id, (("post", {"status": "verified", "reason": ""}), ("get", None))
     ),
     "settings_api_key_revoke": Case(lambda v: {"key_id": v.key.pk}),
+    "settings_carrier_account_edit": Case(
+        lambda v: {"account_id": carrier_account(v).pk},
+        (("get", None), ("post", {"name": "Mine now", "auth_token": "0" * 32})),
+    ),
+    "settings_carrier_account_delete": Case(lambda v: {"account_id": carrier_account(v).pk}),
+    # Its argument is a carrier's slug: the outsider adds to their own organization, if anything.
+    "settings_carrier_account_add": Case(
+        lambda v: {"carrier": "twilio"},
+        (("get", None), ("post", {})),
+        refused=frozenset({200, 422}),
+    ),
     # The invitation link's token is the credential itself: whoever holds it may accept. What
     # must hold is that a token one does not have shows nothing.
     "invitation_accept": Case(
@@ -341,6 +374,12 @@ TABLE: dict[str, Case] = {
     # Carrier webhooks take the carrier's slug, not a row; unsigned requests are refused.
     "carrier_webhook": Case(
         lambda v: {"carrier": "twilio"}, (("post", {}),), refused=frozenset({403})
+    ),
+    # A carrier account's webhook: its key in the URL, its token for the signature.
+    "carrier_account_webhook": Case(
+        lambda v: {"carrier": "twilio", "account": carrier_account(v).webhook_key},
+        (("post", {}),),
+        refused=frozenset({403}),
     ),
     # API (keyed by route: ninja names its URLs after the view functions)
     "api/v1/messages/<uid>": Case(lambda v: {"uid": v.message.uid}, (("get", None),), api=True),

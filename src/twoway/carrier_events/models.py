@@ -20,6 +20,9 @@ class CarrierEvent(models.Model):
     """
 
     carrier = models.CharField(max_length=32)
+    # The carrier account whose webhook received it (its id, kept after the account is gone);
+    # None: the operator's webhook. Such an event acts only on that account's numbers.
+    carrier_account_id = models.PositiveBigIntegerField(null=True, blank=True)
     kind = models.CharField(max_length=8, choices=EventKind.choices)
     # The carrier's message id, plus the status for status updates.
     dedupe_key = models.CharField(max_length=120)

@@ -26,6 +26,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F
 from django.utils import timezone
 
+from twoway.carrier_events.accounts import event_account_check, event_may_use
 from twoway.carrier_events.models import CarrierEvent, EventKind
 from twoway.carriers.base import InboundMessage, StatusUpdate, VerificationUpdate
 from twoway.core.errors import TwowayError
@@ -176,6 +177,8 @@ def _batchable(
         inbound = _inbound_of(event)
     except Exception:
         return None  # the one-event path records why
+    if not event_may_use(event, numbers.get((event.carrier, inbound.to_number))):
+        return None  # refused by the one-event path (carrier_events.accounts)
     return plain_text_to_inbox(event.carrier, inbound, numbers)
 
 
@@ -267,6 +270,7 @@ def _crashed(event: CarrierEvent, exc: Exception) -> None:
 
 
 def _dispatch(event: CarrierEvent, notes: list[str]) -> None:
+    event_account_check(event)
     data: dict[str, Any] = dict(event.payload)
     if event.kind == EventKind.INBOUND:
         inbound_message_receive(event.carrier, _inbound_of(event), notes=notes)

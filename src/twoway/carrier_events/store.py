@@ -47,13 +47,16 @@ class EventRow:
     kind: str
     dedupe_key: str
     payload: dict[str, Any]
+    carrier_account_id: int | None = None  # the account whose webhook received it
 
     @property
     def identity(self) -> tuple[str, str, str]:
         return (self.carrier, self.kind, self.dedupe_key)
 
 
-def carrier_event_row(carrier: str, event: CarrierEventData) -> EventRow:
+def carrier_event_row(
+    carrier: str, event: CarrierEventData, *, carrier_account_id: int | None = None
+) -> EventRow:
     if isinstance(event, InboundMessage):
         kind, key = EventKind.INBOUND, event.carrier_message_id
     elif isinstance(event, VerificationUpdate):
@@ -68,7 +71,13 @@ def carrier_event_row(carrier: str, event: CarrierEventData) -> EventRow:
     # webhook's CPU).
     payload = {field.name: getattr(event, field.name) for field in dataclasses.fields(event)}
     payload["raw"] = dict(event.raw)
-    return EventRow(carrier=carrier, kind=str(kind), dedupe_key=key, payload=payload)
+    return EventRow(
+        carrier=carrier,
+        kind=str(kind),
+        dedupe_key=key,
+        payload=payload,
+        carrier_account_id=carrier_account_id,
+    )
 
 
 def carrier_events_store(rows: Sequence[EventRow]) -> list[bool]:
@@ -89,11 +98,22 @@ def carrier_events_store(rows: Sequence[EventRow]) -> list[bool]:
     quote = db.ops.quote_name
     payload_field, received_field = meta.get_field("payload"), meta.get_field("received_at")
     received_at = received_field.get_db_prep_save(timezone.now(), db)
-    columns = (*_EVENT_UNIQUE, "payload", "received_at", "attempts", "error")
+    columns = (*_EVENT_UNIQUE, "payload", "received_at", "attempts", "error", "carrier_account_id")
     params: list[Any] = []
     for row in first.values():
         payload = payload_field.get_db_prep_save(row.payload, db)
-        params.extend((row.carrier, row.kind, row.dedupe_key, payload, received_at, 0, ""))
+        params.extend(
+            (
+                row.carrier,
+                row.kind,
+                row.dedupe_key,
+                payload,
+                received_at,
+                0,
+                "",
+                row.carrier_account_id,
+            )
+        )
     marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(quote, columns))}) "  # noqa: S608
@@ -119,10 +139,15 @@ def carrier_events_store(rows: Sequence[EventRow]) -> list[bool]:
     return flags
 
 
-def carrier_event_record(carrier: str, event: CarrierEventData) -> bool:
+def carrier_event_record(
+    carrier: str, event: CarrierEventData, *, carrier_account_id: int | None = None
+) -> bool:
     """Store a verified webhook event once (NUL characters removed, as from every carrier).
     False when it was a duplicate."""
-    [stored] = carrier_events_store([carrier_event_row(carrier, event_without_nul(event))])
+    row = carrier_event_row(
+        carrier, event_without_nul(event), carrier_account_id=carrier_account_id
+    )
+    [stored] = carrier_events_store([row])
     return stored
 
 

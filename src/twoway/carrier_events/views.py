@@ -12,17 +12,23 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from twoway.carrier_events.store import carrier_event_record
-from twoway.carrier_events.webhooks import webhook_answer, webhook_request
+from twoway.carrier_events.webhooks import webhook_answer, webhook_request, webhook_target
 
 
 @csrf_exempt
 @require_POST
-def carrier_webhook(request: HttpRequest, carrier: str) -> HttpResponse:
+def carrier_webhook(request: HttpRequest, carrier: str, account: str | None = None) -> HttpResponse:
     headers = {name.lower(): value for name, value in request.headers.items()}
     webhook = webhook_request(request, headers, request.body)
-    answer = webhook_answer(carrier, webhook, request.META.get("REMOTE_ADDR", ""))
+    answer = webhook_answer(
+        carrier,
+        webhook,
+        request.META.get("REMOTE_ADDR", ""),
+        target=webhook_target(carrier, account),
+        account=account,
+    )
     if answer.event is not None:
-        carrier_event_record(carrier, answer.event)
+        carrier_event_record(carrier, answer.event, carrier_account_id=answer.carrier_account_id)
     response = HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
     # The webhook path has no CommonMiddleware to add the length; without it the answer goes out
     # chunked.

@@ -3,6 +3,10 @@
 The same steps whichever way the request came in: Django's view (`views.carrier_webhook`) or
 the web server's webhook path (`twoway.asgi`), which stores the events of concurrent requests
 together. Storing is the caller's part, so each path stores the way it can do fastest.
+
+A webhook comes to /webhooks/<carrier>/, the operator's (verified with the carrier's settings,
+TWILIO_AUTH_TOKEN and the like), or to /webhooks/<carrier>/<account>/, a carrier account's
+(verified with that account's credentials; `account` is its unguessable webhook key).
 """
 
 from __future__ import annotations
@@ -15,7 +19,12 @@ from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpRequest
 
+from twoway.carrier_accounts.selectors import (
+    carrier_account_for_webhook,
+    carrier_account_for_webhook_cached,
+)
 from twoway.carriers.base import (
+    Carrier,
     CarrierEventData,
     WebhookParseError,
     WebhookRequest,
@@ -32,6 +41,41 @@ class WebhookAnswer:
     body: str
     content_type: str = "text/plain"
     event: CarrierEventData | None = None  # stored (once) before the answer goes out
+    carrier_account_id: int | None = None  # whose webhook it came to, stored with the event
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    """What a webhook URL names: the adapter that verifies and parses it, and the carrier
+    account (None: the operator's webhook)."""
+
+    adapter: Carrier
+    carrier_account_id: int | None = None
+
+
+def webhook_target(carrier: str, account: str | None) -> WebhookTarget | None:
+    """Whose webhook /webhooks/<carrier>/[<account>/] is; None when no such carrier or account.
+    May read the database (an account not looked up lately)."""
+    if account is None:
+        return _operator_target(carrier)
+    found = carrier_account_for_webhook(carrier, account)
+    return None if found is None else WebhookTarget(found[1], found[0])
+
+
+def webhook_target_cached(carrier: str, account: str | None) -> WebhookTarget | None:
+    """`webhook_target` without the database, for an event loop: None also when an account
+    would have to be read."""
+    if account is None:
+        return _operator_target(carrier)
+    found = carrier_account_for_webhook_cached(carrier, account)
+    return None if found is None else WebhookTarget(found[1], found[0])
+
+
+def _operator_target(carrier: str) -> WebhookTarget | None:
+    try:
+        return WebhookTarget(get_carrier(carrier))
+    except UnknownCarrier:
+        return None
 
 
 def webhook_request(request: HttpRequest, headers: dict[str, str], body: bytes) -> WebhookRequest:
@@ -63,11 +107,19 @@ def _called_url(request: HttpRequest) -> str:
     return request.build_absolute_uri()
 
 
-def webhook_answer(carrier: str, webhook: WebhookRequest, remote_addr: str) -> WebhookAnswer:
-    try:
-        adapter = get_carrier(carrier)
-    except UnknownCarrier:
-        return WebhookAnswer(404, "No such carrier.")
+def webhook_answer(
+    carrier: str,
+    webhook: WebhookRequest,
+    remote_addr: str,
+    *,
+    target: WebhookTarget | None,
+    account: str | None = None,
+) -> WebhookAnswer:
+    """The answer to a webhook to `target` (`webhook_target(carrier, account)`: None answers
+    404, nothing stored)."""
+    if target is None:
+        return WebhookAnswer(404, "No such carrier account." if account else "No such carrier.")
+    adapter = target.adapter
     if not adapter.verify_signature(webhook):
         log.warning("Rejected %s webhook with a bad signature from %s", carrier, remote_addr)
         return WebhookAnswer(403, "Invalid signature.")
@@ -82,4 +134,4 @@ def webhook_answer(carrier: str, webhook: WebhookRequest, remote_addr: str) -> W
         # Whatever the adapter left in (raw fields, a status's text): NUL cannot be stored.
         event = event_without_nul(event)
     body, body_type = adapter.webhook_response(event)
-    return WebhookAnswer(200, body, body_type, event)
+    return WebhookAnswer(200, body, body_type, event, target.carrier_account_id)

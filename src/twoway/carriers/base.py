@@ -219,11 +219,26 @@ class ProvisionedNumber:
     carrier_number_id: str = ""  # the carrier's id for it (Twilio's PN... sid)
 
 
+@dataclass(frozen=True)
+class CredentialField:
+    """One setting of a carrier account that an administrator enters: an argument of the
+    adapter's constructor, stored encrypted and never shown back in full."""
+
+    name: str  # the constructor's argument
+    label: str
+    pattern: str = ""  # a regular expression the whole value matches, when it has a known shape
+    shape: str = ""  # that shape in words, for a refusal ("AC and 32 hexadecimal digits")
+    secret: bool = True  # typed into a password field
+
+
 class Carrier(abc.ABC):
     """A carrier plugin. Subclasses set the class attributes and implement the methods."""
 
     slug: ClassVar[str]
     name: ClassVar[str]
+    # What an account of this carrier is made of (Twilio: account SID, auth token): a carrier
+    # that declares none (the simulator) has no accounts, only its settings' configuration.
+    credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
     supports_mms: ClassVar[bool] = False
     # Whether `send` passes our idempotency key to a carrier that honours it, so that a resend
     # after a crash never reaches the handset twice.

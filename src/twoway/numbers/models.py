@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from twoway.accounts.models import Organization
+from twoway.carrier_accounts.models import CarrierAccount
 
 
 class NumberType(models.TextChoices):
@@ -79,6 +81,16 @@ class PhoneNumber(models.Model):
     label = models.CharField(max_length=100, blank=True)
     number_type = models.CharField(max_length=16, choices=NumberType.choices, default="local")
     carrier = models.CharField(max_length=32, default=default_carrier)
+    # The account at that carrier the number is held in, whose credentials send its texts and
+    # verify its webhooks; None: the operator's settings for the carrier (TWILIO_* and the like).
+    carrier_account = models.ForeignKey(
+        CarrierAccount,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="phone_numbers",
+        help_text="Empty: the installation's own settings for the carrier",
+    )
     sms_enabled = models.BooleanField(default=True)
     mms_enabled = models.BooleanField(default=False)
     mps_limit = models.DecimalField(
@@ -122,6 +134,20 @@ class PhoneNumber(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} {self.number}".strip()
+
+    def clean(self) -> None:
+        account = self.carrier_account
+        if account is None:
+            return
+        if account.carrier != self.carrier:
+            raise ValidationError(
+                {
+                    "carrier_account": f"That is a {account.carrier_name} account; the number is "
+                    f"on {self.carrier}."
+                }
+            )
+        if account.organization_id is not None and account.organization_id != self.organization_id:
+            raise ValidationError({"carrier_account": "That account is another organization's."})
 
     @property
     def display(self) -> str:

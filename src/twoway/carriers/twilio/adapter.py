@@ -22,6 +22,7 @@ from twoway.carriers.base import (
     CarrierError,
     CarrierEventData,
     CarrierStatus,
+    CredentialField,
     InboundMessage,
     ProvisionedNumber,
     SendRequest,
@@ -86,6 +87,24 @@ class TwilioCarrier(Carrier):
     honours_idempotency_key = False
     reports_departure = True
     can_provision_numbers = True
+    # The API's base URL and timeout stay the operator's (TWILIO_API_BASE_URL, TWILIO_TIMEOUT)
+    # for every account: an address an organization could set would have the worker post its
+    # credentials wherever that points.
+    credential_fields = (
+        CredentialField(
+            "account_sid",
+            "Account SID",
+            pattern=r"AC[0-9a-f]{32}",
+            shape="AC followed by 32 hexadecimal digits (0-9, a-f)",
+            secret=False,
+        ),
+        CredentialField(
+            "auth_token",
+            "Auth token",
+            pattern=r"[0-9a-f]{32}",
+            shape="32 hexadecimal digits (0-9, a-f)",
+        ),
+    )
 
     def __init__(
         self,
@@ -121,7 +140,8 @@ class TwilioCarrier(Carrier):
     def _require_config(self) -> None:
         if not self.account_sid or not self._auth_token:
             raise CarrierError(
-                "Twilio is not configured: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.",
+                "Twilio is not configured: its account SID or auth token is missing "
+                "(TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or the carrier account's).",
                 code="config",
                 transient=False,
             )

@@ -16,4 +16,5 @@ urlpatterns = [
     ),
     path("", include("twoway.web.settings.accounts_urls")),
     path("", include("twoway.web.settings.numbers_urls")),
+    path("", include("twoway.web.settings.carrier_accounts_urls")),
 ]
