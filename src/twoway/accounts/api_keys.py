@@ -6,8 +6,10 @@ the person already has; that is why every member may issue their own.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from twoway.accounts.access import api_keys_visible_to
@@ -15,6 +17,9 @@ from twoway.accounts.models import ApiKey, Membership, Role
 from twoway.core.errors import InvalidInput, NotFound
 
 MAX_ACTIVE_KEYS_PER_MEMBER = 20
+# `last_used_at` is for people judging whether a key is still in use: minute precision is
+# plenty, and it spares a busy integration a write (a SQLite write lock) on every request.
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 def api_keys_list(membership: Membership) -> QuerySet[ApiKey]:
@@ -78,3 +83,16 @@ def api_key_owner_for_email(email: str | None) -> Membership:
     if not member.user.is_active:
         raise InvalidInput(f"{member.user.email} is deactivated; their keys would not work.")
     return member
+
+
+def api_key_mark_used(key: ApiKey) -> None:
+    """Note that the key was just used, at most once a minute."""
+    now = timezone.now()
+    stale = now - LAST_USED_PRECISION
+    if key.last_used_at is not None and key.last_used_at > stale:
+        return
+    # Conditional, so concurrent requests of the same minute write once between them.
+    ApiKey.objects.filter(pk=key.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale)
+    ).update(last_used_at=now)
+    key.last_used_at = now

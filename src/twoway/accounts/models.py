@@ -26,7 +26,7 @@ RENDERED_MAX_LENGTH = 1600
 
 
 class OffReply(models.TextChoices):
-    """What a text to the organization gets while two-way texting is off (seed 001)."""
+    """What a text to the organization gets while two-way texting is off."""
 
     DO_NOT_REPLY = "do_not_reply", "Do-not-reply auto message"
     NO_AUTO_REPLY = "no_auto_reply", "No auto reply"

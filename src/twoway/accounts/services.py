@@ -1,4 +1,4 @@
-"""Writes on people and organization settings: invitations, roles, teams, settings (C3).
+"""Writes on people and organization settings: invitations, roles, teams, settings.
 
 Every function takes the acting admin (`actor`) and checks they administer the organization of
 the rows they touch: a non-admin gets PermissionDenied, another organization's row NotFound.

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.db.models import Q
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja.security import HttpBearer
 
+from twoway.accounts.api_keys import api_key_mark_used
 from twoway.accounts.models import ApiKey, Membership
 from twoway.accounts.throttling import API_KEYS
-
-# `last_used_at` is for people judging whether a key is still in use: minute precision is
-# plenty, and it spares a busy integration a write (a SQLite write lock) on every request.
-LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 class ApiKeyAuth(HttpBearer):
@@ -26,20 +19,8 @@ class ApiKeyAuth(HttpBearer):
         if key is None:
             API_KEYS.failed(request)
             return None  # ninja answers 401 through our AuthenticationError handler
-        _touch(key)
+        api_key_mark_used(key)
         return key
-
-
-def _touch(key: ApiKey) -> None:
-    now = timezone.now()
-    stale = now - LAST_USED_PRECISION
-    if key.last_used_at is not None and key.last_used_at > stale:
-        return
-    # Conditional, so concurrent requests of the same minute write once between them.
-    ApiKey.objects.filter(pk=key.pk).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale)
-    ).update(last_used_at=now)
-    key.last_used_at = now
 
 
 def request_membership(request: HttpRequest) -> Membership:

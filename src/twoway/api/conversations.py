@@ -20,6 +20,7 @@ from pydantic import model_validator
 from twoway.api.auth import request_membership
 from twoway.api.pagination import Pagination
 from twoway.api.schemas import ERROR_RESPONSES, AssignIn, ConversationOut, MessageOut, NoteIn
+from twoway.carrier_events.erasure import conversation_erase
 from twoway.conversations.access import (
     access_conversation,
     access_conversation_assign,
@@ -36,7 +37,6 @@ from twoway.conversations.selectors import (
 from twoway.conversations.services import (
     conversation_archive,
     conversation_assign,
-    conversation_delete,
     conversation_mark_unread,
     conversation_set_muted,
     conversation_unarchive,
@@ -179,7 +179,7 @@ def delete(request: HttpRequest, conversation_id: int) -> Status[None]:
     """Delete it with all its messages and notes, irreversibly. Administrators only, and only
     while the organization allows deleting (403 `delete_disabled` otherwise)."""
     conversation = access_conversation_delete(request_membership(request), conversation_id)
-    conversation_delete(conversation=conversation)
+    conversation_erase(conversation=conversation)
     return Status(204, None)
 
 

@@ -4,7 +4,7 @@ The worker sends from several threads at once. A shared connection pool makes th
 lock and walk its connections on every request, and with the GIL passed between eight threads
 that costs more than the request itself: against the fake carrier, 600 µs of client CPU per
 request through httpcore's pool with 8 threads, 180 µs through one `http.client` connection per
-thread (docs/performance.md, part 9). Each send thread here keeps its own connection to each
+thread (docs/performance.md). Each send thread here keeps its own connection to each
 origin; nothing is shared but the list `close()` closes.
 
 A kept connection the server has closed meanwhile would fail the next request, and whether the

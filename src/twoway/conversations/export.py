@@ -1,8 +1,8 @@
-"""Export one conversation's history for a few days, as CSV or HTML (C11).
+"""Export one conversation's history for a few days, as CSV or HTML.
 
 The range is whole days in the organization's time zone, at most `MAX_EXPORT_DAYS` of them: a
 normal conversation's week is a few hundred rows at most, so it is built in the request, well
-within the 30 seconds PRODUCT asks for.
+within 30 seconds.
 """
 
 from __future__ import annotations

@@ -106,6 +106,21 @@ class Status(models.TextChoices):
 # Statuses the dispatcher may still pick up.
 PENDING_STATUSES = (Status.QUEUED, Status.SENDING)
 FINAL_STATUSES = frozenset({Status.DELIVERED, Status.UNDELIVERED, Status.FAILED, Status.CANCELED})
+# How far a sent message has got. What carriers say moves it only forward: a late "sent" never
+# undoes "delivered". (The worker's own retry puts a `sending` message back to `queued`.)
+_STATUS_RANK = {
+    Status.QUEUED: 0,
+    Status.SENDING: 1,
+    Status.SENT: 2,
+    Status.DELIVERED: 3,
+    Status.UNDELIVERED: 3,
+    Status.FAILED: 3,
+}
+
+
+def status_moves_forward(current: str, new: str) -> bool:
+    """Whether a carrier's word may move a message from `current` to `new`."""
+    return _STATUS_RANK.get(Status(new), 0) > _STATUS_RANK.get(Status(current), 0)
 
 
 class Priority(models.IntegerChoices):
@@ -121,7 +136,7 @@ class Message(models.Model):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
     # None for texts that open no conversation: marketing, and transactional texts of an
-    # organization without two-way texting (seed 001).
+    # organization without two-way texting.
     # Looked up through the (conversation, created_at) index below. Every index of this table
     # is written again whenever a message changes status, since the queue's partial indexes
     # keep those updates from being HOT: each index it does not need costs every send.

@@ -1,4 +1,4 @@
-"""Full-text search over the conversations a member sees (PRODUCT C11), archived ones included.
+"""Full-text search over the conversations a member sees, archived ones included.
 
 `conversation_search` is the one way in, for the web page and the API alike. It finds
 - messages and notes whose body has every word of the query (the last word also as a prefix,

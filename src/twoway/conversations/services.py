@@ -1,15 +1,16 @@
-"""Conversation writes: creation and the folder transitions of PRODUCT C5."""
+"""Conversation writes: creation and the folder transitions."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from twoway.accounts.models import Membership, Team
 from twoway.contacts.models import Contact
 from twoway.conversations.models import Conversation, Direction, Folder, Kind, Message
+from twoway.conversations.tasks import deleted_texts_forget
 from twoway.core.errors import InvalidInput
 from twoway.core.text import NUL_MESSAGE, has_nul
 from twoway.numbers.access import members_who_see, teams_who_see
@@ -139,7 +140,7 @@ def note_add(
     return note
 
 
-# --- Actions on one conversation (C5) --------------------------------------------------------
+# --- Actions on one conversation -------------------------------------------------------------
 # Each locks the row so a concurrent inbound message (which moves folders too) is applied
 # before or after it, never half-way, and publishes the change for the other open inboxes.
 
@@ -212,6 +213,8 @@ def conversation_delete(*, conversation: Conversation) -> None:
     Conversation.objects.filter(pk=conversation_id).delete()
     # The live events of its messages carry their texts (previews): gone with them.
     realtime_events_forget(organization_id=organization_id, conversation_id=conversation_id)
+    if connection.vendor == "sqlite":
+        transaction.on_commit(deleted_texts_forget.enqueue)
     event_publish(
         ConversationDeleted(organization_id=organization_id, conversation_id=conversation_id)
     )

@@ -127,7 +127,7 @@ def _lock_candidates(
     `message_due_idx` in claim order and stop after `count` rows, instead of sorting the whole
     queue; the few `sending` ones with a lost lease come from `message_lease_idx`. Written out
     by hand: building, compiling and instantiating these through the ORM was about a third of
-    a busy worker's CPU per message (docs/performance.md, slice 3).
+    a busy worker's CPU per message (docs/performance.md).
     """
     adapt = connection.ops.adapt_datetimefield_value
     now_db = adapt(now)
@@ -312,7 +312,7 @@ def next_due_in(
     queued = Message.objects.filter(status=Status.QUEUED, next_attempt_at__isnull=False)
     # The worker asks whenever it goes idle, which under a stream of inbound texts is many times
     # a second with nothing queued: one look at `message_due_idx` answers that case, where the
-    # lookups below cost ~5 ms of CPU (docs/performance.md, part 7).
+    # lookups below cost ~5 ms of CPU (measured with the benchmark, docs/performance.md).
     if not queued.exists():
         return None
     if partition is not None and partition[1] > 1:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from twoway.billing.services import balance_refund
 from twoway.carriers.base import CarrierError, SendResult
 from twoway.carriers.errors import explain
-from twoway.conversations.models import Message, Status
+from twoway.conversations.models import Message, Status, status_moves_forward
 from twoway.core.rows import RowsStatement, as_uuid, rows_write
 from twoway.realtime.events import MessageStatus, event_publish, events_publish
 
@@ -64,7 +64,7 @@ def record_outcomes(outcomes: Sequence[SendOutcome]) -> None:
         if outcome.result is not None:
             # Any claim's success counts, a stale one's too: every claim of a message carries
             # the same idempotency key, so the carrier's id is the same whoever records it.
-            if message.status in (Status.SENDING, Status.QUEUED):
+            if status_moves_forward(message.status, Status.SENT):
                 message.status = Status.SENT  # a status report had not already moved it on
                 sent[message.id] = (message, outcome.result.carrier_message_id, outcome.at)
         elif outcome.error is not None and message.status == Status.SENDING:

@@ -1,4 +1,4 @@
-"""Which number a text leaves from, and which conversation it belongs to, by its category (C7).
+"""Which number a text leaves from, and which conversation it belongs to, by its category.
 
 - Direct texts (and a person's drips and blasts) go 1:1 from the organization's number, in the
   conversation with that number; they need two-way texting on.

@@ -7,21 +7,11 @@ from django.utils import timezone
 
 from twoway.carriers.base import StatusUpdate, VerificationUpdate
 from twoway.carriers.errors import explain
-from twoway.conversations.models import Direction, Message, Status
+from twoway.conversations.models import Direction, Message, Status, status_moves_forward
 from twoway.messaging.errors import RetryLater, Unprocessable
 from twoway.numbers.models import PhoneNumber
 from twoway.numbers.verification import number_verification_set
 from twoway.realtime.events import MessageStatus, event_publish
-
-# How far a status may move: a late "sent" never undoes "delivered".
-_STATUS_RANK = {
-    Status.QUEUED: 0,
-    Status.SENDING: 1,
-    Status.SENT: 2,
-    Status.DELIVERED: 3,
-    Status.UNDELIVERED: 3,
-    Status.FAILED: 3,
-}
 
 
 def status_update_apply(carrier: str, update: StatusUpdate) -> None:
@@ -37,7 +27,7 @@ def status_update_apply(carrier: str, update: StatusUpdate) -> None:
     if message is None:
         raise RetryLater(f"No sent message has carrier id {update.carrier_message_id} yet.")
     new = Status(update.status)
-    if _STATUS_RANK.get(new, 0) <= _STATUS_RANK.get(Status(message.status), 0):
+    if not status_moves_forward(message.status, new):
         return
     message.status = new
     fields = ["status"]

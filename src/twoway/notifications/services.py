@@ -1,4 +1,4 @@
-"""Telling people: an in-app notification under the bell, and an e-mail (C12).
+"""Telling people: an in-app notification under the bell, and an e-mail.
 
 Notifications are written in the caller's transaction; e-mails leave only after it commits, so a
 rolled-back change never mails anyone.

@@ -1,4 +1,4 @@
-"""Two-way texting on and off (C1, seed 001).
+"""Two-way texting on and off.
 
 Switching it on gives the organization a dedicated number at once, with the business's area
 code when the carrier has one there. Switching it off keeps that number for the organization
@@ -55,14 +55,19 @@ def business_area_code(organization: Organization) -> str | None:
     return e164[2:5]
 
 
-def two_way_activate(*, actor: Membership) -> PhoneNumber:
+def two_way_activate(*, actor: Membership, business_phone: str | None = None) -> PhoneNumber:
     """Switch two-way texting on for the actor's organization and return its dedicated number.
+    `business_phone`, the business's own phone, is stored with it (and picks the area code of a
+    number bought now).
 
-    Not one transaction: buying a number calls the carrier, which must not hold the database.
-    Calling it again while on changes nothing.
+    Buying a number calls the carrier, which must not hold the database, so it happens first;
+    the rest is one transaction: when the purchase fails nothing is stored. Calling it again
+    while on changes nothing but the business phone.
     """
     _require_active_admin(actor)
     organization = Organization.objects.get(pk=actor.organization_id)
+    if business_phone is not None:
+        organization.business_phone = business_phone
     country = organization.country.upper()
     if country not in TWO_WAY_COUNTRIES:
         raise TwoWayUnavailable(
@@ -75,7 +80,9 @@ def two_way_activate(*, actor: Membership) -> PhoneNumber:
         number = _buy_dedicated_number(actor, organization)
     with transaction.atomic():
         PhoneNumber.objects.filter(pk=number.pk).update(held_until=None)
-        Organization.objects.filter(pk=organization.pk).update(two_way_enabled=True)
+        Organization.objects.filter(pk=organization.pk).update(
+            two_way_enabled=True, business_phone=organization.business_phone
+        )
     number.refresh_from_db()
     actor.organization.refresh_from_db()
     log.info("Two-way texting on for %s with %s", organization, number.number)
@@ -127,9 +134,12 @@ def _first_offer(
     return offers[0]
 
 
-def two_way_deactivate(*, actor: Membership, off_reply: str) -> PhoneNumber | None:
-    """Switch two-way texting off; texts to the organization then get `off_reply`. The dedicated
-    number is held for the organization; returns it (None if it never had one)."""
+def two_way_deactivate(
+    *, actor: Membership, off_reply: str, do_not_reply_text: str | None = None
+) -> PhoneNumber | None:
+    """Switch two-way texting off; texts to the organization then get `off_reply` (with
+    `do_not_reply_text`, when given, as the do-not-reply message). The dedicated number is held
+    for the organization; returns it (None if it never had one)."""
     _require_active_admin(actor)
     if off_reply not in OffReply.values:
         raise InvalidInput(
@@ -139,9 +149,10 @@ def two_way_deactivate(*, actor: Membership, off_reply: str) -> PhoneNumber | No
         )
     hold_until = timezone.now() + dt.timedelta(days=settings.TWO_WAY_HOLD_DAYS)
     with transaction.atomic():
-        Organization.objects.filter(pk=actor.organization_id).update(
-            two_way_enabled=False, off_reply=off_reply
-        )
+        changes: dict[str, object] = {"two_way_enabled": False, "off_reply": off_reply}
+        if do_not_reply_text is not None:
+            changes["do_not_reply_text"] = do_not_reply_text.strip()
+        Organization.objects.filter(pk=actor.organization_id).update(**changes)
         number = dedicated_number(actor.organization)
         if number is not None and number.held_until is None:
             PhoneNumber.objects.filter(pk=number.pk).update(held_until=hold_until)

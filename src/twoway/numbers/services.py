@@ -1,4 +1,4 @@
-"""Writes on phone numbers: buying them from a carrier, inbox settings, releasing them (C2).
+"""Writes on phone numbers: buying them from a carrier, inbox settings, releasing them.
 
 Every function that changes a number takes the acting admin (`actor`): a non-admin gets
 PermissionDenied, a number of another organization NotFound.

@@ -1,4 +1,4 @@
-"""A number's verification with the carriers (C1): pending → in review → verified / rejected.
+"""A number's verification with the carriers: pending → in review → verified / rejected.
 
 It can take weeks, so the state is kept on the number, shown in Settings > Numbers and the
 composer, and changed by a carrier's callback or by an admin who heard from the carrier.

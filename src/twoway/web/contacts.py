@@ -1,4 +1,4 @@
-"""Contacts: the organization's list and a contact's card (C4), for Administrative and Standard
+"""Contacts: the organization's list and a contact's card, for Administrative and Standard
 users; Limited users meet contacts only in their conversations."""
 
 from __future__ import annotations

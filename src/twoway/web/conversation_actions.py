@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
+from twoway.carrier_events.erasure import conversation_erase
 from twoway.conversations.access import (
     access_conversation,
     access_conversation_assign,
@@ -31,7 +32,6 @@ from twoway.conversations.selectors import ASSIGNEE_FILTER
 from twoway.conversations.services import (
     conversation_archive,
     conversation_assign,
-    conversation_delete,
     conversation_mark_unread,
     conversation_set_muted,
     conversation_unarchive,
@@ -106,7 +106,7 @@ def conversation_delete_view(
     if request.method != "POST":
         context = {"conversation": conversation, "contact": conversation.contact}
         return render(request, "web/conversation_delete.html", context)
-    conversation_delete(conversation=conversation)
+    conversation_erase(conversation=conversation)
     target = reverse("inbox")
     if request.htmx:  # type: ignore[attr-defined]
         return HttpResponse(status=204, headers={"HX-Redirect": target})

@@ -1,4 +1,4 @@
-"""Search (C11): messages, notes and contacts of the conversations the member sees, archived
+"""Search: messages, notes and contacts of the conversations the member sees, archived
 ones included, newest first; narrowed by number, folder and dates."""
 
 from __future__ import annotations

@@ -345,7 +345,7 @@ class _Departure:
     request can leave some milliseconds after that (the GIL, the scheduler, a new connection);
     pacing from any earlier moment brings the sender's next send that much closer to this one
     at the carrier, which on a machine with busy CPUs put two segments into one of a
-    1-per-second number's seconds (docs/performance.md, "The final runs"). Until this is
+    1-per-second number's seconds (docs/performance.md, "Known limits"). Until this is
     called the pacer starts no other send of the sender. Later calls do nothing.
     """
 

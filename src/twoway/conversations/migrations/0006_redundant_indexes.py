@@ -2,7 +2,7 @@
 
 Every index of the message table is written again when a message changes status (the queue's
 partial indexes keep those updates from being HOT), so each one a query does not need costs every
-send (docs/performance.md, part 9). The indexes are dropped by name, which Django derives the
+send (docs/performance.md). The indexes are dropped by name, which Django derives the
 same way on both databases, instead of through AlterField: on SQLite that would rebuild the
 message table, and on PostgreSQL re-check every row's foreign key.
 """

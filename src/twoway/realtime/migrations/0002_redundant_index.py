@@ -1,5 +1,5 @@
 """Drop the organization index: the (organization, id) index already leads with it, and every
-status change of a sent message writes an event row (docs/performance.md, part 9). Dropped by
+status change of a sent message writes an event row (docs/performance.md). Dropped by
 name, not through AlterField, which would rebuild the table on SQLite."""
 
 import django.db.models.deletion

@@ -1,4 +1,4 @@
-"""Settings, SMS balance: what is left and the ledger of every change (PRODUCT C7)."""
+"""Settings, SMS balance: what is left and the ledger of every change."""
 
 from __future__ import annotations
 

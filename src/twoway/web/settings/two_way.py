@@ -1,4 +1,4 @@
-"""Settings → Two-way texting: switch it on (a dedicated number at once) or off (seed 001).
+"""Settings → Two-way texting: switch it on (a dedicated number at once) or off.
 
 Admins only; the work is in numbers.activation.
 """
@@ -112,12 +112,10 @@ def two_way_on(request: HttpRequest, membership: Membership) -> HttpResponse:
     organization = membership.organization
     form = ActivateForm(request.POST, organization=organization)
     if form.is_valid():
-        Organization.objects.filter(pk=organization.pk).update(
-            business_phone=form.cleaned_data["business_phone"]
-        )
-        organization.business_phone = form.cleaned_data["business_phone"]
         try:
-            number = two_way_activate(actor=membership)
+            number = two_way_activate(
+                actor=membership, business_phone=form.cleaned_data["business_phone"]
+            )
         except TwowayError as exc:
             form.add_error(None, exc.message)
         else:
@@ -141,10 +139,11 @@ def two_way_off(request: HttpRequest, membership: Membership) -> HttpResponse:
     organization = membership.organization
     form = DeactivateForm(request.POST, organization=organization)
     if form.is_valid():
-        Organization.objects.filter(pk=organization.pk).update(
-            do_not_reply_text=form.cleaned_data["do_not_reply_text"].strip()
+        two_way_deactivate(
+            actor=membership,
+            off_reply=form.cleaned_data["off_reply"],
+            do_not_reply_text=form.cleaned_data["do_not_reply_text"],
         )
-        two_way_deactivate(actor=membership, off_reply=form.cleaned_data["off_reply"])
         # The page itself says until when the number is kept: no need to say it twice.
         messages.success(request, "Two-way texting is off.")
         return redirect("settings_two_way")
