@@ -306,10 +306,10 @@ SEND_LEASE_SECONDS = env_float("SEND_LEASE_SECONDS", 60.0)
 SEND_MAX_ATTEMPTS = int(env("SEND_MAX_ATTEMPTS", "10"))
 SEND_RETRY_BASE_SECONDS = env_float("SEND_RETRY_BASE_SECONDS", 5.0)
 SEND_RETRY_MAX_SECONDS = env_float("SEND_RETRY_MAX_SECONDS", 900.0)
-# Worker processes `twoway worker` runs and keeps running (messaging/supervisor.py). One process
+# Worker processes `twoway worker` runs and keeps running (worker/supervisor.py). One process
 # is bound by its interpreter lock, so PostgreSQL gets two. SQLite lets one writer in at a time:
 # two processes sent faster there too, but every webhook waits for that same write lock, so one
-# stays the default until that is measured (docs/performance.md, slice 3).
+# stays the default until that is measured (docs/performance.md).
 WORKER_PROCESSES = int(
     env("WORKER_PROCESSES", "1" if DATABASES["default"]["ENGINE"].endswith("sqlite3") else "2")
 )

@@ -296,6 +296,7 @@ def test_a_claim_that_waited_past_its_lease_is_left_to_its_next_owner() -> None:
     def claim(message_id: int, lease_left: float) -> ClaimedSend:
         now = timezone.now()
         return ClaimedSend(
+            carrier_account_id=None,
             message_id=message_id,
             send_at=now - dt.timedelta(seconds=5),
             lease_expires_at=now + dt.timedelta(seconds=lease_left),
@@ -337,6 +338,7 @@ def test_a_numbers_next_send_is_paced_from_when_the_previous_one_left() -> None:
     def claim(message_id: int) -> ClaimedSend:
         now = timezone.now()
         return ClaimedSend(
+            carrier_account_id=None,
             message_id=message_id,
             send_at=now - dt.timedelta(seconds=5),
             lease_expires_at=now + dt.timedelta(seconds=30),

@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from twoway.carrier_accounts.selectors import carrier_webhook_url
 from twoway.carriers.base import SendRequest
 from twoway.carriers.errors import explain
 from twoway.conversations.models import Direction, Kind, Message, Priority, Status
@@ -69,6 +70,7 @@ class ClaimedSend:
     lease_expires_at: dt.datetime
     request: SendRequest
     carrier: str
+    carrier_account_id: int | None  # the sender's carrier account; None: the operator's
     attempt: int  # which claim of the message this is: a stale one records nothing
     spacing: float  # seconds this message occupies on its sender's rate limit (margin included)
 
@@ -177,20 +179,20 @@ def _claim_statements() -> _ClaimStatements:
         lost=f"{due}AND status = '{Status.SENDING.value}' AND lease_expires_at < %s"
         f"{order}{skip_locked}",
         # Locked in id order, so two claimers never wait on each other in a cycle.
-        numbers=f"SELECT id, number, mps_limit, next_send_at FROM {n.db_table} "  # noqa: S608
+        numbers=f"SELECT id, number, mps_limit, next_send_at, carrier_account_id FROM {n.db_table} "  # noqa: S608
         "WHERE released_at IS NULL AND number IN ({}) ORDER BY id" + lock,
     )
 
 
 def _lock_senders(numbers: set[str]) -> dict[str, list[Any]]:
-    """The claim's senders, locked: number → [id, mps_limit, next_send_at]."""
+    """The claim's senders, locked: number → [id, mps_limit, next_send_at, carrier account]."""
     statement = _claim_statements().numbers.format(", ".join(["%s"] * len(numbers)))
     with connection.cursor() as cursor:
         cursor.execute(statement, tuple(numbers))
         rows = cursor.fetchall()
     return {
-        number: [pk, Decimal(str(limit)), _aware(next_send_at)]
-        for pk, number, limit, next_send_at in rows
+        number: [pk, Decimal(str(limit)), _aware(next_send_at), account_id]
+        for pk, number, limit, next_send_at, account_id in rows
     }
 
 
@@ -223,7 +225,7 @@ def claim_due(
         if not candidates:
             return []
         senders = _lock_senders({m.from_number for m in candidates})
-        slots: list[tuple[_Candidate, dt.datetime, Decimal]] = []
+        slots: list[tuple[_Candidate, dt.datetime, Decimal, int | None]] = []
         booked: dict[str, list[Any]] = {}
         for message in candidates:
             if len(slots) >= limit:
@@ -236,28 +238,28 @@ def claim_due(
                     explain("no_sender"),
                 )
                 continue
-            _, mps_limit, next_send_at = sender
+            _, mps_limit, next_send_at, _ = sender
             slot = max(now, next_send_at or now)
             if slot > now + CLAIM_LOOKAHEAD:
                 continue  # this sender is busy for now; lower-priority senders may still go
             spacing = slot_spacing(message.segments, mps_limit)
             sender[2] = slot + dt.timedelta(seconds=float(spacing))
             booked[message.from_number] = sender
-            slots.append((message, slot, spacing))
+            slots.append((message, slot, spacing, sender[3]))
         if not slots:
             return []
         # One lease for the whole claim, from its latest slot: a message booked earlier holds
         # its lease a little longer, and the claim is one UPDATE however many it takes.
-        lease_expires_at = max(slot for _, slot, _ in slots) + lease
-        _mark_claimed([message.id for message, _, _ in slots], lease_expires_at)
+        lease_expires_at = max(slot for _, slot, _, _ in slots) + lease
+        _mark_claimed([message.id for message, _, _, _ in slots], lease_expires_at)
         _save_next_send_at([(sender[0], sender[2]) for sender in booked.values()])
-    callback_url = _status_callback_url
     return [
         ClaimedSend(
             message_id=message.id,
             send_at=slot,
             lease_expires_at=lease_expires_at,
             carrier=message.carrier,
+            carrier_account_id=account_id,
             attempt=message.attempts + 1,  # as the claim's UPDATE counted it
             spacing=float(spacing),
             request=SendRequest(
@@ -265,17 +267,11 @@ def claim_due(
                 from_number=message.from_number,
                 to_number=message.to_number,
                 body=message.body,
-                status_callback_url=callback_url(message.carrier),
+                status_callback_url=carrier_webhook_url(message.carrier, account_id),
             ),
         )
-        for message, slot, spacing in slots
+        for message, slot, spacing, account_id in slots
     ]
-
-
-def _status_callback_url(carrier: str) -> str | None:
-    if not settings.TWOWAY_PUBLIC_URL:
-        return None
-    return f"{settings.TWOWAY_PUBLIC_URL}/webhooks/{carrier}/"
 
 
 def _mark_claimed(ids: list[int], lease_expires_at: dt.datetime) -> None:
