@@ -33,7 +33,11 @@ os.environ.setdefault("TWOWAY_CONN_MAX_AGE", "0")
 # Sets Django up, which the imports below need (they load models).
 django_application = get_asgi_application()
 
-from twoway.carrier_events.store import EventRecorder, carrier_event_row  # noqa: E402
+from twoway.carrier_events.store import (  # noqa: E402
+    EventRecorder,
+    carrier_event_row,
+    carrier_event_row_unparsed,
+)
 from twoway.carrier_events.webhooks import (  # noqa: E402
     WebhookAnswer,
     WebhookTarget,
@@ -151,9 +155,16 @@ class WebhookPath:
         answer = webhook_answer(
             carrier, webhook, request.META.get("REMOTE_ADDR", ""), target=target, account=account
         )
-        if answer.event is None:
+        if answer.event is not None:
+            row = carrier_event_row(
+                carrier, answer.event, carrier_account_id=answer.carrier_account_id
+            )
+        elif answer.unparsed is not None:
+            row = carrier_event_row_unparsed(
+                carrier, answer.unparsed, carrier_account_id=answer.carrier_account_id
+            )
+        else:
             return answer
-        row = carrier_event_row(carrier, answer.event, carrier_account_id=answer.carrier_account_id)
         try:
             await self.recorder.record(row)
         except Exception:  # logged by the recorder; the carrier retries a 5xx

@@ -17,7 +17,7 @@ from twoway.carriers.twilio.adapter import EMPTY_TWIML
 from twoway.numbers.models import PhoneNumber
 
 # The Twilio settings of those tests (autouse), and their helpers.
-from .test_webhooks import FORM, nothing_stored, recorded, sign, twilio_configured  # noqa: F401
+from .test_webhooks import FORM, kept_raw_only, nothing_stored, recorded, sign, twilio_configured  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -163,6 +163,9 @@ def test_webhook_path_refuses_what_the_view_refuses(
         scope("/webhooks/twilio/", headers=[(b"x-twilio-signature", sign(no_sid).encode())]),
         [no_sid.encode()],
     ) == (400, "Malformed webhook: Twilio webhook has no MessageSid or SmsSid field")
+    # Signed, so kept as received for a later parse; none of the others is.
+    assert kept_raw_only()
+    CarrierEvent.objects.all().delete()
     # Not a POST: Django's own answer.
     assert answer(scope("/webhooks/twilio/", method="GET", headers=signed))[0] == 405
     # A host Django does not serve.
@@ -202,3 +205,19 @@ def test_a_carrier_that_hangs_up_before_its_body_stores_nothing(
 
     assert sent == []
     assert nothing_stored()
+
+
+def test_a_malformed_webhook_on_the_fast_path_is_kept_raw_once(
+    asgi_application, twilio_number: PhoneNumber
+) -> None:
+    form = dict(parse_qsl(inbound_body("SM" + "e" * 32), keep_blank_values=True))
+    del form["From"]
+    body = urlencode(form)
+
+    first = post_signed(asgi_application, body)
+    again = post_signed(asgi_application, body)
+
+    assert first[0] == again[0] == 400
+    [kept] = CarrierEvent.objects.all()
+    assert (kept.kind, kept.payload["body"]) == ("unparsed", body)
+    assert kept.payload["form"] == form

@@ -70,6 +70,17 @@ def post(
     return (client or Client()).post(path, data=body, content_type=FORM, **headers)
 
 
+def kept_raw_only() -> bool:
+    """A signed webhook that made no event: kept as received, and nothing else stored."""
+    events = CarrierEvent.objects.all()
+    return (
+        events.exists()
+        and not events.exclude(kind=EventKind.UNPARSED).exists()
+        and not (Contact.objects.exists() or Message.objects.exists())
+        and not (Conversation.objects.exists() or RealtimeEvent.objects.exists())
+    )
+
+
 def nothing_stored() -> bool:
     return not (
         CarrierEvent.objects.exists()
@@ -244,16 +255,29 @@ def _without(body: str, *names: str) -> str:
     ],
     ids=["no-sid", "no-from", "no-to", "status-no-sid", "mms-missing-media", "neither-kind"],
 )
-def test_signed_but_malformed_body_is_a_400_and_stores_nothing(
+def test_signed_but_malformed_body_is_a_400_kept_raw_and_nothing_else_stored(
     twilio_number: PhoneNumber, body: str
 ) -> None:
     response = post(body)
+    again = post(body)  # the carrier's retry is the same webhook, kept once
 
-    assert response.status_code == 400
-    assert nothing_stored()
+    assert response.status_code == again.status_code == 400
+    [kept] = CarrierEvent.objects.all()
+    assert kept.kind == EventKind.UNPARSED
+    assert kept.payload["body"] == body
+    assert kept.payload["reason"].startswith("Malformed webhook:")
+    assert kept.carrier == "twilio"
+
+    carrier_events_process_pending()
+
+    kept.refresh_from_db()
+    assert kept.failed_at is not None and kept.error.startswith("Malformed webhook:")
+    assert not (
+        Contact.objects.exists() or Message.objects.exists() or RealtimeEvent.objects.exists()
+    )
 
 
-def test_status_twoway_does_not_track_is_acknowledged_and_ignored(
+def test_status_twoway_does_not_track_is_acknowledged_and_kept(
     twilio_number: PhoneNumber,
 ) -> None:
     body = recorded("status_sent.txt").replace("Status=sent", "Status=partially_delivered")
@@ -261,7 +285,48 @@ def test_status_twoway_does_not_track_is_acknowledged_and_ignored(
     response = post(body)
 
     assert response.status_code == 200
-    assert not CarrierEvent.objects.exists()
+    [kept] = CarrierEvent.objects.all()
+    assert (kept.kind, kept.payload["reason"]) == (
+        EventKind.UNPARSED,
+        "A webhook of a type Twoway does not handle.",
+    )
+    carrier_events_process_pending()
+    kept.refresh_from_db()
+    assert kept.failed_at is not None
+
+
+def test_a_kept_webhook_is_processed_once_its_adapter_reads_it(
+    twilio_number: PhoneNumber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Support added later: `twoway events retry` hands the kept webhook back, the worker parses
+    it again and processes what it now makes of it."""
+    from twoway.carrier_events.failed import failed_events_retry
+    from twoway.carriers.registry import get_carrier
+
+    complete = recorded("inbound_sms.txt")
+    body = _without(complete, "From")
+    post(body)
+    carrier_events_process_pending()
+    [kept] = CarrierEvent.objects.all()
+    assert kept.failed_at is not None
+
+    adapter = get_carrier("twilio")
+    real = adapter.parse_webhook
+
+    def reads_it(webhook):  # the new version knows where this carrier puts the sender
+        form = dict(webhook.form)
+        form.setdefault("From", HANDSET)
+        return real(type(webhook)(webhook.url, webhook.method, webhook.headers, webhook.body, form))
+
+    monkeypatch.setattr(adapter, "parse_webhook", reads_it)
+    assert failed_events_retry(ids=[kept.pk]) == 1
+    carrier_events_process_pending()
+
+    kept.refresh_from_db()
+    assert kept.processed_at is not None and kept.failed_at is None and kept.error == ""
+    [message] = Message.objects.all()
+    assert (message.direction, message.from_number) == (Direction.INBOUND, HANDSET)
+    assert message.carrier_message_id == dict(parse_qsl(complete))["MessageSid"]
 
 
 def test_unknown_carrier_slug_is_404(twilio_number: PhoneNumber) -> None:

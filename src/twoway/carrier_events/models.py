@@ -7,6 +7,10 @@ class EventKind(models.TextChoices):
     INBOUND = "inbound", "Inbound message"
     STATUS = "status", "Status update"
     VERIFICATION = "verify", "Number verification"
+    # A verified webhook its adapter could not make an event of (malformed, or of a type not
+    # handled yet), kept as received: processing parses it again, so support added later can
+    # take it up (`twoway events retry`).
+    UNPARSED = "unparsed", "Unparsed webhook"
 
 
 class CarrierEvent(models.Model):

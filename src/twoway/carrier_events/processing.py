@@ -28,7 +28,17 @@ from django.utils import timezone
 
 from twoway.carrier_events.accounts import event_account_check, event_may_use
 from twoway.carrier_events.models import CarrierEvent, EventKind
-from twoway.carriers.base import InboundMessage, StatusUpdate, VerificationUpdate
+from twoway.carrier_events.store import carrier_event_row
+from twoway.carrier_events.webhooks import UNSUPPORTED
+from twoway.carriers.base import (
+    InboundMessage,
+    StatusUpdate,
+    VerificationUpdate,
+    WebhookParseError,
+    WebhookRequest,
+    event_without_nul,
+)
+from twoway.carriers.registry import UnknownCarrier, carrier_for_account
 from twoway.core.errors import TwowayError
 from twoway.messaging.errors import RetryLater, Unprocessable
 from twoway.messaging.inbound import inbound_message_receive
@@ -270,6 +280,9 @@ def _crashed(event: CarrierEvent, exc: Exception) -> None:
 
 
 def _dispatch(event: CarrierEvent, notes: list[str]) -> None:
+    if event.kind == EventKind.UNPARSED:
+        _dispatch(_parsed_again(event), notes)
+        return
     event_account_check(event)
     data: dict[str, Any] = dict(event.payload)
     if event.kind == EventKind.INBOUND:
@@ -278,3 +291,37 @@ def _dispatch(event: CarrierEvent, notes: list[str]) -> None:
         verification_update_apply(event.carrier, VerificationUpdate(**data))
     else:
         status_update_apply(event.carrier, StatusUpdate(**data))
+
+
+def _parsed_again(event: CarrierEvent) -> CarrierEvent:
+    """A kept webhook, parsed by its adapter as it is now: the event it makes (not stored: it is
+    processed in the kept one's place), or Unprocessable with why not, once more."""
+    payload = event.payload
+    try:
+        adapter = carrier_for_account(event.carrier_account_id, event.carrier)
+    except UnknownCarrier as exc:
+        raise Unprocessable(str(exc)) from exc
+    webhook = WebhookRequest(
+        url=payload["url"],
+        method="POST",
+        headers={"content-type": payload["content_type"]},
+        body=payload["body"].encode(),
+        form=dict(payload["form"]),
+    )
+    try:
+        parsed = adapter.parse_webhook(webhook)
+    except WebhookParseError as exc:
+        raise Unprocessable(f"Malformed webhook: {exc}") from exc
+    if parsed is None:
+        raise Unprocessable(UNSUPPORTED)
+    row = carrier_event_row(
+        event.carrier, event_without_nul(parsed), carrier_account_id=event.carrier_account_id
+    )
+    return CarrierEvent(
+        pk=event.pk,
+        carrier=row.carrier,
+        kind=row.kind,
+        dedupe_key=row.dedupe_key,
+        payload=row.payload,
+        carrier_account_id=row.carrier_account_id,
+    )

@@ -80,6 +80,43 @@ def carrier_event_row(
     )
 
 
+@dataclass(frozen=True)
+class UnparsedWebhook:
+    """A verified webhook its adapter could not make an event of, as received, and why."""
+
+    url: str
+    content_type: str
+    body: str
+    form: dict[str, str]
+    reason: str
+
+
+def carrier_event_row_unparsed(
+    carrier: str, webhook: UnparsedWebhook, *, carrier_account_id: int | None = None
+) -> EventRow:
+    """The row keeping an unparsed webhook: its duplicate key is the digest of what the carrier
+    sent, so its retries are stored once."""
+    key = hashlib.sha256(f"{webhook.url}\n{webhook.body}".encode()).hexdigest()
+    payload = {
+        "url": _without_nul(webhook.url),
+        "content_type": _without_nul(webhook.content_type),
+        "body": _without_nul(webhook.body),
+        "form": {_without_nul(k): _without_nul(v) for k, v in webhook.form.items()},
+        "reason": _without_nul(webhook.reason),
+    }
+    return EventRow(
+        carrier=carrier,
+        kind=str(EventKind.UNPARSED),
+        dedupe_key=key,
+        payload=payload,
+        carrier_account_id=carrier_account_id,
+    )
+
+
+def _without_nul(text: str) -> str:
+    return text.replace("\x00", "")  # a database stores no NUL character, neither in JSON
+
+
 def carrier_events_store(rows: Sequence[EventRow]) -> list[bool]:
     """Store events in one statement, in autocommit; for each row, False when it was a
     duplicate (stored before, or earlier in `rows`). Wakes the worker when anything is new.

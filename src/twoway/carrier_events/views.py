@@ -11,7 +11,11 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from twoway.carrier_events.store import carrier_event_record
+from twoway.carrier_events.store import (
+    carrier_event_record,
+    carrier_event_row_unparsed,
+    carrier_events_store,
+)
 from twoway.carrier_events.webhooks import webhook_answer, webhook_request, webhook_target
 
 
@@ -29,6 +33,11 @@ def carrier_webhook(request: HttpRequest, carrier: str, account: str | None = No
     )
     if answer.event is not None:
         carrier_event_record(carrier, answer.event, carrier_account_id=answer.carrier_account_id)
+    elif answer.unparsed is not None:
+        row = carrier_event_row_unparsed(
+            carrier, answer.unparsed, carrier_account_id=answer.carrier_account_id
+        )
+        carrier_events_store([row])
     response = HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
     # The webhook path has no CommonMiddleware to add the length; without it the answer goes out
     # chunked.

@@ -23,6 +23,7 @@ from twoway.carrier_accounts.selectors import (
     carrier_account_for_webhook,
     carrier_account_for_webhook_cached,
 )
+from twoway.carrier_events.store import UnparsedWebhook
 from twoway.carriers.base import (
     Carrier,
     CarrierEventData,
@@ -34,6 +35,8 @@ from twoway.carriers.registry import UnknownCarrier, get_carrier
 
 log = logging.getLogger(__name__)
 
+UNSUPPORTED = "A webhook of a type Twoway does not handle."
+
 
 @dataclass(frozen=True)
 class WebhookAnswer:
@@ -42,6 +45,8 @@ class WebhookAnswer:
     content_type: str = "text/plain"
     event: CarrierEventData | None = None  # stored (once) before the answer goes out
     carrier_account_id: int | None = None  # whose webhook it came to, stored with the event
+    # A verified webhook that made no event: stored as received (and parsed again later).
+    unparsed: UnparsedWebhook | None = None
 
 
 @dataclass(frozen=True)
@@ -127,11 +132,28 @@ def webhook_answer(
         event = adapter.parse_webhook(webhook)
     except WebhookParseError as exc:
         log.warning("Malformed %s webhook: %s", carrier, exc)
-        return WebhookAnswer(400, f"Malformed webhook: {exc}")
+        reason = f"Malformed webhook: {exc}"
+        kept = _unparsed(webhook, reason)
+        return WebhookAnswer(
+            400, reason, unparsed=kept, carrier_account_id=target.carrier_account_id
+        )
     if event is None:
-        log.info("Ignored a %s webhook of a type Twoway does not handle", carrier)
+        log.info("Kept a %s webhook of a type Twoway does not handle", carrier)
+        body, body_type = adapter.webhook_response(None)
+        kept = _unparsed(webhook, UNSUPPORTED)
+        return WebhookAnswer(200, body, body_type, None, target.carrier_account_id, kept)
     else:
         # Whatever the adapter left in (raw fields, a status's text): NUL cannot be stored.
         event = event_without_nul(event)
     body, body_type = adapter.webhook_response(event)
     return WebhookAnswer(200, body, body_type, event, target.carrier_account_id)
+
+
+def _unparsed(webhook: WebhookRequest, reason: str) -> UnparsedWebhook:
+    return UnparsedWebhook(
+        url=webhook.url,
+        content_type=webhook.headers.get("content-type", ""),
+        body=webhook.body.decode("utf-8", errors="replace"),
+        form=dict(webhook.form),
+        reason=reason,
+    )
