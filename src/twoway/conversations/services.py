@@ -73,6 +73,22 @@ def inbound_folder(phone_number: PhoneNumber) -> str:
     return Folder.PARTICIPATING if assistant else Folder.NEEDS_ATTENTION
 
 
+def message_created(message: Message, *, contact: str, muted: bool) -> MessageCreated:
+    """The `message.created` event of a stored message or note; `contact` is how the thread
+    names the contact (their name, or their number)."""
+    return MessageCreated(
+        organization_id=message.organization_id,
+        conversation_id=message.conversation_id,
+        message=str(message.uid),
+        direction=str(message.direction),
+        note=message.kind == Kind.NOTE,
+        status=str(message.status),
+        preview=preview_of(message.body),
+        contact=contact,
+        muted=muted,
+    )
+
+
 def conversation_record_outbound(
     *, conversation: Conversation, message: Message, answers: bool = True
 ) -> None:
@@ -124,19 +140,8 @@ def note_add(
         sent_by_id=author_id,
         sent_by_label=label,
     )
-    event_publish(
-        MessageCreated(
-            organization_id=conversation.organization_id,
-            conversation_id=conversation.pk,
-            message=str(note.uid),
-            direction="out",
-            note=True,
-            status="",
-            preview=preview_of(body),
-            contact=conversation.contact.name or conversation.contact_number,
-            muted=conversation.muted,
-        )
-    )
+    contact = conversation.contact.name or conversation.contact_number
+    event_publish(message_created(note, contact=contact, muted=conversation.muted))
     return note
 
 

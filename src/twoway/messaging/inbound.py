@@ -8,12 +8,16 @@ from twoway.carriers.base import InboundMessage
 from twoway.contacts.models import CreatedFrom
 from twoway.contacts.services import contact_get_or_create_by_phone
 from twoway.conversations.models import Direction, Message, Status
-from twoway.conversations.services import conversation_get_or_create, conversation_record_inbound
+from twoway.conversations.services import (
+    conversation_get_or_create,
+    conversation_record_inbound,
+    message_created,
+)
 from twoway.core.segments import segment_info
 from twoway.messaging.auto_replies import keywords_apply, off_inbox_answer
 from twoway.messaging.errors import Unprocessable
 from twoway.messaging.routing import inbound_route, number_texted, sender_number
-from twoway.realtime.events import MessageCreated, event_publish, preview_of
+from twoway.realtime.events import event_publish
 
 
 def inbound_message_receive(
@@ -64,17 +68,7 @@ def inbound_message_receive(
     if conversation is not None:
         conversation_record_inbound(conversation=conversation, message=message)
         event_publish(
-            MessageCreated(
-                organization_id=organization.pk,
-                conversation_id=conversation.pk,
-                message=str(message.uid),
-                direction="in",
-                note=False,
-                status=message.status,
-                preview=preview_of(message.body),
-                contact=contact.name or from_number,
-                muted=conversation.muted,
-            )
+            message_created(message, contact=contact.name or from_number, muted=conversation.muted)
         )
     was_keyword = keywords_apply(message, contact, organization, texted, notes)
     if conversation is None and not was_keyword and not contact.is_opted_out:

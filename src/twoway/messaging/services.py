@@ -22,7 +22,11 @@ from twoway.conversations.models import (
     Priority,
     Status,
 )
-from twoway.conversations.services import conversation_get_or_create, conversation_record_outbound
+from twoway.conversations.services import (
+    conversation_get_or_create,
+    conversation_record_outbound,
+    message_created,
+)
 from twoway.core.errors import InvalidInput, PermissionDenied
 from twoway.core.phones import (
     InvalidPhoneNumber,
@@ -36,7 +40,7 @@ from twoway.core.segments import segment_info
 from twoway.core.text import NUL_MESSAGE, has_nul, is_blank
 from twoway.messaging.senders import SenderPlan, sender_plan
 from twoway.numbers.models import PhoneNumber
-from twoway.realtime.events import MessageCreated, event_publish, preview_of
+from twoway.realtime.events import event_publish
 from twoway.realtime.wakeup import wake_worker
 
 
@@ -265,14 +269,8 @@ def _queue(
             conversation=conversation, message=message, answers=category == Category.DIRECT
         )
     event_publish(
-        MessageCreated(
-            organization_id=message.organization_id,
-            conversation_id=message.conversation_id,
-            message=str(message.uid),
-            direction="out",
-            note=False,
-            status=message.status,
-            preview=preview_of(message.body),
+        message_created(
+            message,
             contact=contact.name or to_number,
             muted=conversation.muted if conversation is not None else False,
         )
