@@ -12,6 +12,7 @@ def numbers_for_settings(organization: Organization) -> QuerySet[PhoneNumber]:
     """The organization's numbers, with who may use them."""
     return (
         PhoneNumber.objects.filter(organization=organization)
+        .select_related("carrier_account")
         .prefetch_related("access_users__user", "access_teams")
         .order_by("id")
     )

@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
-from django.urls import reverse
 
 from twoway.accounts.access import require_admin
 from twoway.accounts.models import Membership, Organization, Team
+from twoway.carrier_accounts.models import CarrierAccount
+from twoway.carrier_accounts.selectors import carrier_webhook_url
 from twoway.carriers.base import AvailableNumber, Carrier, CarrierError
 from twoway.carriers.errors import EXPLANATIONS
-from twoway.carriers.registry import UnknownCarrier, carrier_slugs, get_carrier
+from twoway.carriers.registry import UnknownCarrier, carrier_for_account, carrier_slugs, get_carrier
 from twoway.core.errors import InvalidInput, NotFound, PermissionDenied, TwowayError
 from twoway.core.phones import InvalidPhoneNumber, format_for_display, normalize_phone
 from twoway.numbers.models import DEFAULT_MPS, NumberType, PhoneNumber, RoutingMode
@@ -106,9 +106,17 @@ def provisioning_carriers() -> list[Carrier]:
     return [carrier for carrier in carriers if carrier.can_provision_numbers]
 
 
-def _provisioning_carrier(slug: str) -> Carrier:
+def _provisioning_carrier(
+    slug: str, organization: Organization, account: CarrierAccount | None = None
+) -> Carrier:
+    """The adapter that buys numbers of `slug`: the operator's, or that of the organization's
+    carrier `account`."""
+    if account is not None and (
+        account.organization_id != organization.pk or account.carrier != slug
+    ):
+        raise InvalidNumberField("carrier", "That carrier account is not one of yours.")
     try:
-        carrier = get_carrier(slug)
+        carrier = carrier_for_account(account.pk if account else None, slug)
     except UnknownCarrier:
         raise InvalidNumberField("carrier", f"There is no carrier called {slug!r}.") from None
     if not carrier.can_provision_numbers:
@@ -166,11 +174,10 @@ def _clean_mps(mps_limit: Decimal | int | float | str) -> Decimal:
     return mps
 
 
-def _sms_url(carrier: str) -> str | None:
-    """Where the carrier should post incoming texts, when Twoway knows its public address."""
-    if not settings.TWOWAY_PUBLIC_URL:
-        return None
-    return settings.TWOWAY_PUBLIC_URL + reverse("carrier_webhook", args=[carrier])
+def _sms_url(carrier: str, account: CarrierAccount | None) -> str | None:
+    """Where the carrier should post incoming texts (the account's webhook, or the operator's),
+    when Twoway knows its public address."""
+    return carrier_webhook_url(carrier, account.pk if account else None)
 
 
 def _taken_message(number: str) -> str:
@@ -184,12 +191,14 @@ def number_search(
     *,
     organization: Organization,
     carrier: str,
+    carrier_account: CarrierAccount | None = None,
     area_code: str | None = None,
     limit: int = SEARCH_LIMIT,
 ) -> list[AvailableNumber]:
     """Numbers `carrier` offers in the organization's country (and `area_code`), leaving out
-    those some organization in Twoway already has. Calls the carrier: no transaction held."""
-    adapter = _provisioning_carrier(carrier)
+    those some organization in Twoway already has; through the organization's
+    `carrier_account` when given. Calls the carrier: no transaction held."""
+    adapter = _provisioning_carrier(carrier, organization, carrier_account)
     area = _clean_area_code(area_code)
     # The simulator offers numbers Twoway may hold already (its network is our database), and
     # a carrier's list can lag behind: ask for enough to fill `limit` after leaving those out.
@@ -214,6 +223,7 @@ def number_add(
     organization: Organization,
     carrier: str,
     number: str,
+    carrier_account: CarrierAccount | None = None,
     label: str = "",
     number_type: str | None = None,
     mps_limit: Decimal | int | None = None,
@@ -226,7 +236,7 @@ def number_add(
     unique constraint settles a race.
     """
     _require_admin_of(actor, organization.pk)
-    adapter = _provisioning_carrier(carrier)
+    adapter = _provisioning_carrier(carrier, organization, carrier_account)
     try:
         e164 = normalize_phone(number, organization.country)
     except InvalidPhoneNumber as exc:
@@ -238,7 +248,7 @@ def number_add(
     if PhoneNumber.objects.filter(number=e164).exists():
         raise InvalidNumberField("number", _taken_message(e164), code="number_taken")
     try:
-        provisioned = adapter.provision_number(e164, sms_url=_sms_url(carrier))
+        provisioned = adapter.provision_number(e164, sms_url=_sms_url(carrier, carrier_account))
     except CarrierError as exc:
         raise _carrier_refused(adapter, f"provide {format_for_display(e164)}", exc) from exc
     kind = NumberType(number_type or provisioned.number_type)
@@ -250,6 +260,7 @@ def number_add(
                 label=label,
                 number_type=kind,
                 carrier=carrier,
+                carrier_account=carrier_account,
                 sms_enabled=provisioned.sms,
                 mms_enabled=provisioned.mms and adapter.supports_mms,
                 mps_limit=mps if mps is not None else DEFAULT_MPS[kind],

@@ -13,9 +13,11 @@ from django.views.decorators.http import require_POST
 
 from twoway.accounts.access import require_admin
 from twoway.accounts.decorators import member_view
-from twoway.accounts.models import Membership
+from twoway.accounts.models import Membership, Organization
+from twoway.carrier_accounts.models import CarrierAccount
+from twoway.carrier_accounts.selectors import carrier_accounts_for_settings
 from twoway.carriers.base import AvailableNumber
-from twoway.core.errors import TwowayError
+from twoway.core.errors import NotFound, TwowayError
 from twoway.core.phones import format_for_display
 from twoway.numbers.access import access_phone_number
 from twoway.numbers.models import DEFAULT_MPS, Verification
@@ -53,20 +55,46 @@ def numbers_list(request: HttpRequest, membership: Membership) -> HttpResponse:
     )
 
 
+def _number_sources(organization: Organization) -> list[tuple[str, str]]:
+    """Where a number can be bought: each carrier that sells numbers through Twoway's own
+    account, and through each of the organization's accounts with it ("<carrier>@<account id>")."""
+    sources: list[tuple[str, str]] = []
+    accounts = list(carrier_accounts_for_settings(organization))
+    for carrier in provisioning_carriers():
+        sources.append((carrier.slug, carrier.name))
+        sources += [
+            (f"{carrier.slug}@{account.pk}", f"{carrier.name}: {account.name} (your account)")
+            for account in accounts
+            if account.carrier == carrier.slug
+        ]
+    return sources
+
+
+def _source(organization: Organization, value: str) -> tuple[str, CarrierAccount | None]:
+    """The carrier and account a source names (one of `_number_sources`' values)."""
+    carrier, _, account_id = value.partition("@")
+    if not account_id:
+        return carrier, None
+    account = carrier_accounts_for_settings(organization).filter(pk=int(account_id)).first()
+    if account is None:
+        raise NotFound("That carrier account does not exist.")
+    return carrier, account
+
+
 @member_view
 def number_add_view(request: HttpRequest, membership: Membership) -> HttpResponse:
     """GET searches the carrier's available numbers; POST adds the one picked."""
     require_admin(membership)
     organization = membership.organization
-    carriers = provisioning_carriers()
+    sources = _number_sources(organization)
     search = NumberSearchForm(
         request.GET if "carrier" in request.GET else None,
-        carriers=carriers,
-        initial={"carrier": carriers[0].slug if carriers else ""},
+        sources=sources,
+        initial={"carrier": sources[0][0] if sources else ""},
     )
     add = NumberAddForm(
         request.POST if request.method == "POST" else None,
-        carriers=carriers,
+        sources=sources,
         initial={"carrier": request.GET.get("carrier", "")},
     )
     offers: list[AvailableNumber] | None = None
@@ -74,10 +102,12 @@ def number_add_view(request: HttpRequest, membership: Membership) -> HttpRespons
     if request.method == "POST":
         if add.is_valid():
             try:
+                carrier, account = _source(organization, add.cleaned_data["carrier"])
                 number = number_add(
                     actor=membership,
                     organization=organization,
-                    carrier=add.cleaned_data["carrier"],
+                    carrier=carrier,
+                    carrier_account=account,
                     number=add.cleaned_data["number"],
                     label=add.cleaned_data["label"],
                 )
@@ -93,9 +123,11 @@ def number_add_view(request: HttpRequest, membership: Membership) -> HttpRespons
     # The search stays in the URL, so a refused "add" shows the same choice again.
     if search.is_bound and search.is_valid():
         try:
+            carrier, account = _source(organization, search.cleaned_data["carrier"])
             offers = number_search(
                 organization=organization,
-                carrier=search.cleaned_data["carrier"],
+                carrier=carrier,
+                carrier_account=account,
                 area_code=search.cleaned_data["area_code"],
             )
         except TwowayError as exc:

@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 
 from twoway.accounts.models import Membership, Organization, Team
-from twoway.carriers.base import Carrier
 from twoway.numbers.models import NumberType, PhoneNumber, RoutingMode
 from twoway.numbers.selectors import members_for_access, teams_for_access
 
@@ -21,10 +20,6 @@ def _plain(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _carrier_choices(carriers: list[Carrier]) -> list[tuple[str, str]]:
-    return [(carrier.slug, carrier.name) for carrier in carriers]
-
-
 class NumberSearchForm(forms.Form):
     carrier = forms.ChoiceField(label="Carrier")
     area_code = forms.CharField(
@@ -34,10 +29,10 @@ class NumberSearchForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "415", "size": 4}),
     )
 
-    def __init__(self, *args: Any, carriers: list[Carrier], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, sources: list[tuple[str, str]], **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["carrier"].choices = _carrier_choices(carriers)  # type: ignore[attr-defined]
+        self.fields["carrier"].choices = sources  # type: ignore[attr-defined]
 
 
 class NumberAddForm(forms.Form):
@@ -50,10 +45,10 @@ class NumberAddForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "Front desk"}),
     )
 
-    def __init__(self, *args: Any, carriers: list[Carrier], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, sources: list[tuple[str, str]], **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["carrier"].choices = _carrier_choices(carriers)  # type: ignore[attr-defined]
+        self.fields["carrier"].choices = sources  # type: ignore[attr-defined]
 
 
 class MemberChoiceField(forms.ModelMultipleChoiceField):
