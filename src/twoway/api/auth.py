@@ -25,7 +25,7 @@ class ApiKeyAuth(HttpBearer):
 
 def request_membership(request: HttpRequest) -> Membership:
     """The owner of the key that authenticated this request: every API call is checked with
-    their role, number access and "Send SMS" permission through `accounts.access`."""
+    their role, number access and "Send SMS" permission through the domains' `access_*` checks."""
     key = getattr(request, "auth", None)
     assert isinstance(key, ApiKey), "API views run behind ApiKeyAuth"
     return key.owner

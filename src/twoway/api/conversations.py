@@ -1,7 +1,7 @@
 """Conversations: list, read, their threads (messages and notes), notes, the folder actions,
 assignment, delete and export.
 
-Every operation checks the key owner's access through `accounts.access`, as the inbox does.
+Every operation checks the key owner's access through `conversations.access`, as the inbox does.
 
 No `from __future__ import annotations` here: @paginate wraps the views, and ninja resolves
 string annotations in the wrapper's module (ninja.pagination), where `Folder` does not exist.
