@@ -4,40 +4,17 @@ and the carrier posts its texts to the account's webhook URL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from bench.fakes.twilio_api import FakeTwilioServer
 from django.test import Client
 
 from tests.carrier_accounts.conftest import SID, TOKEN
 from twoway.carrier_accounts.models import CarrierAccount
-from twoway.carrier_accounts.selectors import carrier_account_uncache
-from twoway.carriers.registry import get_carrier
 from twoway.numbers.models import PhoneNumber
 
 pytestmark = pytest.mark.django_db
 
-OPERATOR_SID = "AC" + "2" * 32
 ADD = "/settings/numbers/add/"
-
-
-@pytest.fixture
-def fake(settings) -> Iterator[FakeTwilioServer]:
-    with FakeTwilioServer() as server:
-        config = dict(settings.TWOWAY_CARRIER_CONFIG)
-        config["twilio"] = {
-            "account_sid": OPERATOR_SID,
-            "auth_token": "operator-token",
-            "api_base_url": server.url,
-        }
-        settings.TWOWAY_CARRIER_CONFIG = config
-        settings.TWOWAY_PUBLIC_URL = "https://texts.example.com"
-        get_carrier.cache_clear()
-        carrier_account_uncache()
-        yield server
-        get_carrier.cache_clear()
-        carrier_account_uncache()
 
 
 def test_the_add_page_offers_each_account_of_the_organization(

@@ -3,16 +3,13 @@ reports at that account's webhook URL; a number in no account keeps the operator
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from bench.fakes.twilio_api import FakeTwilioServer
 
-from tests.carrier_accounts.conftest import SID, TOKEN
+from tests.carrier_accounts.conftest import OPERATOR_SID, OPERATOR_TOKEN, SID, TOKEN
 from tests.messaging import send_steps
 from twoway.carrier_accounts.models import CarrierAccount
 from twoway.carrier_accounts.selectors import carrier_account_uncache
-from twoway.carriers.registry import get_carrier
 from twoway.conversations.models import Message, Status
 from twoway.messaging import claiming
 from twoway.messaging.services import message_send
@@ -20,29 +17,7 @@ from twoway.numbers.models import PhoneNumber
 
 pytestmark = pytest.mark.django_db
 
-OPERATOR_SID = "AC" + "1" * 32
-OPERATOR_TOKEN = "operator-token"
 TO = "+14155550142"
-
-
-@pytest.fixture
-def fake(settings) -> Iterator[FakeTwilioServer]:
-    """A fake Twilio that takes any account's password, checked against the SID in its path."""
-    with FakeTwilioServer() as server:
-        config = dict(settings.TWOWAY_CARRIER_CONFIG)
-        config["twilio"] = {
-            "account_sid": OPERATOR_SID,
-            "auth_token": OPERATOR_TOKEN,
-            "api_base_url": server.url,
-            "timeout": 0.5,
-        }
-        settings.TWOWAY_CARRIER_CONFIG = config
-        settings.TWOWAY_PUBLIC_URL = "https://texts.example.com"
-        get_carrier.cache_clear()
-        carrier_account_uncache()
-        yield server
-        get_carrier.cache_clear()
-        carrier_account_uncache()
 
 
 def send(number: PhoneNumber) -> Message:

@@ -7,10 +7,10 @@ import pytest
 from cryptography.fernet import Fernet
 from django.test import Client
 
+from tests.carrier_accounts.conftest import make_account
 from tests.conftest import logged_in, make_member
 from twoway.accounts.models import Membership, Organization, Role
 from twoway.carrier_accounts.models import CarrierAccount
-from twoway.carrier_accounts.services import carrier_account_create
 from twoway.numbers.models import PhoneNumber
 
 pytestmark = pytest.mark.django_db
@@ -25,19 +25,9 @@ def edit_url(account: CarrierAccount) -> str:
     return f"{LIST}{account.pk}/"
 
 
-def make_account(organization: Organization, name: str = "Main Twilio") -> CarrierAccount:
-    return carrier_account_create(
-        actor=None,
-        organization=organization,
-        carrier="twilio",
-        name=name,
-        credentials={"account_sid": SID, "auth_token": TOKEN},
-    )
-
-
 @pytest.fixture
 def account(org: Organization) -> CarrierAccount:
-    return make_account(org)
+    return make_account(org, sid=SID, token=TOKEN)
 
 
 def assert_masked(page: str) -> None:
@@ -81,7 +71,7 @@ def test_the_list_shows_each_account_masked_with_its_webhook_url_and_numbers(
     number = PhoneNumber.objects.create(
         organization=org, number="+14155550123", carrier="twilio", carrier_account=account
     )
-    make_account(other_org, name="Somebody else's")
+    make_account(other_org, name="Somebody else's", sid=SID, token=TOKEN)
 
     page = admin_client.get(LIST).content.decode()
 

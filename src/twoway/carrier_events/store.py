@@ -29,6 +29,7 @@ from twoway.carriers.base import (
     InboundMessage,
     VerificationUpdate,
     event_without_nul,
+    without_nul,
 )
 from twoway.realtime.wakeup import wake_worker
 
@@ -98,11 +99,11 @@ def carrier_event_row_unparsed(
     sent, so its retries are stored once."""
     key = hashlib.sha256(f"{webhook.url}\n{webhook.body}".encode()).hexdigest()
     payload = {
-        "url": _without_nul(webhook.url),
-        "content_type": _without_nul(webhook.content_type),
-        "body": _without_nul(webhook.body),
-        "form": {_without_nul(k): _without_nul(v) for k, v in webhook.form.items()},
-        "reason": _without_nul(webhook.reason),
+        "url": without_nul(webhook.url),
+        "content_type": without_nul(webhook.content_type),
+        "body": without_nul(webhook.body),
+        "form": {without_nul(k): without_nul(v) for k, v in webhook.form.items()},
+        "reason": without_nul(webhook.reason),
     }
     return EventRow(
         carrier=carrier,
@@ -111,10 +112,6 @@ def carrier_event_row_unparsed(
         payload=payload,
         carrier_account_id=carrier_account_id,
     )
-
-
-def _without_nul(text: str) -> str:
-    return text.replace("\x00", "")  # a database stores no NUL character, neither in JSON
 
 
 def carrier_events_store(rows: Sequence[EventRow]) -> list[bool]:

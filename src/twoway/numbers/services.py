@@ -174,12 +174,6 @@ def _clean_mps(mps_limit: Decimal | int | float | str) -> Decimal:
     return mps
 
 
-def _sms_url(carrier: str, account: CarrierAccount | None) -> str | None:
-    """Where the carrier should post incoming texts (the account's webhook, or the operator's),
-    when Twoway knows its public address."""
-    return carrier_webhook_url(carrier, account.pk if account else None)
-
-
 def _taken_message(number: str) -> str:
     return f"{format_for_display(number)} is already in use in Twoway. Pick another number."
 
@@ -247,8 +241,10 @@ def number_add(
     mps = _clean_mps(mps_limit) if mps_limit is not None else None
     if PhoneNumber.objects.filter(number=e164).exists():
         raise InvalidNumberField("number", _taken_message(e164), code="number_taken")
+    # Where the carrier posts the number's texts: its account's webhook, or the operator's.
+    sms_url = carrier_webhook_url(carrier, carrier_account.pk if carrier_account else None)
     try:
-        provisioned = adapter.provision_number(e164, sms_url=_sms_url(carrier, carrier_account))
+        provisioned = adapter.provision_number(e164, sms_url=sms_url)
     except CarrierError as exc:
         raise _carrier_refused(adapter, f"provide {format_for_display(e164)}", exc) from exc
     kind = NumberType(number_type or provisioned.number_type)
