@@ -346,6 +346,7 @@ def test_openapi_document_lists_every_path_and_the_key_scheme(client: Client) ->
     assert document["openapi"].startswith("3.1")
     assert set(document["paths"]) == {
         "/api/v1/messages",
+        "/api/v1/messages/batch",
         "/api/v1/messages/{uid}",
         "/api/v1/conversations",
         "/api/v1/conversations/{conversation_id}/messages",

@@ -1,24 +1,43 @@
-"""POST /messages sends through the one send pipeline; GET /messages/{id} reads its status."""
+"""POST /messages and /messages/batch queue texts through the send service
+(`messaging.send_batch`); GET /messages/{id} reads a message's status."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Router
 from ninja.responses import Status
+from pydantic import ValidationError
 
+from twoway.accounts.models import Membership
 from twoway.api.auth import request_membership
-from twoway.api.schemas import ERROR_RESPONSES, MessageIn, MessageOut
-from twoway.contacts.models import CreatedFrom
+from twoway.api.schemas import (
+    ERROR_RESPONSES,
+    MessageIn,
+    MessageOut,
+    MessagesBatchIn,
+    MessagesBatchOut,
+)
 from twoway.conversations.access import access_message
-from twoway.conversations.models import Category, Message
-from twoway.core.errors import InvalidInput
-from twoway.messaging.services import message_send
-from twoway.numbers.access import access_phone_number
+from twoway.conversations.models import Message
+from twoway.core.errors import TwowayError
+from twoway.messaging.send_batch import TextToSend, texts_send
 
 # by_alias: MessageOut writes its `from_` field as "from".
 router = Router(tags=["messages"], by_alias=True)
+
+
+def text_to_send(membership: Membership, payload: MessageIn) -> TextToSend:
+    return TextToSend(
+        membership=membership,
+        sender=payload.from_,
+        to=payload.to,
+        body=payload.body,
+        category=payload.category,
+        confirm_opted_out=payload.confirm_opted_out,
+    )
 
 
 @router.post("", response={201: MessageOut, **ERROR_RESPONSES}, operation_id="message_send")
@@ -30,25 +49,52 @@ def send_message(request: HttpRequest, payload: MessageIn) -> Status[Message]:
     conversations (403 `cannot_initiate`). Opted-out contacts: 403 `opted_out` unless
     `confirm_opted_out` (never for marketing).
     """
+    [result] = texts_send([text_to_send(request_membership(request), payload)])
+    if isinstance(result, TwowayError):
+        raise result
+    return Status(201, result)
+
+
+@router.post(
+    "/batch", response={200: MessagesBatchOut, **ERROR_RESPONSES}, operation_id="messages_send"
+)
+def send_messages(request: HttpRequest, payload: MessagesBatchIn) -> dict[str, Any]:
+    """Queue up to 1,000 texts in one request. Each is checked on its own, as `POST /messages`
+    checks one, and answered in `results` (in the order given) with the status that endpoint
+    would have given: 201 and the message, or the error. The accepted ones are stored together,
+    and a refused one leaves nothing behind."""
     membership = request_membership(request)
-    if payload.from_ is None and payload.category == Category.DIRECT:
-        raise InvalidInput(
-            "Say which of your numbers to text from (`from`).", code="sender_required"
-        )
-    message = message_send(
-        phone_number=(
-            access_phone_number(membership, payload.from_) if payload.from_ is not None else None
-        ),
-        organization=membership.organization,
-        to=payload.to,
-        body=payload.body,
-        category=payload.category,
-        membership=membership,
-        confirm_opted_out=payload.confirm_opted_out,
-        label="api",
-        created_from=CreatedFrom.API,
+    results: list[dict[str, Any] | None] = []
+    texts: list[TextToSend] = []
+    for raw in payload.messages:
+        try:
+            texts.append(text_to_send(membership, MessageIn.model_validate(raw)))
+        except ValidationError as exc:
+            results.append({"status": 422, "error": {"code": "invalid", "message": _explain(exc)}})
+        else:
+            results.append(None)
+    sent = iter(texts_send(texts))
+    for index, result in enumerate(results):
+        if result is None:
+            outcome = next(sent)
+            results[index] = (
+                {
+                    "status": outcome.status,
+                    "error": {"code": outcome.code, "message": outcome.message},
+                }
+                if isinstance(outcome, TwowayError)
+                else {"status": 201, "message": outcome}
+            )
+    accepted = sum(1 for r in results if r is not None and r["status"] == 201)
+    return {"accepted": accepted, "refused": len(results) - accepted, "results": results}
+
+
+def _explain(error: ValidationError) -> str:
+    """What is wrong with one text, in a sentence per field: "to: Field required"."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in e['loc']) or 'message'}: {e['msg']}"
+        for e in error.errors()
     )
-    return Status(201, message)
 
 
 @router.get("/{uid}", response={200: MessageOut, **ERROR_RESPONSES}, operation_id="message_get")

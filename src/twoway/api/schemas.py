@@ -164,6 +164,34 @@ class MessageOut(Schema):
     delivered_at: datetime | None
 
 
+# The most texts one batch request may carry.
+BATCH_MAX_MESSAGES = 1000
+
+
+class MessagesBatchIn(InputSchema):
+    # Each text is checked against MessageIn on its own, so one bad text is refused alone.
+    messages: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=BATCH_MAX_MESSAGES,
+        description=f"1 to {BATCH_MAX_MESSAGES} texts, each as `POST /messages` takes one.",
+    )
+
+
+class BatchResultOut(Schema):
+    status: int = Field(
+        description="What `POST /messages` would have answered for this text: 201 when it is "
+        "queued, else the error's status (422 for a text that does not match the schema)."
+    )
+    message: MessageOut | None = Field(None, description="The message queued (201 only).")
+    error: ErrorDetail | None = Field(None, description="Why the text was refused.")
+
+
+class MessagesBatchOut(Schema):
+    accepted: int
+    refused: int
+    results: list[BatchResultOut] = Field(description="One per text, in the order given.")
+
+
 # The longest note the conversation service stores.
 NOTE_MAX_LENGTH = 5000
 

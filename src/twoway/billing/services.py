@@ -15,6 +15,7 @@ from twoway.accounts.models import Organization
 from twoway.billing.models import BalanceEntry, EntryReason, SmsAccount
 from twoway.conversations.models import Category, Message
 from twoway.core.errors import InvalidInput, PermissionDenied
+from twoway.core.rows import rows_insert
 
 
 class BalanceExhausted(PermissionDenied):
@@ -58,12 +59,63 @@ def balance_charge(*, message: Message) -> None:
         return  # no plan: unlimited
     cost = max(message.segments, 1)
     if account.balance < cost:
-        raise BalanceExhausted(
-            f"Your SMS balance is used up: this message needs {cost} segment"
-            f"{'s' if cost != 1 else ''} and {account.balance} "
-            f"{'is' if account.balance == 1 else 'are'} left. Ask your administrator to add more."
-        )
+        raise balance_exhausted(cost, account.balance)
     _move(account, -cost, EntryReason.SEND, message)
+
+
+def balance_exhausted(cost: int, balance: int) -> BalanceExhausted:
+    return BalanceExhausted(
+        f"Your SMS balance is used up: this message needs {cost} segment"
+        f"{'s' if cost != 1 else ''} and {balance} "
+        f"{'is' if balance == 1 else 'are'} left. Ask your administrator to add more."
+    )
+
+
+class BalanceCharges:
+    """`balance_charge` for many messages of one organization queued together: the account
+    is locked once, each message is checked in turn against what the ones before it left, and
+    the new balance and every entry are written in two statements (`write`)."""
+
+    def __init__(self, organization_id: int) -> None:
+        self.account = _locked_account(organization_id)
+        self._deltas: list[int] = []
+
+    def charge(self, *, category: str, segments: int) -> bool:
+        """Reserve a message's segments (raises BalanceExhausted, reserving nothing, when they
+        do not fit); True when it was charged, so `write` needs its id."""
+        if category == Category.AUTO_REPLY or self.account is None:
+            return False
+        cost = max(segments, 1)
+        left = self.account.balance + sum(self._deltas)
+        if left < cost:
+            raise balance_exhausted(cost, left)
+        self._deltas.append(-cost)
+        return True
+
+    def write(self, message_ids: list[int]) -> None:
+        """Store the charges, one entry per message charged, in the order they were charged."""
+        assert len(message_ids) == len(self._deltas), "one id per message charged"
+        if self.account is None or not self._deltas:
+            return
+        rows = []
+        balance = self.account.balance
+        for delta, message_id in zip(self._deltas, message_ids, strict=True):
+            balance += delta
+            rows.append(
+                {
+                    "organization_id": self.account.organization_id,
+                    "delta": delta,
+                    "balance_after": balance,
+                    "reason": EntryReason.SEND.value,
+                    "message_id": message_id,
+                    "note": "",
+                    "created_by_id": None,
+                }
+            )
+        SmsAccount.objects.filter(pk=self.account.pk).update(balance=balance)
+        self.account.balance = balance
+        self._deltas = []
+        rows_insert(BalanceEntry, rows)
 
 
 @transaction.atomic
@@ -75,6 +127,13 @@ def balance_refund(*, message: Message) -> None:
     if account is None or charge is None or charges.filter(reason=EntryReason.REFUND).exists():
         return
     _move(account, -charge.delta, EntryReason.REFUND, message)
+
+
+def balance_lock(organization_id: int) -> None:
+    """Take the balance's row lock now, ahead of the charge. Senders take it before they create
+    a message's contact and conversation, so two of them starting the same new contact wait for
+    one another instead of each holding what the other needs (a deadlock)."""
+    _locked_account(organization_id)
 
 
 def _locked_account(organization_id: int) -> SmsAccount | None:

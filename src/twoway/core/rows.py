@@ -181,3 +181,42 @@ def as_uuid(value: Any) -> uuid.UUID:
     """A uuid column's value as read with a raw cursor: PostgreSQL hands back a UUID, SQLite the
     32 hex digits Django stores."""
     return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+def rows_update(
+    model: type[Model],
+    *,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Sequence[Any]],
+    assignments: str,
+    returning: str,
+) -> list[tuple[Any, ...]]:
+    """`UPDATE <table> SET <assignments> FROM <rows> AS v WHERE id = v.<first column>
+    RETURNING <returning>`: many rows updated with values of their own in one statement.
+
+    `columns` names each value of a row with its PostgreSQL type (the first is the row's id);
+    `assignments` and `returning` use them as `v.<name>`. Values go as the database stores them
+    (`get_db_prep_save` for dates). PostgreSQL takes one array per column, bound apart from the
+    statement (see `rows_insert`); SQLite a VALUES list."""
+    if not rows:
+        return []
+    db = connections[router.db_for_write(model)]
+    names = [name for name, _ in columns]
+    if db.vendor == "postgresql":
+        arrays = ", ".join(f"CAST(%b AS {kind}[])" for _, kind in columns)
+        source = f"unnest({arrays}) AS v({', '.join(names)})"
+        params: list[Any] = [list(values) for values in zip(*rows, strict=True)]
+    else:
+        marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        # SQLite names a VALUES list's columns column1, column2, ... only.
+        labels = ", ".join(f"column{n + 1} AS {name}" for n, name in enumerate(names))
+        source = f"(SELECT {labels} FROM (VALUES {', '.join([marks] * len(rows))}) AS t) AS v"  # noqa: S608
+        params = [value for row in rows for value in row]
+    table = db.ops.quote_name(model._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET {assignments} FROM {source}"  # noqa: S608
+        f" WHERE {table}.id = v.{names[0]} RETURNING {returning}"
+    )
+    with bound_cursor(db) as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())

@@ -19,7 +19,7 @@ from twoway.compliance.keywords import classify, looks_like_opt_out
 from twoway.contacts.models import Contact, ContactPhone, CreatedFrom
 from twoway.conversations.models import Conversation, Direction, Message, Status
 from twoway.conversations.services import body_preview, inbound_folder
-from twoway.core.rows import bound_cursor, rows_insert
+from twoway.core.rows import bound_cursor, rows_insert, rows_update
 from twoway.core.segments import segment_info
 from twoway.messaging.routing import inbound_route, sender_number
 from twoway.numbers.models import PhoneNumber
@@ -193,41 +193,35 @@ def _conversations_record_inbound(
     PostgreSQL takes the values as one array per column (see `rows_insert`)."""
     db = connections[router.db_for_write(Conversation)]
     at_field = Conversation._meta.get_field("last_message_at")
-    columns: list[list[Any]] = [[], [], [], [], []]
+    rows = []
     for conversation_id, texts in by_conversation.items():
         last = texts[-1]
-        values = (
-            conversation_id,
-            inbound_folder(last.texted),
-            len(texts),
-            at_field.get_db_prep_save(last.created_at, db),
-            body_preview(last.body),
+        rows.append(
+            (
+                conversation_id,
+                inbound_folder(last.texted),
+                len(texts),
+                at_field.get_db_prep_save(last.created_at, db),
+                body_preview(last.body),
+            )
         )
-        for column, value in zip(columns, values, strict=True):
-            column.append(value)
-    if db.vendor == "postgresql":
-        source = (
-            "unnest(CAST(%b AS bigint[]), CAST(%b AS text[]), CAST(%b AS integer[]),"
-            " CAST(%b AS timestamptz[]), CAST(%b AS text[])) AS v(cid, new_folder, received, at,"
-            " preview)"
-        )
-        params: list[Any] = columns
-    else:
-        rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(by_conversation))
-        # SQLite names a VALUES list's columns column1, column2, ... only.
-        names = "column1 AS cid, column2 AS new_folder, column3 AS received, column4 AS at"
-        source = f"(SELECT {names}, column5 AS preview FROM (VALUES {rows}) AS t) AS v"  # noqa: S608
-        params = [value for row in zip(*columns, strict=True) for value in row]
-    table = db.ops.quote_name(Conversation._meta.db_table)
-    sql = (
-        f"UPDATE {table} SET folder = v.new_folder, unread_count = unread_count + v.received,"  # noqa: S608
-        " last_message_at = v.at, last_message_preview = v.preview"
-        f" FROM {source}"
-        f" WHERE {table}.id = v.cid RETURNING id, folder, unread_count, muted"
+    updated = rows_update(
+        Conversation,
+        columns=[
+            ("cid", "bigint"),
+            ("new_folder", "text"),
+            ("received", "integer"),
+            ("at", "timestamptz"),
+            ("preview", "text"),
+        ],
+        rows=rows,
+        assignments=(
+            "folder = v.new_folder, unread_count = unread_count + v.received,"
+            " last_message_at = v.at, last_message_preview = v.preview"
+        ),
+        returning="id, folder, unread_count, muted",
     )
-    with bound_cursor(db) as cursor:
-        cursor.execute(sql, params)
-        return {row[0]: (row[1], row[2], bool(row[3])) for row in cursor.fetchall()}
+    return {row[0]: (row[1], row[2], bool(row[3])) for row in updated}
 
 
 def _contacts_for(group: list[ReceivedText]) -> dict[tuple[int, str], tuple[int, str]]:

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from twoway.accounts.models import RENDERED_MAX_LENGTH, Membership, Organization
-from twoway.billing.services import balance_charge
+from twoway.billing.services import balance_charge, balance_lock
 from twoway.contacts.models import ConsentStatus, Contact, CreatedFrom
 from twoway.contacts.services import contact_get_or_create_by_phone, contact_mark_consent_sent
 from twoway.conversations.models import (
@@ -59,6 +59,11 @@ _PRIORITY = {
     Category.DRIP: Priority.BULK,
     Category.BLAST: Priority.BULK,
 }
+
+
+def priority_of(category: str) -> int:
+    """The dispatcher's order: conversations first, then automated texts, then bulk."""
+    return _PRIORITY.get(Category(category), Priority.AUTOMATED)
 
 
 def validate_body(organization: Organization, body: str, category: str = Category.DIRECT) -> str:
@@ -118,7 +123,7 @@ def message_send(
     if category != Category.AUTO_REPLY:
         # A compliance reply answers a handset that texted in, wherever it is: a STOP from
         # abroad is confirmed all the same.
-        _check_recipient(organization, to_number)
+        check_recipient(organization, to_number, own=is_own_number(organization, to_number))
     if reply_from is not None:
         assert category == Category.AUTO_REPLY, "only compliance replies pick their sender"
         plan = SenderPlan(sender=reply_from, conversation_number=phone_number)
@@ -131,6 +136,8 @@ def message_send(
             "You do not have the “Send SMS to clients” permission.", code="no_sms_permission"
         )
 
+    if category != Category.AUTO_REPLY:
+        balance_lock(organization.pk)
     contact, _ = contact_get_or_create_by_phone(
         organization=organization, number=to_number, created_from=created_from
     )
@@ -144,12 +151,12 @@ def message_send(
             "Your role can answer existing conversations but not start new ones.",
             code="cannot_initiate",
         )
-    _check_opt_out(contact, category, confirm_opted_out, to_number)
+    check_opt_out(contact, category, confirm_opted_out, to_number)
     if conversation is None and plan.conversation_number is not None:
         conversation, _ = conversation_get_or_create(
             phone_number=plan.conversation_number, contact=contact, contact_number=to_number
         )
-    if _needs_consent_message(organization, contact, category):
+    if needs_consent_message(organization, contact, category):
         consent = _queue(
             organization=organization,
             conversation=conversation,
@@ -177,13 +184,19 @@ def message_send(
     )
 
 
-def _check_recipient(organization: Organization, to_number: str) -> None:
-    """Refuse a number Twoway must not text: its own numbers, lines that cannot take a text or
-    that charge for one, and countries the organization does not send to."""
-    shown = format_for_display(to_number)
-    if PhoneNumber.objects.filter(
+def is_own_number(organization: Organization, to_number: str) -> bool:
+    """The number is one of the organization's own, or the shared system number."""
+    return PhoneNumber.objects.filter(
         Q(organization=organization) | Q(is_system=True), number=to_number
-    ).exists():
+    ).exists()
+
+
+def check_recipient(organization: Organization, to_number: str, *, own: bool) -> None:
+    """Refuse a number Twoway must not text: its own numbers (`own`, from `is_own_number`),
+    lines that cannot take a text or that charge for one, and countries the organization does
+    not send to."""
+    shown = format_for_display(to_number)
+    if own:
         raise InvalidInput(
             f"{shown} is one of your own numbers (or the system number); text a contact's "
             "number instead.",
@@ -206,7 +219,7 @@ def _check_recipient(organization: Organization, to_number: str) -> None:
         )
 
 
-def _needs_consent_message(organization: Organization, contact: Contact, category: str) -> bool:
+def needs_consent_message(organization: Organization, contact: Contact, category: str) -> bool:
     """The organization's consent message goes first to a contact who has not had it; it is
     queued before the text it precedes, so the dispatcher sends it first (same priority, older)."""
     return (
@@ -216,7 +229,7 @@ def _needs_consent_message(organization: Organization, contact: Contact, categor
     )
 
 
-def _check_opt_out(contact: Contact, category: str, confirmed: bool, to_number: str) -> None:
+def check_opt_out(contact: Contact, category: str, confirmed: bool, to_number: str) -> None:
     """Opted-out contacts get compliance replies, and a person's text only once confirmed."""
     if not contact.is_opted_out or category == Category.AUTO_REPLY:
         return
@@ -260,7 +273,7 @@ def _queue(
         carrier=sender.carrier,
         sent_by_id=membership.user_id if membership else None,
         sent_by_label=label,
-        priority=_PRIORITY.get(Category(category), Priority.AUTOMATED),
+        priority=priority_of(category),
         next_attempt_at=now,
     )
     balance_charge(message=message)

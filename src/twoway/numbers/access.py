@@ -34,14 +34,41 @@ def access_phone_number(membership: Membership, number: int | str) -> PhoneNumbe
     if isinstance(number, int):
         found = numbers.filter(pk=number).first()
     else:
-        candidates = {number.strip()}
-        # A short code, or nothing we know, does not normalize: the lookup below decides.
-        with contextlib.suppress(InvalidPhoneNumber):
-            candidates.add(normalize_phone(number, membership.organization.country))
-        found = numbers.filter(number__in=candidates).first()
+        found = numbers.filter(number__in=_spellings(number, membership)).first()
     if found is None:
-        raise NotFound("That phone number does not exist or is not yours to use.")
+        raise _not_yours()
     return found
+
+
+class UsableNumbers:
+    """`access_phone_number` for many sends of one member: their numbers read once."""
+
+    def __init__(self, membership: Membership) -> None:
+        self.membership = membership
+        self._numbers = list(numbers_usable_by(membership))  # by id, as the query's first()
+
+    def get(self, number: int | str) -> PhoneNumber:
+        if isinstance(number, int):
+            found = next((n for n in self._numbers if n.pk == number), None)
+        else:
+            spellings = _spellings(number, self.membership)
+            found = next((n for n in self._numbers if n.number in spellings), None)
+        if found is None:
+            raise _not_yours()
+        return found
+
+
+def _spellings(number: str, membership: Membership) -> set[str]:
+    """The stored forms a typed number may have: as typed, and in E.164."""
+    candidates = {number.strip()}
+    # A short code, or nothing we know, does not normalize: the lookup decides.
+    with contextlib.suppress(InvalidPhoneNumber):
+        candidates.add(normalize_phone(number, membership.organization.country))
+    return candidates
+
+
+def _not_yours() -> NotFound:
+    return NotFound("That phone number does not exist or is not yours to use.")
 
 
 def members_who_see(number: PhoneNumber) -> QuerySet[Membership]:
