@@ -8,7 +8,8 @@ Django with none of the browser's middleware (WhiteNoise, sessions, CSRF, authen
 messages, clickjacking, htmx): a webhook uses none of it, the carrier's signature being its
 authentication. Under ASGI every sync middleware and view is a hop between the event loop and a
 thread, and on the empty view those hops were about three quarters of the CPU
-(docs/performance.md). Everything else gets the full stack.
+(docs/performance.md). An API send (`POST /api/v1/messages`) takes a lean path of its own too
+(`api.send_path`). Everything else gets the full stack.
 """
 
 import io
@@ -33,6 +34,7 @@ os.environ.setdefault("TWOWAY_CONN_MAX_AGE", "0")
 # Sets Django up, which the imports below need (they load models).
 django_application = get_asgi_application()
 
+from twoway.api.send_path import SendPath, is_send  # noqa: E402
 from twoway.carrier_events.store import (  # noqa: E402
     EventRecorder,
     carrier_event_row,
@@ -207,6 +209,14 @@ def is_webhook(scope: dict[str, Any]) -> bool:
     return scope["type"] == "http" and _app_path(scope).startswith(WEBHOOK_PATH)
 
 
+send_application = SendPath(django_application)  # type: ignore[arg-type]
+
+
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    handler = webhook_application if is_webhook(scope) else django_application
+    if is_webhook(scope):
+        handler: Any = webhook_application
+    elif is_send(scope):
+        handler = send_application
+    else:
+        handler = django_application
     await handler(scope, receive, send)

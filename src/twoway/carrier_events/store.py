@@ -8,12 +8,10 @@ the web server's webhook path uses); a single one is the same statement with one
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import hashlib
 import logging
-import queue
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from twoway.carriers.base import (
     event_without_nul,
     without_nul,
 )
+from twoway.core.grouped import GroupedWork
 from twoway.realtime.wakeup import wake_worker
 
 log = logging.getLogger(__name__)
@@ -185,93 +184,22 @@ def carrier_event_record(
     return stored
 
 
-@dataclass
-class _Pending:
-    row: EventRow
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[bool]
-
-
-@dataclass
-class _Release:
-    done: threading.Event
-
-
-class EventRecorder:
-    """Stores the events of concurrent webhook requests together, on a thread of its own.
-
-    A request hands its event over and waits (without holding a thread) until it is committed;
-    the thread stores whatever has been handed over meanwhile in one statement and one commit
-    (`carrier_events_store`, at most MAX_BATCH rows), then tells each request. Nothing waits
-    to fill a batch: a lone webhook is stored at once, and under load a batch is what came in
-    during the previous commit. Each request is still answered only after its own event is
-    durable, and an error answers every request of its batch with a server error, so the
-    carrier retries them (the unique key makes a retry of a stored event harmless).
+class EventRecorder(GroupedWork[EventRow, bool]):
+    """Stores the events of concurrent webhook requests together (`core.grouped`): whatever
+    was handed over meanwhile in one statement and one commit (`carrier_events_store`), at
+    most MAX_GROUP rows. Each request is still answered only after its own event is durable,
+    and an error answers every request of its group with a server error, so the carrier
+    retries them (the unique key makes a retry of a stored event harmless).
     """
 
-    MAX_BATCH = 200
-    # An idle thread hands its database connection back after this long.
-    IDLE_SECONDS = 0.5
-
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[_Pending | _Release] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
-
-    def release(self, timeout: float = 5.0) -> None:
-        """Hand the thread's database connection back now rather than when idle (a test
-        database about to be dropped, a server shutting down); the next event reopens one."""
-        if self._thread is None:
-            return
-        done = threading.Event()
-        self._queue.put(_Release(done))
-        done.wait(timeout)
+    THREAD_NAME = "webhook-events"
 
     async def record(self, row: EventRow) -> bool:
-        """Store `row` (False: a duplicate); raises what storing its batch raised."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[bool] = loop.create_future()
-        self._start()
-        self._queue.put(_Pending(row, loop, future))
-        return await future
+        """Store `row` (False: a duplicate); raises what storing its group raised."""
+        return await self.submit(row)
 
-    def _start(self) -> None:
-        if self._thread is not None:
-            return
-        with self._start_lock:
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="webhook-events", daemon=True
-                )
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            try:
-                first = self._queue.get(timeout=self.IDLE_SECONDS)
-            except queue.Empty:
-                connections.close_all()  # back to the pool; reopened with the next webhook
-                first = self._queue.get()
-            if isinstance(first, _Release):
-                connections.close_all()
-                first.done.set()
-                continue
-            batch = [first]
-            with contextlib.suppress(queue.Empty):
-                while len(batch) < self.MAX_BATCH:
-                    item = self._queue.get_nowait()
-                    if isinstance(item, _Release):  # after this batch
-                        self._queue.put(item)
-                        break
-                    batch.append(item)
-            try:
-                outcome: list[bool] | BaseException = self._store([p.row for p in batch])
-            except Exception as exc:
-                log.exception("Could not store %d carrier events; answered 503", len(batch))
-                outcome = exc
-            self._answer(batch, outcome)
-
-    def _store(self, rows: list[EventRow]) -> list[bool]:
+    def do(self, items: Sequence[EventRow]) -> list[bool]:
+        rows = list(items)
         try:
             return carrier_events_store(rows)
         except (OperationalError, InterfaceError) as exc:
@@ -284,23 +212,3 @@ class EventRecorder:
             # (the backend replaces the pool's broken ones without waiting). The same rows
             # again are harmless: what was stored is a duplicate now.
             return carrier_events_store(rows)
-
-    @staticmethod
-    def _answer(batch: list[_Pending], outcome: list[bool] | BaseException) -> None:
-        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Pending, bool | BaseException]]] = {}
-        for index, pending in enumerate(batch):
-            result = outcome if isinstance(outcome, BaseException) else outcome[index]
-            by_loop.setdefault(pending.loop, []).append((pending, result))
-        for loop, results in by_loop.items():
-            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody is waiting
-                loop.call_soon_threadsafe(_settle, results)
-
-
-def _settle(results: list[tuple[_Pending, bool | BaseException]]) -> None:
-    for pending, result in results:
-        if pending.future.done():  # the client went away
-            continue
-        if isinstance(result, BaseException):
-            pending.future.set_exception(result)
-        else:
-            pending.future.set_result(result)

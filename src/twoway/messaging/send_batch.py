@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import Error as DatabaseFailure
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -74,13 +75,26 @@ SendResult = Message | TwowayError
 def texts_send(texts: Sequence[TextToSend]) -> list[SendResult]:
     """Queue the texts in one transaction; each gets its message or the error refusing it."""
     for attempt in range(1, ATTEMPTS + 1):
+        stored = False
         try:
             with transaction.atomic():
-                return _Group(texts).run()
+                results = _Group(texts).run()
+                stored = True
+            return results
         except IntegrityError:
             if attempt == ATTEMPTS:
                 raise
+        except DatabaseFailure as exc:
+            # Failing at the commit, the texts may be stored or not: never try them again then.
+            exc.at_commit = stored  # type: ignore[attr-defined]
+            raise
     raise AssertionError("unreachable")
+
+
+def failed_before_commit(error: DatabaseFailure) -> bool:
+    """`error` came before any commit of `texts_send` (or from outside it): nothing was
+    stored, a retry is safe."""
+    return not getattr(error, "at_commit", False)
 
 
 def require_sender(text: TextToSend) -> None:
