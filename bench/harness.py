@@ -662,6 +662,95 @@ def run_loadgen(spec: dict[str, Any], workdir: Path, timeout: float) -> dict[str
     return out
 
 
+def proc_cpu_seconds(pid: int, *, reaped_children: bool = True) -> float | None:
+    """CPU seconds (user + system) a live process has used, from /proc/<pid>/stat, with those of
+    its children it has waited for when `reaped_children`; None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as comm:
+            return comm.read().strip()
+    except OSError:
+        return ""
+
+
+def postgres_pids(db: Database) -> list[int]:
+    """The local PostgreSQL processes that work for `db`: its backends (not the runner's own
+    polling connection), the server's background processes (checkpointer, WAL writer, ...) and
+    the postmaster. Empty on SQLite, and when the server runs on another machine."""
+    if db.kind != "postgres":
+        return []
+    rows = (
+        db.connection()
+        .execute(
+            "SELECT pid FROM pg_stat_activity WHERE (datname = current_database() OR datname IS"
+            " NULL) AND pid <> pg_backend_pid()"
+        )
+        .fetchall()
+    )
+    pids = [int(pid) for (pid,) in rows if _comm(int(pid)) == "postgres"]
+    if pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            with open(f"/proc/{pids[0]}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            if _comm(parent) == "postgres":
+                pids.append(parent)
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds used between `start()` and `stop()` by groups of live processes, by the whole
+    machine (/proc/stat) and by the runner itself.
+
+    Each group is a function listing its processes now and whether their waited-for children
+    count (a supervisor's exited job runners do; the postmaster's are every database's backends,
+    so they do not). A process is counted from its value at `start()`, or in full when it
+    appeared since; one that exits before `stop()` is lost (unless its parent in the group
+    waited for it), so groups should be of processes that stay alive."""
+
+    def __init__(self, groups: dict[str, tuple[Callable[[], Sequence[int]], bool]]) -> None:
+        self.groups = groups
+        self._before: dict[str, dict[int, float]] = {}
+        self._machine = 0.0
+        self._runner = 0.0
+
+    def _sample(self, name: str) -> dict[int, float]:
+        pids, children = self.groups[name]
+        values = {pid: proc_cpu_seconds(pid, reaped_children=children) for pid in pids()}
+        return {pid: value for pid, value in values.items() if value is not None}
+
+    @staticmethod
+    def _runner_seconds() -> float:
+        times = os.times()
+        return times.user + times.system
+
+    def start(self) -> None:
+        self._before = {name: self._sample(name) for name in self.groups}
+        self._machine = cpu_seconds()[0]
+        self._runner = self._runner_seconds()
+
+    def stop(self) -> dict[str, float]:
+        """Seconds per group, plus "machine" (all CPUs busy) and "runner" (this process)."""
+        used = {}
+        for name in self.groups:
+            before = self._before.get(name, {})
+            after = self._sample(name)
+            used[name] = sum(max(value - before.get(pid, 0.0), 0.0) for pid, value in after.items())
+        used["machine"] = cpu_seconds()[0] - self._machine
+        used["runner"] = self._runner_seconds() - self._runner
+        return used
+
+
 def cpu_busy(seconds: float = 1.0) -> float:
     """Share of all CPUs busy over `seconds` (0..1), from /proc/stat: are others using the box?"""
 

@@ -16,10 +16,12 @@ Two modes:
 
 The spec (JSON): host, port, mode, concurrency | rate, duration (s, a hard bound on sending),
 timeout (s, per request), and either `requests_file` (JSON lines {"method", "path", "headers",
-"body"}) or `request` (one request repeated `count` times). The output (JSON): t0, t1 (epoch
-seconds), `results`, one [index, sent_at (epoch s), latency (s), status] per request made
-(status 0: no answer, a connection error or timeout), `errors`, those failures counted by kind,
-and `saturated` (open loop only).
+"body"}) or `request` (one request repeated `count` times); `keep_bodies` (default false) keeps
+every answer's body. The output (JSON): t0, t1 (epoch seconds), `results`, one [index, sent_at
+(epoch s), latency (s), status] per request made (status 0: no answer, a connection error or
+timeout), `errors`, those failures counted by kind, `saturated` (open loop only), and with
+`keep_bodies` `bodies`, request index (as a string) -> the answer's body (UTF-8, undecodable bytes
+replaced).
 """
 
 from __future__ import annotations
@@ -63,8 +65,9 @@ class Connection:
         reader, writer = await asyncio.open_connection(host, port)
         return cls(reader, writer)
 
-    async def roundtrip(self, data: bytes) -> tuple[int, bool]:
-        """Send one request, read its whole answer; (status, keep the connection)."""
+    async def roundtrip(self, data: bytes, keep_body: bool = False) -> tuple[int, bool, bytes]:
+        """Send one request, read its whole answer; (status, keep the connection, the body when
+        `keep_body`, else b"")."""
         self.writer.write(data)
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
@@ -80,15 +83,22 @@ class Connection:
                 chunked = True
             elif name == b"connection" and b"close" in value.lower():
                 keep = False
+        body = b""
         if chunked:
+            chunks = []
             while True:
                 size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
-                await self.reader.readexactly(size + 2)
+                chunk = await self.reader.readexactly(size + 2)
+                if keep_body:
+                    chunks.append(chunk[:-2])
                 if size == 0:
                     break
+            body = b"".join(chunks)
         elif length:
-            await self.reader.readexactly(length)
-        return status, keep
+            chunk = await self.reader.readexactly(length)
+            if keep_body:
+                body = chunk
+        return status, keep, body
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -105,6 +115,8 @@ class Load:
         self.results: list[tuple[int, float, float, int]] = []
         self.errors: Counter[str] = Counter()
         self.saturated = False
+        self.keep_bodies = bool(spec.get("keep_bodies", False))
+        self.bodies: dict[int, str] = {}
 
     def payload(self, index: int) -> bytes:
         return self.payloads[index % len(self.payloads)]
@@ -117,13 +129,17 @@ class Load:
         try:
             if conn is None:
                 conn = await Connection.open(self.host, self.port)
-            status, keep = await asyncio.wait_for(conn.roundtrip(self.payload(index)), self.timeout)
+            status, keep, body = await asyncio.wait_for(
+                conn.roundtrip(self.payload(index), self.keep_bodies), self.timeout
+            )
             conn.idle_since = time.perf_counter()
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
             self.errors[f"{type(exc).__name__}: {exc}"[:120]] += 1
             if conn is not None:
                 conn.close()
             return None, 0
+        if self.keep_bodies:
+            self.bodies[index] = body.decode(errors="replace")
         if not keep:
             conn.close()
             conn = None
@@ -215,13 +231,16 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         )
     else:
         raise ValueError(f"unknown mode {spec['mode']!r}")
-    return {
+    out: dict[str, Any] = {
         "t0": t0,
         "t1": time.time(),
         "results": sorted(load.results),
         "errors": load.errors,
         "saturated": load.saturated,
     }
+    if load.keep_bodies:
+        out["bodies"] = {str(index): body for index, body in load.bodies.items()}
+    return out
 
 
 def main(argv: list[str]) -> int:

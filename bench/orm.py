@@ -126,6 +126,72 @@ def seed_outbound(payload: dict[str, Any]) -> dict[str, Any]:
     return {"messages": len(rows), "seconds": time.perf_counter() - started}
 
 
+def seed_send(payload: dict[str, Any]) -> dict[str, Any]:
+    """What the send benchmark needs: its organization and numbers (as `seed_organization`), an
+    administrator who logs in with payload's "email" and "password" and owns an API key, and a
+    conversation with a contact of its own for each [from, to] of payload's "conversations".
+
+    Returns the organization's id, the raw API key and the conversations' ids in the given order.
+    """
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from twoway.accounts.models import ApiKey, Membership, Role
+    from twoway.contacts.models import Contact, ContactPhone, CreatedFrom
+    from twoway.conversations.models import Conversation, Folder
+    from twoway.numbers.models import PhoneNumber
+
+    org_id = seed_organization(payload)["organization_id"]
+    email = payload["email"]
+    with transaction.atomic():
+        user = get_user_model().objects.create_user(
+            username=email, email=email, password=payload["password"]
+        )
+        owner = Membership.objects.create(
+            user=user, organization_id=org_id, role=Role.ADMINISTRATIVE
+        )
+        _key, raw_key = ApiKey.issue(owner=owner, name="bench")
+        numbers = {n.number: n for n in PhoneNumber.objects.filter(organization_id=org_id)}
+        pairs = payload["conversations"]
+        contacts = Contact.objects.bulk_create(
+            [Contact(organization_id=org_id, created_from=CreatedFrom.MANUAL) for _ in pairs],
+            batch_size=2000,
+        )
+        ContactPhone.objects.bulk_create(
+            [
+                ContactPhone(organization_id=org_id, contact=contact, number=to)
+                for contact, (_sender, to) in zip(contacts, pairs, strict=True)
+            ],
+            batch_size=2000,
+        )
+        now = timezone.now()
+        conversations = Conversation.objects.bulk_create(
+            [
+                Conversation(
+                    organization_id=org_id,
+                    contact=contact,
+                    phone_number=numbers[sender],
+                    contact_number=to,
+                    folder=Folder.NEEDS_ATTENTION,
+                    last_message_at=now,
+                )
+                for contact, (sender, to) in zip(contacts, pairs, strict=True)
+            ],
+            batch_size=2000,
+        )
+    if connection.vendor == "postgresql":
+        # Statistics as autovacuum would long have made them for tables this size: the web
+        # server's and the worker's connections start now and keep the plans they make.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return {
+        "organization_id": org_id,
+        "api_key": raw_key,
+        "conversation_ids": [conversation.pk for conversation in conversations],
+    }
+
+
 def _epoch(value: Any) -> float | None:
     return value.timestamp() if value is not None else None
 
@@ -264,6 +330,7 @@ def insert_inbound_events(payload: dict[str, Any]) -> dict[str, Any]:
 COMMANDS = {
     "seed_organization": seed_organization,
     "seed_outbound": seed_outbound,
+    "seed_send": seed_send,
     "inbound_facts": inbound_facts,
     "outbound_facts": outbound_facts,
     "orm_insert_rate": orm_insert_rate,

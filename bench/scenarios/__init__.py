@@ -114,11 +114,12 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def registry() -> dict[str, Callable[[Context], None]]:
-    from bench.scenarios import ceilings, inbound, inbox, outbound
+    from bench.scenarios import ceilings, inbound, inbox, outbound, send
 
     return {
         "ceilings": ceilings.run,
         "inbound": inbound.run,
         "outbound": outbound.run,
+        "send": send.run,
         "inbox": inbox.run,
     }

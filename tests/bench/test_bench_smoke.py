@@ -39,5 +39,5 @@ def test_bench_smoke_correctness() -> None:
     assert not failed, f"failed checks: {failed}\n{stderr[-3000:]}"
     assert process.returncode == 0, stderr[-3000:]
     benches = {r["bench"] for r in checks}
-    assert {"inbound", "outbound", "inbox"} <= benches, stderr[-3000:]
+    assert {"inbound", "outbound", "send", "inbox"} <= benches, stderr[-3000:]
     assert len(checks) >= 15
