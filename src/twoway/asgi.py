@@ -48,6 +48,7 @@ from twoway.carrier_events.webhooks import (  # noqa: E402
     webhook_target,
     webhook_target_cached,
 )
+from twoway.core.asgi_body import TOO_LARGE, request_body  # noqa: E402
 
 WEBHOOK_PATH = "/webhooks/"
 # Middleware of the webhook path: none (see above).
@@ -57,8 +58,6 @@ WEBHOOK_MIDDLEWARE: list[str] = []
 WEBHOOK_ROUTE = re.compile(r"/webhooks/([-a-zA-Z0-9_]+)/(?:([-a-zA-Z0-9_]+)/)?")
 
 log = logging.getLogger("twoway.carrier_events.webhooks")
-# What WebhookPath._body returns for a body over DATA_UPLOAD_MAX_MEMORY_SIZE (compared by identity).
-_TOO_LARGE = b"<too large>"
 
 
 class WebhookASGIHandler(ASGIHandler):
@@ -97,7 +96,7 @@ class WebhookPath:
         if route is None:
             await self.fallback(scope, receive, send)
             return
-        body = await self._body(receive)
+        body = await request_body(receive)
         if body is None:
             return  # the carrier hung up: it will retry
         answer = await self._answer(scope, *route, body)
@@ -121,28 +120,10 @@ class WebhookPath:
         match = WEBHOOK_ROUTE.fullmatch(_app_path(scope))
         return (match.group(1), match.group(2)) if match else None
 
-    @staticmethod
-    async def _body(receive: Any) -> bytes | None:
-        """The whole body; None when the client disconnected first. Past Django's
-        DATA_UPLOAD_MAX_MEMORY_SIZE nothing more is kept and the answer is 400."""
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if limit is None or size <= limit:
-                chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks) if limit is None or size <= limit else _TOO_LARGE
-
     async def _answer(
         self, scope: dict[str, Any], carrier: str, account: str | None, body: bytes
     ) -> WebhookAnswer:
-        if body is _TOO_LARGE:
+        if body is TOO_LARGE:
             return WebhookAnswer(400, "Request body too large.")
         request = ASGIRequest(scope, io.BytesIO(body))
         try:

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
+from csp.middleware import CSPMiddleware
 from django.core.handlers.asgi import ASGIHandler, ASGIRequest
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
@@ -34,19 +33,16 @@ from pydantic import ValidationError
 
 from twoway.accounts.api_keys import api_key_mark_used
 from twoway.accounts.models import ApiKey
-from twoway.accounts.throttling import API_KEYS
+from twoway.accounts.throttling import API_KEYS, client_address
 from twoway.api.messages import text_to_send
 from twoway.api.schemas import MessageIn, MessageOut
 from twoway.conversations.models import Message
+from twoway.core.asgi_body import TOO_LARGE, request_body
 from twoway.core.errors import TwowayError
 from twoway.core.grouped import GroupedWork
 from twoway.messaging.send_batch import failed_before_commit, texts_send
 
-log = logging.getLogger(__name__)
-
 SEND_PATH = "/api/v1/messages"
-# What `_body` gives for a body over the limit (compared by identity).
-TOO_LARGE = b"<too large>"
 
 
 @dataclass(frozen=True)
@@ -80,7 +76,13 @@ class TextQueue(GroupedWork[_Send, "Message | TwowayError | _Django"]):
 
 def _send_group(items: Sequence[_Send]) -> list[Message | TwowayError | _Django]:
     answers: list[Message | TwowayError | _Django] = [DJANGO] * len(items)
-    allowed = [i for i, item in enumerate(items) if not API_KEYS.wait(item.request)]
+    # One look at the wrong-key counter per address, however many of its requests came.
+    refused: dict[str, bool] = {}
+    for item in items:
+        address = client_address(item.request)
+        if address not in refused:
+            refused[address] = bool(API_KEYS.wait(item.request))
+    allowed = [i for i, item in enumerate(items) if not refused[client_address(item.request)]]
     keys = ApiKey.find_active_many({items[i].key for i in allowed})
     for key in keys.values():
         api_key_mark_used(key)
@@ -99,13 +101,10 @@ class SendPath:
         self.queue = TextQueue()
         self._security = SecurityMiddleware(_no_view)
         self._frames = XFrameOptionsMiddleware(_no_view)
-        # django-csp's middleware, when installed: the API's answers carry its header too.
-        from csp.middleware import CSPMiddleware
-
         self._csp = CSPMiddleware(_no_view)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        body = await _body(receive)
+        body = await request_body(receive)
         if body is None:
             return  # the client hung up
         request = ASGIRequest(scope, io.BytesIO(body))
@@ -184,24 +183,6 @@ def _bearer(request: HttpRequest) -> str | None:
 
 def _no_view(request: HttpRequest) -> HttpResponse:
     raise AssertionError("the middleware here only adds headers")
-
-
-async def _body(receive: Any) -> bytes | None:
-    """The whole body (None: the client hung up). Past DATA_UPLOAD_MAX_MEMORY_SIZE nothing more
-    is kept: Django refuses such a request, and it gets it with an empty body."""
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if limit is None or size <= limit:
-            chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks) if limit is None or size <= limit else TOO_LARGE
 
 
 def _replay(body: bytes, receive: Any) -> Any:

@@ -176,8 +176,9 @@ class _Group:
         for item in ready:
             self._queue_or_refuse(item)
         self._write()
-        assert all(result is not None for result in self.results)
-        return [result for result in self.results if result is not None]
+        answered = [result for result in self.results if result is not None]
+        assert len(answered) == len(self.texts), "every text is answered"
+        return answered
 
     # -- checks, in `message_send`'s order ---------------------------------------------------
 
