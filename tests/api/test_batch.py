@@ -52,6 +52,9 @@ def test_each_text_gets_its_own_answer_in_order(api: Client) -> None:
     assert data["results"][1]["error"] == {"code": "invalid", "message": "body: Field required"}
     assert data["results"][2]["error"]["code"] == "own_number"
     assert "extra" in data["results"][3]["error"]["message"]
+    union = _batch(api, [{"from": "", "to": "415-555-0123", "body": "x"}]).json()
+    assert union["results"][0]["error"]["message"].startswith("from: ")
+    assert "constrained" not in union["results"][0]["error"]["message"]
     sent = data["results"][0]["message"]
     assert (sent["status"], sent["to"], sent["from"]) == ("queued", "+14155550123", SENDER)
     stored = Message.objects.get(uid=sent["id"])

@@ -90,11 +90,12 @@ def send_messages(request: HttpRequest, payload: MessagesBatchIn) -> dict[str, A
 
 
 def _explain(error: ValidationError) -> str:
-    """What is wrong with one text, in a sentence per field: "to: Field required"."""
-    return "; ".join(
-        f"{'.'.join(str(part) for part in e['loc']) or 'message'}: {e['msg']}"
-        for e in error.errors()
-    )
+    """What is wrong with one text, a sentence per field: "to: Field required". A field of
+    several types (`from`) names each type's problem: the first of them is enough."""
+    problems: dict[str, str] = {}
+    for e in error.errors():
+        problems.setdefault(str(e["loc"][0]) if e["loc"] else "message", e["msg"])
+    return "; ".join(f"{field}: {message}" for field, message in problems.items())
 
 
 @router.get("/{uid}", response={200: MessageOut, **ERROR_RESPONSES}, operation_id="message_get")
