@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Field, Model
+from django.db.models import BooleanField, Field, Model
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 
@@ -220,3 +221,26 @@ def rows_update(
     with bound_cursor(db) as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
+
+
+def pairs_in(
+    model: type[Model], fields: tuple[str, str], pairs: Collection[tuple[Any, Any]]
+) -> RawSQL:
+    """A filter for `model`'s rows whose two `fields` (attnames) hold one of `pairs`:
+    `(a, b) IN (VALUES (...), ...)`, which the database answers with one index probe per pair.
+
+    `a IN (...) AND b IN (...)` matches every a with every b instead: on an (a, b) index,
+    PostgreSQL then reads all the rows of each a, and a sender's number has thousands of
+    conversations.
+    """
+    if not pairs:
+        raise ValueError("pairs_in needs at least one pair")
+    db = connections[router.db_for_read(model)]
+    table = db.ops.quote_name(model._meta.db_table)
+    columns = {f.attname: str(f.column) for f in model._meta.concrete_fields}
+    a, b = (f"{table}.{db.ops.quote_name(columns[name])}" for name in fields)
+    values = ", ".join(["(%s, %s)"] * len(pairs))
+    params = [value for pair in pairs for value in pair]
+    # Only quoted column names and placeholders go into the SQL; the values are parameters.
+    sql = f"({a}, {b}) IN (VALUES {values})"
+    return RawSQL(sql, params, output_field=BooleanField())  # noqa: S611

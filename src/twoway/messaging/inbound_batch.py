@@ -19,7 +19,7 @@ from twoway.compliance.keywords import classify, looks_like_opt_out
 from twoway.contacts.models import Contact, ContactPhone, CreatedFrom
 from twoway.conversations.models import Conversation, Direction, Message, Status
 from twoway.conversations.services import body_preview, inbound_folder
-from twoway.core.rows import bound_cursor, rows_insert, rows_update
+from twoway.core.rows import bound_cursor, pairs_in, rows_insert, rows_update
 from twoway.core.segments import segment_info
 from twoway.messaging.routing import inbound_route, sender_number
 from twoway.numbers.models import PhoneNumber
@@ -236,12 +236,10 @@ def _contacts_for(group: list[ReceivedText]) -> dict[tuple[int, str], tuple[int,
     if not firsts:
         return found
     phones = ContactPhone.objects.filter(
-        organization_id__in={org for org, _ in firsts}, number__in={n for _, n in firsts}
+        pairs_in(ContactPhone, ("organization_id", "number"), firsts)
     ).values_list("organization_id", "number", "contact_id", "contact__name")
     for organization_id, number, contact_id, name in phones:
-        key = (organization_id, number)
-        if key in firsts:
-            found[key] = (contact_id, name)
+        found[(organization_id, number)] = (contact_id, name)
     new = [key for key in firsts if key not in found]
     if new:
         ids = rows_insert(
@@ -278,13 +276,10 @@ def _conversations_for(
     if not firsts:
         return found
     rows = Conversation.objects.filter(
-        phone_number_id__in={pk for pk, _ in firsts},
-        contact_number__in={n for _, n in firsts},
+        pairs_in(Conversation, ("phone_number_id", "contact_number"), firsts)
     ).values_list("phone_number_id", "contact_number", "id")
     for phone_number_id, contact_number, conversation_id in rows:
-        key = (phone_number_id, contact_number)
-        if key in firsts:
-            found[key] = conversation_id
+        found[(phone_number_id, contact_number)] = conversation_id
     new = [key for key in firsts if key not in found]
     if new:
         values = []

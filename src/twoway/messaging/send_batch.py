@@ -34,7 +34,7 @@ from twoway.conversations.models import Category, Conversation, Direction, Folde
 from twoway.conversations.services import conversation_preview, message_created
 from twoway.core.errors import InvalidInput, PermissionDenied, TwowayError
 from twoway.core.phones import InvalidPhoneNumber, normalize_phone
-from twoway.core.rows import rows_insert, rows_update
+from twoway.core.rows import pairs_in, rows_insert, rows_update
 from twoway.core.segments import SegmentInfo, segment_info
 from twoway.messaging.senders import SenderPlan, sender_plan
 from twoway.messaging.services import (
@@ -310,12 +310,10 @@ class _Group:
         wanted = {(item.organization.pk, item.to_number) for item in items}
         if wanted:
             phones = ContactPhone.objects.filter(
-                organization_id__in={org for org, _ in wanted},
-                number__in={number for _, number in wanted},
+                pairs_in(ContactPhone, ("organization_id", "number"), wanted)
             ).select_related("contact")
             for phone in phones:
-                if (phone.organization_id, phone.number) in wanted:
-                    self.contacts[(phone.organization_id, phone.number)] = phone.contact
+                self.contacts[(phone.organization_id, phone.number)] = phone.contact
         threads = {
             (item.plan.conversation_number.pk, item.to_number)
             for item in items
@@ -323,13 +321,11 @@ class _Group:
         }
         if threads:
             found = Conversation.objects.filter(
-                phone_number_id__in={pk for pk, _ in threads},
-                contact_number__in={number for _, number in threads},
+                pairs_in(Conversation, ("phone_number_id", "contact_number"), threads)
             )
             for conversation in found:
                 key = (conversation.phone_number_id, conversation.contact_number)
-                if key in threads:
-                    self.conversations[key] = conversation
+                self.conversations[key] = conversation
 
     # -- writing -------------------------------------------------------------------------------
 
