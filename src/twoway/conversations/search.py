@@ -20,16 +20,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, F, Q, QuerySet, Value
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Replace
 from django.db.models.lookups import Contains
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from twoway.accounts.models import Membership
 from twoway.conversations.models import Conversation, Folder, Message
-from twoway.conversations.search_index import CONTACT_FTS, MESSAGE_FTS
+from twoway.conversations.search_index import CONTACT_FTS, MESSAGE_FTS, number_digits
 from twoway.numbers.access import access_phone_number, numbers_usable_by
 
 MAX_LIMIT = 200
@@ -381,7 +380,7 @@ def conversation_search(
 
     by_contact = visible.filter(_name_matches(terms))
     if digits:
-        by_contact = by_contact | visible.filter(Contains(_number_digits(), digits))
+        by_contact = by_contact | visible.filter(Contains(number_digits(), digits))
     results.conversations.extend(
         by_contact.select_related("contact", "phone_number", "assignee", "assignee_team").order_by(
             "-last_message_at", "-id"
@@ -421,8 +420,3 @@ def highlight(text: str, terms: tuple[str, ...], *, width: int = SNIPPET_CHARS) 
 def _matches(word: str, terms: tuple[str, ...]) -> bool:
     folded = word.casefold()
     return any(folded.startswith(term) for term in terms)
-
-
-def _number_digits() -> Replace:
-    """A contact number's digits, spelled as the trigram index on them is (search_index)."""
-    return Replace(F("contact_number"), Value("+"), Value(""))
