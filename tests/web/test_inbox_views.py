@@ -8,6 +8,7 @@ from django.test import Client
 from tests.conftest import logged_in, make_member
 from twoway.accounts.models import Membership, Role
 from twoway.conversations.models import Conversation, Folder, Message, Status
+from twoway.conversations.selectors import THREAD_PAGE
 from twoway.messaging.services import message_send
 from twoway.numbers.models import PhoneNumber
 
@@ -101,6 +102,40 @@ def test_send_in_thread_to_opted_out_contact_needs_confirmation(
     response = admin_client.post(url, {"body": "Are you sure?", "confirm_opted_out": "on"})
     assert response.status_code == 200
     assert conversation.messages.filter(body="Are you sure?").exists()
+
+
+def test_send_answers_with_the_emptied_composer_and_the_thread_from_since(
+    admin_client: Client, admin: Membership, number: PhoneNumber
+) -> None:
+    """Send redraws the composer and the thread, not the header (it redraws itself live); the
+    thread keeps what the reader had loaded, from `since` on, as its live redraw does."""
+    conversation = _start(admin, number).conversation
+    oldest = conversation.messages.get()
+    for index in range(THREAD_PAGE):
+        message_send(
+            phone_number=number, to="+12025550172", body=f"Later {index}", membership=admin
+        )
+    url = f"/inbox/c/{conversation.pk}/send/"
+    html = admin_client.post(url, {"body": "Newest"}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'hx-swap-oob="innerHTML"' in html and "Newest" in html
+    assert f'data-uid="{oldest.uid}"' not in html  # a page of the newest only
+    assert "<textarea" in html and "Newest</textarea>" not in html  # emptied
+    assert 'id="thread-header"' not in html
+    html = admin_client.post(
+        url, {"body": "Newest again", "since": str(oldest.uid)}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert f'data-uid="{oldest.uid}"' in html and "Newest again" in html
+
+
+def test_a_refused_send_keeps_the_text_in_the_composer(
+    admin_client: Client, admin: Membership, number: PhoneNumber
+) -> None:
+    conversation = _start(admin, number).conversation
+    response = admin_client.post(f"/inbox/c/{conversation.pk}/send/", {"body": "x" * 2000})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'role="alert"' in html and "x" * 2000 + "</textarea>" in html
+    assert conversation.messages.count() == 1
 
 
 def test_counter_counts_segments_like_the_pipeline(admin_client: Client) -> None:

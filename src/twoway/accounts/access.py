@@ -40,11 +40,12 @@ def access_membership(user: Any) -> Membership:
     """The user's membership; users outside any organization may do nothing."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         raise PermissionDenied("Log in first.")
-    try:
-        membership = user.membership
-    except Membership.DoesNotExist:
-        raise PermissionDenied("Your account does not belong to an organization.") from None
-    return membership  # type: ignore[no-any-return]
+    # With its organization, which nearly every page and check reads: one query, not two.
+    membership = Membership.objects.select_related("organization").filter(user_id=user.pk).first()
+    if membership is None:
+        raise PermissionDenied("Your account does not belong to an organization.")
+    user.membership = membership  # what `user.membership` gives from now on, unread again
+    return membership
 
 
 def require_admin(membership: Membership) -> None:

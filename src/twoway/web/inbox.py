@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
+from twoway.contacts.models import CreatedFrom
 from twoway.conversations.access import (
     access_conversation,
     access_conversation_reply,
@@ -34,6 +35,7 @@ from twoway.conversations.selectors import (
 from twoway.conversations.services import note_add
 from twoway.core.errors import InvalidInput, TwowayError
 from twoway.core.segments import segment_info
+from twoway.messaging.send_batch import TextToSend, texts_send
 from twoway.messaging.services import OptedOutError, message_send
 from twoway.numbers.access import access_phone_number, numbers_usable_by
 from twoway.realtime.models import RealtimeEvent
@@ -248,24 +250,40 @@ def conversation_thread(
 def conversation_send(
     request: HttpRequest, membership: Membership, conversation_id: int
 ) -> HttpResponse:
+    """Send from the composer: the text goes the way the API's do (`texts_send`), and the answer
+    is the composer (emptied, or keeping the text beside the error) with the thread redrawn
+    from `since`, as its live redraw is. The header redraws itself live."""
     conversation = access_conversation_reply(membership, conversation_id)
     body = request.POST.get("body", "")
-    error = ""
-    try:
-        message_send(
-            phone_number=conversation.phone_number,
-            to=conversation.contact_number,
-            body=body,
-            membership=membership,
-            confirm_opted_out=request.POST.get("confirm_opted_out") == "on",
-        )
+    [sent] = texts_send(
+        [
+            TextToSend(
+                membership=membership,
+                sender=conversation.phone_number_id,
+                to=conversation.contact_number,
+                body=body,
+                confirm_opted_out=request.POST.get("confirm_opted_out") == "on",
+                label="",
+                created_from=CreatedFrom.MANUAL,
+            )
+        ]
+    )
+    error = sent.message if isinstance(sent, TwowayError) else ""
+    if not error:
         body = ""
-    except TwowayError as exc:
-        error = exc.message
-    context = thread_context(membership, conversation_id)
-    context.update(body=body, error=error, counter=segment_info(body))
+    messages, has_earlier = thread_page(conversation, since=request.POST.get("since", ""))
+    context = {
+        "conversation": conversation,
+        "contact": conversation.contact,
+        "membership": membership,
+        "messages": messages,
+        "has_earlier": has_earlier,
+        "body": body,
+        "error": error,
+        "counter": segment_info(body),
+    }
     # 422 tells a script the send failed; htmx is configured to show it all the same.
-    return render(request, "web/_conversation_panel.html", context, status=422 if error else 200)
+    return render(request, "web/_composer_sent.html", context, status=422 if error else 200)
 
 
 @require_POST

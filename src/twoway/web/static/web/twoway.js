@@ -81,7 +81,8 @@
     }
     // The thread is redrawn live from its oldest message on screen, so earlier messages the
     // reader loaded stay.
-    if (event.detail.elt.id === "thread") {
+    // Send answers with the thread too, redrawn the same way.
+    if (elt.id === "thread" || elt.matches("form.composer")) {
       var oldest = document.querySelector("#thread li.message[data-uid]");
       if (oldest) event.detail.parameters.since = oldest.getAttribute("data-uid");
     }
@@ -153,6 +154,12 @@
       return;
     }
     scrollThread();
+    // Sent: the new text in view (above), and the emptied composer ready for the next one.
+    if (event.target.matches && event.target.matches("form.composer")) {
+      var composer = document.getElementById("composer-body");
+      if (composer) composer.focus();
+      return;
+    }
     if (event.target.id !== "conversation-panel") return;
     if (from("data-open-conversation")) {
       // Opened from the list: mark its row, and take keyboard users to the thread's heading.
