@@ -53,27 +53,28 @@ _NO_SMS_TYPES = {
 
 def country_of(e164: str) -> str:
     """The ISO 3166 code of the country (or NANP territory) of an E.164 number; "" if none."""
-    try:
-        parsed = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return ""
-    return phonenumbers.region_code_for_number(parsed) or ""
+    return _line_facts(e164)[1]
 
 
 def is_premium_rate(e164: str) -> bool:
-    return _number_type(e164) == phonenumbers.PhoneNumberType.PREMIUM_RATE
+    return _line_facts(e164)[0] == phonenumbers.PhoneNumberType.PREMIUM_RATE
 
 
 def no_sms_kind(e164: str) -> str | None:
     """What kind of line `e164` is when it is one that cannot receive texts, else None."""
-    return _NO_SMS_TYPES.get(_number_type(e164))
+    return _NO_SMS_TYPES.get(_line_facts(e164)[0])
 
 
-def _number_type(e164: str) -> int:
+# Every send asks all three of its destination (the recipient checks): one parse answers them,
+# where a parse each made phone numbers a fifth of a batch send's CPU. 10,000 entries: ~2 MB.
+@functools.lru_cache(maxsize=10_000)
+def _line_facts(e164: str) -> tuple[int, str]:
+    """The number's line type (phonenumbers.PhoneNumberType) and its region ("" if none)."""
     try:
-        return phonenumbers.number_type(phonenumbers.parse(e164, None))
+        parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
-        return phonenumbers.PhoneNumberType.UNKNOWN
+        return phonenumbers.PhoneNumberType.UNKNOWN, ""
+    return phonenumbers.number_type(parsed), phonenumbers.region_code_for_number(parsed) or ""
 
 
 def is_country_code(code: str) -> bool:

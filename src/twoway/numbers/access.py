@@ -46,13 +46,18 @@ class UsableNumbers:
     def __init__(self, membership: Membership) -> None:
         self.membership = membership
         self._numbers = list(numbers_usable_by(membership))  # by id, as the query's first()
+        # A batch names its few senders again and again: each spelling is normalized once.
+        self._by_spelling: dict[str, PhoneNumber | None] = {}
 
     def get(self, number: int | str) -> PhoneNumber:
         if isinstance(number, int):
             found = next((n for n in self._numbers if n.pk == number), None)
+        elif number in self._by_spelling:
+            found = self._by_spelling[number]
         else:
             spellings = _spellings(number, self.membership)
             found = next((n for n in self._numbers if n.number in spellings), None)
+            self._by_spelling[number] = found
         if found is None:
             raise _not_yours()
         return found
