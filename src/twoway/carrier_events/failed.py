@@ -25,5 +25,5 @@ def failed_events_retry(*, ids: Iterable[int]) -> int:
         processed_at=None, failed_at=None, retry_at=None, attempts=0, error=""
     )
     if count:
-        wake_worker()
+        wake_worker(events=True)
     return count

@@ -163,7 +163,7 @@ def carrier_events_store(rows: Sequence[EventRow]) -> list[bool]:
         cursor.execute(sql, params)
         stored = {tuple(found) for found in cursor.fetchall()}
     if stored:
-        wake_worker()
+        wake_worker(events=True)
     flags = []
     for row in rows:
         new = row.identity in stored

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
-from django.db.models import BooleanField, Field, Model
+from django.db.models import BooleanField, Field, Model, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -244,3 +244,24 @@ def pairs_in(
     # Only quoted column names and placeholders go into the SQL; the values are parameters.
     sql = f"({a}, {b}) IN (VALUES {values})"
     return RawSQL(sql, params, output_field=BooleanField())  # noqa: S611
+
+
+class ExistsProbe:
+    """`queryset.exists()` for a queryset whose parameters never change, compiled once per
+    database: the worker asks it each time it goes idle, where building and compiling the
+    query cost several times what running it does."""
+
+    def __init__(self, make: Callable[[], QuerySet[Any]]) -> None:
+        self.make = make
+        self._compiled: dict[str, tuple[str, tuple[Any, ...]]] = {}
+
+    def __call__(self) -> bool:
+        using = router.db_for_read(self.make().model)
+        if using not in self._compiled:
+            query = self.make().query.exists()
+            sql, params = query.get_compiler(using=using).as_sql()
+            self._compiled[using] = (sql, tuple(params))
+        sql, params = self._compiled[using]
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone() is not None

@@ -195,24 +195,29 @@ def check_recipient(organization: Organization, to_number: str, *, own: bool) ->
     """Refuse a number Twoway must not text: its own numbers (`own`, from `is_own_number`),
     lines that cannot take a text or that charge for one, and countries the organization does
     not send to."""
+
+    # The number as a person reads it, formatted only for a refusal: most texts pass.
+    def shown() -> str:
+        return format_for_display(to_number)
+
     if own:
         raise InvalidInput(
-            f"{format_for_display(to_number)} is one of your own numbers (or the system number); text a contact's "
+            f"{shown()} is one of your own numbers (or the system number); text a contact's "
             "number instead.",
             code="own_number",
         )
     if is_premium_rate(to_number):
         raise InvalidInput(
-            f"{format_for_display(to_number)} is a premium-rate number; texts to it are charged to the sender.",
+            f"{shown()} is a premium-rate number; texts to it are charged to the sender.",
             code="premium_rate",
         )
     if kind := no_sms_kind(to_number):
-        raise InvalidInput(f"{format_for_display(to_number)} is {kind}, which cannot receive texts.", code="invalid_to")
+        raise InvalidInput(f"{shown()} is {kind}, which cannot receive texts.", code="invalid_to")
     country = country_of(to_number)
     if country not in organization.allowed_country_codes:
         allowed = ", ".join(sorted(organization.allowed_country_codes))
         raise InvalidInput(
-            f"{format_for_display(to_number)} is {f'a {country} number' if country else 'of no known country'}; "
+            f"{shown()} is {f'a {country} number' if country else 'of no known country'}; "
             f"this organization texts only numbers of {allowed} (Settings, Organization).",
             code="country_not_allowed",
         )

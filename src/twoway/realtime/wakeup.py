@@ -7,6 +7,7 @@ WORKER_POLL_SECONDS, so a lost datagram (or a worker on another machine) only de
 from __future__ import annotations
 
 import contextlib
+import functools
 import select
 import socket
 
@@ -15,20 +16,26 @@ from django.db import transaction
 
 _sender: socket.socket | None = None
 
+# What a nudge says is new: texts to send, or carrier events to process. The worker looks for
+# events only when told (or every so often), not on each of its passes.
+_SENDS = b"w"
+_EVENTS = b"e"
 
-def wake_worker() -> None:
-    """Nudge the worker after the current transaction commits (at once outside one)."""
-    transaction.on_commit(_send_nudge)
+
+def wake_worker(*, events: bool = False) -> None:
+    """Nudge the worker after the current transaction commits (at once outside one): there are
+    texts to send, or with `events` carrier events to process."""
+    transaction.on_commit(functools.partial(_send_nudge, _EVENTS if events else _SENDS))
 
 
-def _send_nudge() -> None:
+def _send_nudge(what: bytes) -> None:
     global _sender
     if _sender is None:
         _sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         _sender.setblocking(False)
     # Nobody listening, or a full buffer: the worker's poll picks the work up anyway.
     with contextlib.suppress(OSError):
-        _sender.sendto(b"w", ("127.0.0.1", settings.WORKER_WAKE_PORT))
+        _sender.sendto(what, ("127.0.0.1", settings.WORKER_WAKE_PORT))
 
 
 class WakeListener:
@@ -47,6 +54,8 @@ class WakeListener:
         self._own, self._own_sender = socket.socketpair()
         for end in (self._own, self._own_sender):
             end.setblocking(False)
+        # A nudge about carrier events came since `take_events_nudge` last looked.
+        self._events_nudged = False
 
     def wake(self) -> None:
         """Wake this listener's own wait() (thread- and signal-handler-safe)."""
@@ -60,10 +69,18 @@ class WakeListener:
         for sock in (self.sock, self._own):
             while True:
                 try:
-                    sock.recv(256)
+                    what = sock.recv(256)
                 except (BlockingIOError, InterruptedError):
                     break
+                self._events_nudged |= what == _EVENTS
         return woken
+
+    def take_events_nudge(self) -> bool:
+        """Whether carrier events were announced since the last call, reading the nudges that
+        arrived meanwhile (a busy loop waits for none)."""
+        self.wait(0)
+        nudged, self._events_nudged = self._events_nudged, False
+        return nudged
 
     def close(self) -> None:
         self.sock.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from functools import cached_property
 from importlib import import_module
 from typing import Protocol, cast
@@ -28,6 +29,11 @@ DEFAULT_AREA_CODE = {"US": "415", "CA": "416"}
 _AREA_CODE = re.compile(r"^[2-9]\d{2}$")
 _SIMULATED_NUMBER = re.compile(r"^\+1[2-9]\d{2}555(?P<line>\d{4})$")
 _FIRST_LINE = 100
+# How long "no delivery report is coming" is believed without asking the network again: the
+# worker asks each time it goes idle, mostly with no simulated text in flight. A text this
+# process hands over makes it ask again; one another worker process sent is reported by that
+# process, or by this one within this time.
+_NOTHING_COMING_SECONDS = 1.0
 
 
 class SimulatedNetwork(Protocol):
@@ -56,6 +62,10 @@ class SimulatorCarrier(Carrier):
         # module instead of the adapter importing it: an adapter depends on nothing of Twoway's
         # but the carrier interface, and the network sits in a layer above the adapters.
         self.network_module = network
+        # Texts handed over (counted once the network has them), and "no report is coming"
+        # as last heard: (texts handed over then, until when it is believed).
+        self._handed_over = 0
+        self._nothing_coming: tuple[int, float] = (-1, 0.0)
 
     @cached_property
     def network(self) -> SimulatedNetwork:
@@ -68,13 +78,21 @@ class SimulatorCarrier(Carrier):
             to_number=request.to_number,
             body=request.body,
         )
+        self._handed_over += 1  # its report is coming: forget any "nothing coming"
         return SendResult(carrier_message_id=sid, status="sent")
 
     def worker_turn(self) -> int:
         return self.network.network_report_due()
 
     def worker_next_turn_in(self) -> float | None:
-        return self.network.network_next_report_in()
+        # Counted before asking: a text handed over while the network answers is not missed.
+        handed_over, now = self._handed_over, time.monotonic()
+        if self._nothing_coming[0] == handed_over and now < self._nothing_coming[1]:
+            return None
+        wait = self.network.network_next_report_in()
+        if wait is None:
+            self._nothing_coming = (handed_over, now + _NOTHING_COMING_SECONDS)
+        return wait
 
     def verify_signature(self, request: WebhookRequest) -> bool:
         # Simulated handsets hand their events straight to Twoway; no outside webhook is real.
