@@ -80,7 +80,7 @@ def test_unassigning_is_still_an_empty_object_or_explicit_nulls(
         assert conversation.assignee_id is None
 
 
-@pytest.mark.parametrize("body", [123, [], "name", None, {"external_uid": "x"}])
+@pytest.mark.parametrize("body", [123, [], "name", None, {"externaluid": "x"}])
 def test_contact_patch_refuses_what_it_does_not_understand(
     api: Client, org: Organization, body: Any
 ) -> None:

@@ -338,7 +338,11 @@ def _stored(org: Organization) -> dict[str, Any]:
         assert newest is None or convo.last_message_at == newest.created_at
     stored_contacts = sorted(
         (
-            plain(row) | {"source_number_id": numbers.get(row["source_number_id"])}
+            plain(row)
+            | {
+                "source_number_id": numbers.get(row["source_number_id"]),
+                "lead_texted_at": row["lead_texted_at"] is not None,
+            }
             for row in Contact.objects.filter(organization=org).values()
         ),
         key=repr,

@@ -94,7 +94,14 @@ def snapshot() -> dict[str, Any]:
         for c in Conversation.objects.all()
     )
     contacts = sorted(
-        (phones[c.pk], c.name, c.created_from, c.source_number_id, c.opt_in_status)
+        (
+            phones[c.pk],
+            c.name,
+            c.created_from,
+            c.source_number_id,
+            c.lead_texted_at is not None,
+            c.opt_in_status,
+        )
         for c in Contact.objects.all()
     )
     created: Counter[tuple[Any, ...]] = Counter()

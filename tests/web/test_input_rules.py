@@ -53,7 +53,7 @@ def test_a_reply_a_note_and_a_contact_edit_with_a_nul_are_refused(
     client = logged_in(admin)
     reply = client.post(f"/inbox/c/{conversation.pk}/send/", {"body": "a\x00b"})
     note = client.post(f"/inbox/c/{conversation.pk}/note/", {"body": "a\x00b"})
-    card = client.post(f"/contacts/{conversation.contact_id}/", {"name": "a\x00b", "email": ""})
+    card = client.post(f"/contacts/{conversation.contact_id}/", {"first_name": "a\x00b"})
     for response, status in ((reply, 422), (note, 400), (card, 422)):
         assert response.status_code == status
         assert NUL in response.content.decode()

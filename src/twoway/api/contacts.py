@@ -1,4 +1,4 @@
-"""Contacts: list, read, edit (name, e-mail, opted out). Administrative and Standard keys only.
+"""Contacts: list, read, add and edit every field. Administrative and Standard keys only.
 
 No `from __future__ import annotations` here: @paginate wraps the list view (see
 conversations.py).
@@ -9,15 +9,30 @@ from typing import Annotated
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from ninja.errors import ValidationError
 from ninja.pagination import paginate
+from ninja.responses import Status
 
 from twoway.api.auth import request_membership
 from twoway.api.pagination import Pagination
-from twoway.api.schemas import ERROR_RESPONSES, ContactOut, ContactPatch, NulFree, lengths
+from twoway.api.schemas import (
+    ERROR_RESPONSES,
+    ContactIn,
+    ContactOut,
+    ContactPatch,
+    NulFree,
+    lengths,
+)
 from twoway.contacts.access import access_contact
 from twoway.contacts.models import Contact
-from twoway.contacts.selectors import contacts_list
-from twoway.contacts.services import contact_update
+from twoway.contacts.selectors import CONTACT_RELATIONS, contacts_list
+from twoway.contacts.services import (
+    ContactChanges,
+    UnknownCustomField,
+    contact_create,
+    contact_update,
+)
+from twoway.contacts.validation import PhoneInput
 from twoway.core.text import CONTACT_QUERY_MAX_LENGTH
 
 router = Router(tags=["contacts"])
@@ -29,32 +44,78 @@ class ContactListParams(Schema):
     )
 
 
+def _changes(payload: ContactIn) -> ContactChanges:
+    """The body as the contact services take it (fields not sent stay None)."""
+    values = payload.model_dump(exclude_unset=True, exclude={"phones"})
+    phones = None
+    if payload.phones is not None:
+        phones = [PhoneInput(p.number, p.label, p.primary) for p in payload.phones]
+    return ContactChanges(**values, phones=phones)
+
+
+def _unknown_field(exc: UnknownCustomField) -> ValidationError:
+    # A field the organization has not defined is a field the API does not know: 422, in
+    # the format of the schema's own refusals.
+    return ValidationError(
+        [
+            {
+                "type": "unknown_custom_field",
+                "loc": ["body", "payload", "custom_fields", exc.name],
+                "msg": exc.message,
+            }
+        ]
+    )
+
+
+def _read(contact: Contact) -> Contact:
+    """The contact as stored, with what its every field needs."""
+    return (
+        Contact.objects.prefetch_related(*CONTACT_RELATIONS)
+        .select_related("source_number")
+        .get(pk=contact.pk)
+    )
+
+
 @router.get("", response={200: list[ContactOut], **ERROR_RESPONSES}, operation_id="contact_list")
 @paginate(Pagination)
 def list_contacts(request: HttpRequest, params: Query[ContactListParams]) -> QuerySet[Contact]:
     """The organization's contacts by name; `q` matches part of a name, e-mail or phone."""
-    return contacts_list(request_membership(request), params.q)
+    return contacts_list(request_membership(request), params.q).select_related("source_number")
+
+
+@router.post("", response={201: ContactOut, **ERROR_RESPONSES}, operation_id="contact_create")
+def create_contact(request: HttpRequest, payload: ContactIn) -> Status:
+    """Add a contact (created from `api`). It needs a name, a phone number or an e-mail; a
+    number another contact has answers 400 `phone_taken`."""
+    membership = request_membership(request)
+    try:
+        contact = contact_create(
+            organization=membership.organization, created_by=membership, changes=_changes(payload)
+        )
+    except UnknownCustomField as exc:
+        raise _unknown_field(exc) from None
+    return Status(201, _read(contact))
 
 
 @router.get(
     "/{contact_id}", response={200: ContactOut, **ERROR_RESPONSES}, operation_id="contact_get"
 )
 def get_contact(request: HttpRequest, contact_id: int) -> Contact:
-    return access_contact(request_membership(request), contact_id)
+    return _read(access_contact(request_membership(request), contact_id))
 
 
 @router.patch(
     "/{contact_id}", response={200: ContactOut, **ERROR_RESPONSES}, operation_id="contact_update"
 )
 def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) -> Contact:
-    """Change the fields you send. `opted_out` is recorded in the consent ledger."""
+    """Change the fields you send; a refused change changes nothing. `opted_out` is recorded
+    in the consent ledger."""
     membership = request_membership(request)
     contact = access_contact(membership, contact_id)
-    return contact_update(
-        contact=contact,
-        changed_by=membership,
-        source="api",
-        name=payload.name,
-        email=payload.email,
-        opted_out=payload.opted_out,
-    )
+    try:
+        contact_update(
+            contact=contact, changed_by=membership, source="api", changes=_changes(payload)
+        )
+    except UnknownCustomField as exc:
+        raise _unknown_field(exc) from None
+    return _read(contact)

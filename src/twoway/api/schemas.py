@@ -13,12 +13,16 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     StrictBool,
+    StrictFloat,
+    StrictInt,
     StringConstraints,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from twoway.accounts.models import RENDERED_MAX_LENGTH
+from twoway.contacts.models import phones_in_order
+from twoway.contacts.validation import custom_value_read
 from twoway.core.text import NUL_MESSAGE, has_nul
 
 # ---- text and bodies ------------------------------------------------------------------------
@@ -281,28 +285,115 @@ class PhoneNumberOut(Schema):
 # ---- contacts -------------------------------------------------------------------------------
 
 
+class ContactPhoneOut(Schema):
+    id: int
+    number: str = Field(description="E.164.")
+    label: str = Field(description="What the number is, e.g. `mobile`; may be empty.")
+    primary: bool = Field(validation_alias="is_primary", description="The number texts go to.")
+
+
+class ContactPhoneIn(InputSchema):
+    number: Annotated[NulFree, lengths(1, 40)] = Field(
+        description="E.164, or as typed in the organization's country (`415-555-0123`).",
+        examples=["+14155550123"],
+    )
+    label: Annotated[NulFree, lengths(0, 40)] | None = Field(
+        None, description="Left out: a number the contact has keeps its label."
+    )
+    primary: StrictBool = False
+
+
+# A custom field's value: text, a number, a date as YYYY-MM-DD, or a choice by its name.
+CustomValue = StrictInt | StrictFloat | Annotated[NulFree, lengths(0, 1000)]
+CustomFieldName = Annotated[NulFree, lengths(1, 100)]
+GroupName = Annotated[NulFree, lengths(1, 100)]
+
+
 class ContactOut(Schema):
     id: int
-    name: str
+    name: str = Field(description="First and last name together, as the inbox shows it.")
+    first_name: str
+    last_name: str
     email: str
-    phones: list[str] = Field(description="E.164 numbers, oldest first.")
-    opt_in_status: Literal["opted_in", "opted_out"]
-    consent_status: str
+    phones: list[ContactPhoneOut] = Field(description="The primary first, then oldest first.")
     external_uid: str
     client_id: str
-    created_from: str
+    client_type: str
+    groups: list[str] = Field(description="Names of the contact's groups, alphabetically.")
+    home_location: str
+    time_zone: str = Field(description="IANA name; empty means the organization's.")
+    custom_fields: dict[str, str | int | float] = Field(
+        description="The contact's values of the organization's custom fields, by field name."
+    )
+    opt_in_status: Literal["opted_in", "opted_out"]
+    consent_status: str
+    created_from: Literal["manual", "import", "api", "inbound"]
+    source_number: str | None = Field(
+        description="For a lead: the organization's number it first texted."
+    )
+    lead_texted_at: datetime | None = Field(description="For a lead: when it first texted.")
     created_at: datetime
 
     @staticmethod
-    def resolve_phones(contact: Any) -> list[str]:
-        return [phone.number for phone in sorted(contact.phones.all(), key=lambda p: p.pk)]
+    def resolve_phones(contact: Any) -> list[Any]:
+        return phones_in_order(contact.phones.all())
+
+    @staticmethod
+    def resolve_groups(contact: Any) -> list[str]:
+        return sorted(group.name for group in contact.groups.all())
+
+    @staticmethod
+    def resolve_custom_fields(contact: Any) -> dict[str, str | int | float]:
+        return {
+            value.field.name: custom_value_read(value.field, value.value)
+            for value in contact.custom_values.all()
+        }
+
+    @staticmethod
+    def resolve_source_number(contact: Any) -> str | None:
+        number = contact.source_number
+        return number.number if number is not None else None
 
 
-class ContactPatch(InputSchema):
-    """Only the fields sent change."""
+class ContactIn(InputSchema):
+    """A contact's fields; on PATCH only the fields sent change."""
 
-    name: Annotated[NulFree, lengths(0, 200)] | None = None
+    name: Annotated[NulFree, lengths(0, 200)] | None = Field(
+        None,
+        description="A whole name, split into first name and last name (its last word); "
+        "or send `first_name` and `last_name` instead.",
+    )
+    first_name: Annotated[NulFree, lengths(0, 100)] | None = None
+    last_name: Annotated[NulFree, lengths(0, 100)] | None = None
     email: Annotated[NulFree, lengths(0, 254)] | None = None
+    phones: list[ContactPhoneIn] | None = Field(
+        None,
+        max_length=20,
+        description="Every phone number of the contact: numbers left out are removed. At most "
+        "one `primary`; with none, the primary stays (or is the first).",
+    )
+    external_uid: Annotated[NulFree, lengths(0, 100)] | None = None
+    client_id: Annotated[NulFree, lengths(0, 100)] | None = None
+    client_type: Annotated[NulFree, lengths(0, 100)] | None = None
+    groups: list[GroupName] | None = Field(
+        None,
+        max_length=200,
+        description="Every group of the contact, by name; the groups must exist (Settings, "
+        "Contact fields).",
+    )
+    home_location: Annotated[NulFree, lengths(0, 200)] | None = None
+    time_zone: Annotated[NulFree, lengths(0, 64)] | None = Field(
+        None, description="IANA name such as `America/Chicago`; empty for the organization's."
+    )
+    custom_fields: dict[CustomFieldName, CustomValue | None] | None = Field(
+        None,
+        description='Values of custom fields by name; only those sent change, `null` or `""` '
+        "clears one. A name the organization has not defined answers 422.",
+    )
     opted_out: StrictBool | None = Field(
         None, description="Opt the contact out (true) or back in (false); written to the ledger."
     )
+
+
+class ContactPatch(ContactIn):
+    """Only the fields sent change."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from twoway.accounts.access import require_admin
 from twoway.accounts.models import Membership, Role
-from twoway.contacts.models import Contact
+from twoway.contacts.models import Contact, ContactGroup, CustomField
 from twoway.core.errors import NotFound, PermissionDenied
 
 
@@ -13,13 +14,18 @@ def can_manage_contacts(membership: Membership) -> bool:
     return membership.role in (Role.ADMINISTRATIVE, Role.STANDARD)
 
 
-def contacts_visible_to(membership: Membership) -> QuerySet[Contact]:
-    """The organization's contacts, for the roles that manage contacts."""
+def require_contacts_manager(membership: Membership) -> None:
+    """Administrative and Standard members browse, add and edit contacts."""
     if not can_manage_contacts(membership):
         raise PermissionDenied(
             "Your role answers conversations in your inbox; it cannot browse contacts.",
             code="contacts_not_allowed",
         )
+
+
+def contacts_visible_to(membership: Membership) -> QuerySet[Contact]:
+    """The organization's contacts, for the roles that manage contacts."""
+    require_contacts_manager(membership)
     return Contact.objects.filter(organization_id=membership.organization_id)
 
 
@@ -28,3 +34,25 @@ def access_contact(membership: Membership, contact_id: int) -> Contact:
     if contact is None:
         raise NotFound("That contact does not exist.")
     return contact
+
+
+def access_contact_group(membership: Membership, group_id: int) -> ContactGroup:
+    """A group of the organization, for an administrator (who defines groups)."""
+    require_admin(membership)
+    group = ContactGroup.objects.filter(
+        organization_id=membership.organization_id, pk=group_id
+    ).first()
+    if group is None:
+        raise NotFound("That group does not exist.")
+    return group
+
+
+def access_custom_field(membership: Membership, field_id: int) -> CustomField:
+    """A custom field of the organization, for an administrator (who defines them)."""
+    require_admin(membership)
+    field = CustomField.objects.filter(
+        organization_id=membership.organization_id, pk=field_id
+    ).first()
+    if field is None:
+        raise NotFound("That custom field does not exist.")
+    return field

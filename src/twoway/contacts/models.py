@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import models
 
 from twoway.accounts.models import Organization
@@ -22,14 +24,71 @@ class CreatedFrom(models.TextChoices):
     INBOUND = "inbound", "Inbound lead"
 
 
+class CustomFieldKind(models.TextChoices):
+    TEXT = "text", "Text"
+    NUMBER = "number", "Number"
+    DATE = "date", "Date"
+    CHOICE = "choice", "Choice"
+
+
+class ContactGroup(models.Model):
+    """A group of the organization's contacts (a client group); a contact may be in several."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="contact_groups"
+    )
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="contact_group_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomField(models.Model):
+    """A field an administrator added to the organization's contacts, with its type."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="custom_fields"
+    )
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=CustomFieldKind.choices)
+    # The values a choice field may take, in the order they are offered.
+    options = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="custom_field_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# New columns of contacts and their phones carry a database default too: the send and inbound
+# batches and the sample-inbox generator insert those rows naming only the columns they fill.
 class Contact(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="contacts"
     )
+    # The display name the inbox, search and exports read; `contact_update` writes it from the
+    # first and last name, the only ones a person edits.
     name = models.CharField(max_length=200, blank=True)
+    first_name = models.CharField(max_length=100, blank=True, default="", db_default="")
+    last_name = models.CharField(max_length=100, blank=True, default="", db_default="")
     email = models.EmailField(blank=True)
     external_uid = models.CharField(max_length=100, blank=True)
     client_id = models.CharField(max_length=100, blank=True)
+    client_type = models.CharField(max_length=100, blank=True, default="", db_default="")
+    home_location = models.CharField(max_length=200, blank=True, default="", db_default="")
+    # IANA name; empty means the organization's time zone.
+    time_zone = models.CharField(max_length=64, blank=True, default="", db_default="")
+    groups = models.ManyToManyField(ContactGroup, blank=True, related_name="contacts")
     opt_in_status = models.CharField(
         max_length=16, choices=OptInStatus.choices, default=OptInStatus.OPTED_IN
     )
@@ -43,6 +102,8 @@ class Contact(models.Model):
     source_number = models.ForeignKey(
         "numbers.PhoneNumber", null=True, blank=True, on_delete=models.SET_NULL
     )
+    # When a lead first texted (its own field, not `created_at`: a merge may carry it over).
+    lead_texted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -59,12 +120,47 @@ class ContactPhone(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones")
     number = models.CharField(max_length=20)
+    label = models.CharField(max_length=40, blank=True, default="", db_default="")
+    # At most one per contact; a contact none of whose phones is marked (as the texting paths
+    # create them) has its oldest as primary (`primary_phone`).
+    is_primary = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["organization", "number"], name="contact_phone_unique")
+            models.UniqueConstraint(fields=["organization", "number"], name="contact_phone_unique"),
+            models.UniqueConstraint(
+                fields=["contact"],
+                condition=models.Q(is_primary=True),
+                name="contact_phone_one_primary",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+
+def phones_in_order(phones: Iterable[ContactPhone]) -> list[ContactPhone]:
+    """A contact's phones, the primary first, then the others oldest first."""
+    ordered = sorted(phones, key=lambda phone: phone.pk)
+    primary = next((phone for phone in ordered if phone.is_primary), None)
+    if primary is None:
+        return ordered
+    return [primary, *(phone for phone in ordered if phone is not primary)]
+
+
+class CustomFieldValue(models.Model):
+    """A contact's value of a custom field, as text: numbers in plain decimal notation, dates
+    as YYYY-MM-DD, a choice as the option's name."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="custom_values")
+    field = models.ForeignKey(CustomField, on_delete=models.CASCADE, related_name="values")
+    value = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "field"], name="custom_value_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.value

@@ -6,13 +6,16 @@ from django.db.models import Case, Q, QuerySet, Value, When
 
 from twoway.accounts.models import Membership
 from twoway.contacts.access import contacts_visible_to
-from twoway.contacts.models import Contact
+from twoway.contacts.models import Contact, ContactGroup, CustomField, CustomFieldValue
+
+# What a contact's every field needs read with it (the API's list and the card).
+CONTACT_RELATIONS = ("phones", "groups", "custom_values__field")
 
 
 def contacts_list(membership: Membership, query: str = "") -> QuerySet[Contact]:
     """The organization's contacts by name (unnamed ones last), with their phones; `query`
     narrows by a part of the name, e-mail or phone number."""
-    contacts = contacts_visible_to(membership).prefetch_related("phones")
+    contacts = contacts_visible_to(membership).prefetch_related(*CONTACT_RELATIONS)
     query = query.strip()
     if query:
         digits = "".join(ch for ch in query if ch.isdigit())
@@ -22,3 +25,17 @@ def contacts_list(membership: Membership, query: str = "") -> QuerySet[Contact]:
         contacts = contacts.filter(match).distinct()
     unnamed_last = Case(When(name="", then=Value(1)), default=Value(0))
     return contacts.order_by(unnamed_last, "name", "pk")
+
+
+def contact_groups(organization_id: int) -> QuerySet[ContactGroup]:
+    return ContactGroup.objects.filter(organization_id=organization_id).order_by("name", "pk")
+
+
+def custom_fields(organization_id: int) -> QuerySet[CustomField]:
+    """The organization's custom fields in the order they were added."""
+    return CustomField.objects.filter(organization_id=organization_id).order_by("pk")
+
+
+def contact_custom_values(contact: Contact) -> dict[int, str]:
+    """The contact's custom values by field id."""
+    return dict(CustomFieldValue.objects.filter(contact=contact).values_list("field_id", "value"))

@@ -242,6 +242,7 @@ def _contacts_for(group: list[ReceivedText]) -> dict[tuple[int, str], tuple[int,
         found[(organization_id, number)] = (contact_id, name)
     new = [key for key in firsts if key not in found]
     if new:
+        texted_at = timezone.now()
         ids = rows_insert(
             Contact,
             [
@@ -249,6 +250,7 @@ def _contacts_for(group: list[ReceivedText]) -> dict[tuple[int, str], tuple[int,
                     "organization_id": org,
                     "created_from": CreatedFrom.INBOUND.value,
                     "source_number_id": firsts[(org, number)].texted.pk,
+                    "lead_texted_at": texted_at,
                 }
                 for org, number in new
             ],

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from twoway.accounts.models import Membership, Organization, Role
 from twoway.contacts.models import Contact, ContactPhone, CreatedFrom
+from twoway.contacts.validation import name_split
 from twoway.conversations.models import Conversation, Direction, Folder, Kind, Message, Status
 from twoway.core.segments import segment_info
 from twoway.numbers.models import PhoneNumber
@@ -132,12 +133,22 @@ def inbox_generate(
         contact_ids = [contact_base + i for i in range(len(contacts))]
         writer.write(
             Contact,
-            ["id", "organization_id", "name", "email", "created_from", "created_at"],
+            [
+                "id",
+                "organization_id",
+                "name",
+                "first_name",
+                "last_name",
+                "email",
+                "created_from",
+                "created_at",
+            ],
             (
                 (
                     contact_ids[i],
                     organization.pk,
                     name,
+                    *name_split(name),
                     email,
                     (CreatedFrom.INBOUND if created_inbound else CreatedFrom.MANUAL).value,
                     writer.time(created),

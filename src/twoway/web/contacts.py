@@ -3,16 +3,26 @@ users; Limited users meet contacts only in their conversations."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 
 from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
+from twoway.accounts.services import time_zone_names
 from twoway.contacts.access import access_contact
-from twoway.contacts.selectors import contacts_list
-from twoway.contacts.services import contact_update
+from twoway.contacts.models import Contact, CustomField, phones_in_order
+from twoway.contacts.selectors import (
+    contact_custom_values,
+    contact_groups,
+    contacts_list,
+    custom_fields,
+)
+from twoway.contacts.services import ContactChanges, contact_update
+from twoway.contacts.validation import TEXT_FIELDS, PhoneInput
 from twoway.conversations.selectors import contact_conversations
 from twoway.core.errors import InvalidInput
 from twoway.core.text import CONTACT_QUERY_MAX_LENGTH, query_problem
@@ -33,32 +43,124 @@ def contact_list(request: HttpRequest, membership: Membership) -> HttpResponse:
     return render(request, template, context)
 
 
+@dataclass
+class PhoneRow:
+    number: str
+    label: str = ""
+    primary: bool = False
+    phone_id: int | None = None
+    removed: bool = False
+
+
+@dataclass
+class CardForm:
+    """The card's inputs: what is stored, or what was sent when it was refused."""
+
+    values: dict[str, str]
+    phones: list[PhoneRow]
+    new_phone: PhoneRow
+    groups: set[str]
+    custom: list[tuple[CustomField, str]]
+    opted_out: bool
+    # What the form carried: a part left out (a form of an older page) stays as it is.
+    sent_fields: frozenset[str] = frozenset(TEXT_FIELDS)
+    sent_phones: bool = True
+    sent_groups: bool = True
+    sent_custom: frozenset[int] = frozenset()
+
+    @classmethod
+    def stored(cls, contact: Contact, fields: list[CustomField]) -> CardForm:
+        values = contact_custom_values(contact)
+        ordered = phones_in_order(contact.phones.all())
+        return cls(
+            values={name: getattr(contact, name) for name in TEXT_FIELDS},
+            phones=[PhoneRow(p.number, p.label, n == 0, p.pk) for n, p in enumerate(ordered)],
+            new_phone=PhoneRow(""),
+            groups={group.name for group in contact.groups.all()},
+            custom=[(f, values.get(f.pk, "")) for f in fields],
+            opted_out=contact.is_opted_out,
+        )
+
+    @classmethod
+    def sent(cls, post: QueryDict, contact: Contact, fields: list[CustomField]) -> CardForm:
+        stored = contact_custom_values(contact)
+        primary = post.get("primary", "")
+        removed = set(post.getlist("phone_remove"))
+        rows = [
+            PhoneRow(number, label, primary == phone_id, int(phone_id), phone_id in removed)
+            for phone_id, number, label in zip(
+                post.getlist("phone_id"),
+                post.getlist("phone_number"),
+                post.getlist("phone_label"),
+                strict=False,
+            )
+            if phone_id.isdigit()
+        ]
+        return cls(
+            values={name: post.get(name, getattr(contact, name)) for name in TEXT_FIELDS},
+            phones=rows,
+            new_phone=PhoneRow(
+                post.get("new_phone_number", ""),
+                post.get("new_phone_label", ""),
+                primary == "new",
+            ),
+            groups=set(post.getlist("groups")),
+            custom=[(f, post.get(f"custom_{f.pk}", stored.get(f.pk, ""))) for f in fields],
+            opted_out=post.get("opted_out") == "on",
+            sent_fields=frozenset(name for name in TEXT_FIELDS if name in post),
+            sent_phones="phone_id" in post or "new_phone_number" in post,
+            sent_groups="groups_shown" in post,
+            sent_custom=frozenset(f.pk for f in fields if f"custom_{f.pk}" in post),
+        )
+
+    def changes(self) -> ContactChanges:
+        phones = [
+            PhoneInput(row.number, row.label, row.primary, row.phone_id)
+            for row in self.phones
+            if not row.removed
+        ]
+        if self.new_phone.number.strip():
+            phones.append(
+                PhoneInput(self.new_phone.number, self.new_phone.label, self.new_phone.primary)
+            )
+        return ContactChanges(
+            **{name: value for name, value in self.values.items() if name in self.sent_fields},
+            phones=phones if self.sent_phones else None,
+            groups=sorted(self.groups) if self.sent_groups else None,
+            custom_fields={f.name: value for f, value in self.custom if f.pk in self.sent_custom},
+            opted_out=self.opted_out,
+        )
+
+
 @member_view
 def contact_card(request: HttpRequest, membership: Membership, contact_id: int) -> HttpResponse:
-    """The card; POST saves name, e-mail and "Opted out" (the ledger records a change)."""
+    """The card; POST saves every field at once, or nothing and says why (422)."""
     contact = access_contact(membership, contact_id)
+    fields = list(custom_fields(membership.organization_id))
     error = ""
     if request.method == "POST":
+        form = CardForm.sent(request.POST, contact, fields)
         try:
-            contact_update(
-                contact=contact,
-                changed_by=membership,
-                name=request.POST.get("name", ""),
-                email=request.POST.get("email", ""),
-                opted_out=request.POST.get("opted_out") == "on",
-            )
+            contact_update(contact=contact, changed_by=membership, changes=form.changes())
         except InvalidInput as exc:
             error = exc.message
+            # What the page shows of the contact (its title) is what is stored.
+            contact.refresh_from_db()
         else:
             messages.success(request, "Saved.")
             return redirect("contact", contact_id=contact.pk)
+    else:
+        form = CardForm.stored(contact, fields)
     context = {
         "membership": membership,
         "contact": contact,
-        "phones": list(contact.phones.order_by("pk")),
+        "form": form,
+        "has_phones": contact.phones.exists(),
+        "primary_phone": next(iter(phones_in_order(contact.phones.all())), None),
+        "all_groups": list(contact_groups(membership.organization_id)),
+        "time_zones": sorted(time_zone_names()),
         "conversations": contact_conversations(membership, contact),
         "consent_events": list(contact.consent_events.order_by("-created_at", "-pk")[:20]),
-        "form": request.POST if error else None,
         "error": error,
     }
     return render(request, "web/contact.html", context, status=422 if error else 200)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from twoway.web.settings import api_keys, balance, index, two_way
+from twoway.web.settings import api_keys, balance, contact_fields, index, two_way
 
 urlpatterns = [
     path("", index.settings_index, name="settings"),
@@ -13,6 +13,19 @@ urlpatterns = [
         "api-keys/<int:key_id>/revoke/",
         api_keys.api_key_revoke_view,
         name="settings_api_key_revoke",
+    ),
+    path("contact-fields/", contact_fields.contact_fields, name="settings_contact_fields"),
+    path("contact-fields/groups/", contact_fields.group_add, name="settings_group_add"),
+    path(
+        "contact-fields/groups/<int:group_id>/",
+        contact_fields.group_edit,
+        name="settings_group_edit",
+    ),
+    path("contact-fields/fields/", contact_fields.field_add, name="settings_field_add"),
+    path(
+        "contact-fields/fields/<int:field_id>/",
+        contact_fields.field_edit,
+        name="settings_field_edit",
     ),
     path("", include("twoway.web.settings.accounts_urls")),
     path("", include("twoway.web.settings.numbers_urls")),
