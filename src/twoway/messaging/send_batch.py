@@ -334,31 +334,18 @@ class _Group:
         if not pending.texts:
             return
         _insert_contacts(pending.new_contacts)
-        for conversation in pending.new_conversations:
-            conversation.contact_id = conversation.contact.pk
-        ids = rows_insert(
-            Conversation,
-            [
-                {
-                    "organization_id": c.organization_id,
-                    "contact_id": c.contact_id,
-                    "phone_number_id": c.phone_number_id,
-                    "contact_number": c.contact_number,
-                }
-                for c in pending.new_conversations
-            ],
-            returning=True,
-        )
-        for conversation, pk in zip(pending.new_conversations, ids, strict=True):
-            conversation.pk = pk
-        messages = _insert_messages(pending.texts)
+        messages = _new_messages(pending.texts)
+        _insert_conversations(pending.new_conversations, pending.texts, messages)
+        _insert_messages(pending.texts, messages)
         by_organization: dict[int, list[int]] = {}
         for item, message in zip(pending.texts, messages, strict=True):
             if item.charged:
                 by_organization.setdefault(item.organization.pk, []).append(message.pk)
         for organization_id, message_ids in by_organization.items():
             self.balances[organization_id].write(message_ids)
-        events = _record_in_conversations(pending.texts, messages)
+        events = _record_in_conversations(
+            pending.texts, messages, new={c.pk for c in pending.new_conversations}
+        )
         events_publish(events)
         for item, message in zip(pending.texts, messages, strict=True):
             self.results[item.index] = message
@@ -404,7 +391,8 @@ def _insert_contacts(new: list[tuple[Contact, str]]) -> None:
     )
 
 
-def _insert_messages(items: list[_Checked]) -> list[Message]:
+def _new_messages(items: list[_Checked]) -> list[Message]:
+    """The texts' messages, not stored yet (their new conversations have no id so far)."""
     now = timezone.now()
     messages = []
     for item in items:
@@ -413,7 +401,6 @@ def _insert_messages(items: list[_Checked]) -> list[Message]:
             Message(
                 uid=uuid.uuid4(),
                 organization_id=item.organization.pk,
-                conversation_id=item.conversation.pk if item.conversation else None,
                 direction=Direction.OUTBOUND.value,
                 category=item.text.category,
                 body=item.body,
@@ -430,11 +417,54 @@ def _insert_messages(items: list[_Checked]) -> list[Message]:
                 created_at=now,
             )
         )
+    return messages
+
+
+def _insert_conversations(
+    new: list[Conversation], items: list[_Checked], messages: list[Message]
+) -> None:
+    """The new conversations as their texts leave them (see `_record_in_conversations`), so
+    none is updated right after its insert, which wrote a second version of the row and of
+    its index entries."""
+    if not new:
+        return
+    # By id() of the conversation, which has no primary key yet.
+    last: dict[int, tuple[Message, bool]] = {}
+    for item, message in zip(items, messages, strict=True):
+        if item.conversation is not None and item.conversation.pk is None:
+            earlier = last.get(id(item.conversation))
+            answers = item.text.category == Category.DIRECT or bool(earlier and earlier[1])
+            last[id(item.conversation)] = (message, answers)
+    rows = []
+    for conversation in new:
+        conversation.contact_id = conversation.contact.pk
+        latest, answers = last[id(conversation)]
+        if answers:
+            conversation.folder, conversation.unread_count = Folder.PARTICIPATING, 0
+        rows.append(
+            {
+                "organization_id": conversation.organization_id,
+                "contact_id": conversation.contact_id,
+                "phone_number_id": conversation.phone_number_id,
+                "contact_number": conversation.contact_number,
+                "folder": str(conversation.folder),
+                "unread_count": conversation.unread_count,
+                "last_message_at": latest.created_at,
+                "last_message_preview": conversation_preview(latest),
+            }
+        )
+    ids = rows_insert(Conversation, rows, returning=True)
+    for conversation, pk in zip(new, ids, strict=True):
+        conversation.pk = pk
+
+
+def _insert_messages(items: list[_Checked], messages: list[Message]) -> None:
+    for item, message in zip(items, messages, strict=True):
+        message.conversation_id = item.conversation.pk if item.conversation else None
     ids = rows_insert(Message, [_message_row(m) for m in messages], returning=True)
     for message, pk in zip(messages, ids, strict=True):
         message.pk = pk
         message._state.adding = False
-    return messages
 
 
 _MESSAGE_FIELDS = [f.attname for f in Message._meta.concrete_fields if not f.primary_key]
@@ -444,13 +474,20 @@ def _message_row(message: Message) -> dict[str, Any]:
     return {name: getattr(message, name) for name in _MESSAGE_FIELDS}
 
 
-def _record_in_conversations(items: list[_Checked], messages: list[Message]) -> list[DomainEvent]:
+def _record_in_conversations(
+    items: list[_Checked], messages: list[Message], *, new: set[int]
+) -> list[DomainEvent]:
     """`conversation_record_outbound` for every conversation at once (the last text of each
     decides its preview; a direct text moves it to Participating and clears its unread
-    count), then the events: each conversation's new state once, and each message."""
+    count), then the events: each conversation's new state once, and each message. The `new`
+    conversations were stored so already (`_insert_conversations`)."""
     last: dict[int, tuple[Message, bool]] = {}
+    state: dict[int, tuple[int, str, int, bool]] = {}
     for item, message in zip(items, messages, strict=True):
-        if item.conversation is not None:
+        if item.conversation is not None and item.conversation.pk in new:
+            c = item.conversation
+            state[c.pk] = (c.organization_id, str(c.folder), c.unread_count, c.muted)
+        elif item.conversation is not None:
             answers = item.text.category == Category.DIRECT
             earlier = last.get(item.conversation.pk)
             last[item.conversation.pk] = (message, answers or bool(earlier and earlier[1]))
@@ -475,7 +512,9 @@ def _record_in_conversations(items: list[_Checked], messages: list[Message]) -> 
         ),
         returning="id, organization_id, folder, unread_count, muted",
     )
-    state = {pk: (org, folder, unread, bool(muted)) for pk, org, folder, unread, muted in updated}
+    state.update(
+        {pk: (org, folder, unread, bool(muted)) for pk, org, folder, unread, muted in updated}
+    )
     # Each conversation's new state, then its texts, as one text at a time publishes them.
     by_conversation: dict[int | None, list[tuple[_Checked, Message]]] = {}
     for item, message in zip(items, messages, strict=True):
