@@ -63,10 +63,18 @@ class InputSchema(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class OutputSchema(BaseModel):
+    """A response body, read off a model's attributes or a dict. A plain pydantic model, not
+    ninja's Schema, whose validator wraps every object it reads: the answer of a 1,000-text
+    batch spent about a seventh of its CPU there."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
 # ---- errors ---------------------------------------------------------------------------------
 
 
-class ErrorDetail(Schema):
+class ErrorDetail(OutputSchema):
     code: str = Field(description="Stable, machine-readable reason, e.g. `opted_out`.")
     message: str = Field(description="A sentence meant to be shown to a person as it is.")
 
@@ -144,7 +152,7 @@ class MessageIn(InputSchema):
         return _refuse_nul(value) if isinstance(value, str) else value
 
 
-class MessageOut(Schema):
+class MessageOut(OutputSchema):
     """A message or a note of a conversation; notes (`kind` "note") never reach the contact."""
 
     id: UUID = Field(validation_alias="uid")
@@ -181,7 +189,7 @@ class MessagesBatchIn(InputSchema):
     )
 
 
-class BatchResultOut(Schema):
+class BatchResultOut(OutputSchema):
     status: int = Field(
         description="What `POST /messages` would have answered for this text: 201 when it is "
         "queued, else the error's status (422 for a text that does not match the schema)."
@@ -190,7 +198,7 @@ class BatchResultOut(Schema):
     error: ErrorDetail | None = Field(None, description="Why the text was refused.")
 
 
-class MessagesBatchOut(Schema):
+class MessagesBatchOut(OutputSchema):
     accepted: int
     refused: int
     results: list[BatchResultOut] = Field(description="One per text, in the order given.")

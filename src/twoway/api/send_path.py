@@ -145,7 +145,9 @@ class SendPath:
             )
         if isinstance(result, _Django):
             return None
-        return self._respond(request, 201, MessageOut.from_orm(result).model_dump(by_alias=True))
+        return self._respond(
+            request, 201, MessageOut.model_validate(result).model_dump(by_alias=True)
+        )
 
     def _respond(self, request: HttpRequest, status: int, data: dict[str, Any]) -> HttpResponse:
         response = HttpResponse(
