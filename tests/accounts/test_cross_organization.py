@@ -24,7 +24,7 @@ from twoway.accounts.models import ApiKey, Invitation, Membership, Organization,
 from twoway.carrier_accounts.models import CarrierAccount
 from twoway.carrier_accounts.services import carrier_account_create
 from twoway.carrier_events.models import CarrierEvent
-from twoway.contacts.models import Contact, ContactPhone
+from twoway.contacts.models import Contact, ContactGroup, ContactPhone, CustomField
 from twoway.conversations.models import Conversation, Direction, Folder, Message, Status
 from twoway.numbers.models import PhoneNumber
 from twoway.numbers.services import SIMULATED_SYSTEM_NUMBER, system_number_ensure_simulated
@@ -204,6 +204,10 @@ def snapshot(org: Organization) -> dict[str, list[Any]]:
             .order_by("pk")
         ),
         "teams": list(Team.objects.filter(organization=org).values("pk", "name").order_by("pk")),
+        "contact_groups": list(
+            ContactGroup.objects.filter(organization=org).values("pk", "name").order_by("pk")
+        ),
+        "custom_fields": list(CustomField.objects.filter(organization=org).values().order_by("pk")),
         "invitations": list(
             Invitation.objects.filter(organization=org).values("pk", "expires_at", "accepted_at")
         ),
@@ -264,6 +268,18 @@ def contact_id(v: Victim) -> dict[str, Any]:
     return {"contact_id": v.contact.pk}
 
 
+def group_id(v: Victim) -> dict[str, Any]:
+    group, _ = ContactGroup.objects.get_or_create(organization=v.org, name="Their regulars")
+    return {"group_id": group.pk}
+
+
+def field_id(v: Victim) -> dict[str, Any]:
+    field, _ = CustomField.objects.get_or_create(
+        organization=v.org, name="Their tier", kind="choice", defaults={"options": ["Gold"]}
+    )
+    return {"field_id": field.pk}
+
+
 SYSTEM_NUMBER = SIMULATED_SYSTEM_NUMBER
 OUTSIDER_NUMBER = "+14155550199"
 EXPORT = {"start": str(timezone.localdate()), "end": str(timezone.localdate()), "format": "csv"}
@@ -307,6 +323,8 @@ TABLE: dict[str, Case] = {
     "settings_invitation_cancel": Case(lambda v: {"invitation_id": v.invitation.pk}),
     "settings_team_update": Case(team_id, (("post", {"name": "Taken over"}), ("get", None))),
     "settings_team_delete": Case(team_id),
+    "settings_group_edit": Case(group_id, (("post", {"name": "Taken"}), ("post", {"delete": "1"}))),
+    "settings_field_edit": Case(field_id, (("post", {"name": "Taken"}), ("post", {"delete": "1"}))),
     "settings_number_edit": Case(number_id, (("get", None), ("post", {"label": "Mine now"}))),
     "settings_number_release": Case(number_id),
     "settings_number_verification": Case(

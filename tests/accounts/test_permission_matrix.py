@@ -327,7 +327,8 @@ WEB_ACTIONS: dict[str, Callable[[Client, World], Any]] = {
     "settings": lambda c, w: c.post("/settings/teams/", {"new-name": "Front desk"}),
     "numbers": lambda c, w: c.post(f"/settings/numbers/{w.spare.pk}/release/"),
     "contacts": lambda c, w: c.post(
-        f"/contacts/{w.contact.pk}/", {"name": "Pat Renamed", "email": "pat@client.test"}
+        f"/contacts/{w.contact.pk}/",
+        {"first_name": "Pat", "last_name": "Renamed", "email": "pat@client.test"},
     ),
     "api_key_create": lambda c, w: c.post("/settings/api-keys/", {"name": "My CRM"}),
     "api_key_revoke_others": lambda c, w: c.post(

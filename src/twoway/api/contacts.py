@@ -9,7 +9,6 @@ from typing import Annotated
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
-from ninja.errors import ValidationError
 from ninja.pagination import paginate
 from ninja.responses import Status
 
@@ -28,7 +27,6 @@ from twoway.contacts.models import Contact
 from twoway.contacts.selectors import CONTACT_RELATIONS, contacts_list
 from twoway.contacts.services import (
     ContactChanges,
-    UnknownCustomField,
     contact_create,
     contact_update,
 )
@@ -53,20 +51,6 @@ def _changes(payload: ContactIn) -> ContactChanges:
     return ContactChanges(**values, phones=phones)
 
 
-def _unknown_field(exc: UnknownCustomField) -> ValidationError:
-    # A field the organization has not defined is a field the API does not know: 422, in
-    # the format of the schema's own refusals.
-    return ValidationError(
-        [
-            {
-                "type": "unknown_custom_field",
-                "loc": ["body", "payload", "custom_fields", exc.name],
-                "msg": exc.message,
-            }
-        ]
-    )
-
-
 def _read(contact: Contact) -> Contact:
     """The contact as stored, with what its every field needs."""
     return (
@@ -88,12 +72,9 @@ def create_contact(request: HttpRequest, payload: ContactIn) -> Status:
     """Add a contact (created from `api`). It needs a name, a phone number or an e-mail; a
     number another contact has answers 400 `phone_taken`."""
     membership = request_membership(request)
-    try:
-        contact = contact_create(
-            organization=membership.organization, created_by=membership, changes=_changes(payload)
-        )
-    except UnknownCustomField as exc:
-        raise _unknown_field(exc) from None
+    contact = contact_create(
+        organization=membership.organization, created_by=membership, changes=_changes(payload)
+    )
     return Status(201, _read(contact))
 
 
@@ -112,10 +93,5 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch)
     in the consent ledger."""
     membership = request_membership(request)
     contact = access_contact(membership, contact_id)
-    try:
-        contact_update(
-            contact=contact, changed_by=membership, source="api", changes=_changes(payload)
-        )
-    except UnknownCustomField as exc:
-        raise _unknown_field(exc) from None
+    contact_update(contact=contact, changed_by=membership, source="api", changes=_changes(payload))
     return _read(contact)

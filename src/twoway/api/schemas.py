@@ -16,6 +16,7 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -313,8 +314,26 @@ class ContactPhoneIn(InputSchema):
 
 # A custom field's value: text, a number, a date as YYYY-MM-DD, or a choice by its name.
 CustomValue = StrictInt | StrictFloat | Annotated[NulFree, lengths(0, 1000)]
-CustomFieldName = Annotated[NulFree, lengths(1, 100)]
 GroupName = Annotated[NulFree, lengths(1, 100)]
+# Stated whole: pydantic would put a key's pattern in `patternProperties`, which leaves the
+# values of keys outside the pattern (one with a NUL) unconstrained.
+CustomFields = Annotated[
+    dict[Annotated[str, lengths(1, 100), AfterValidator(_refuse_nul)], CustomValue | None],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": {"minLength": 1, "maxLength": 100, "pattern": NO_NUL_PATTERN},
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": "integer"},
+                    {"type": "number"},
+                    {"type": "string", "maxLength": 1000, "pattern": NO_NUL_PATTERN},
+                    {"type": "null"},
+                ]
+            },
+        }
+    ),
+]
 
 
 class ContactOut(Schema):
@@ -393,10 +412,11 @@ class ContactIn(InputSchema):
     time_zone: Annotated[NulFree, lengths(0, 64)] | None = Field(
         None, description="IANA name such as `America/Chicago`; empty for the organization's."
     )
-    custom_fields: dict[CustomFieldName, CustomValue | None] | None = Field(
+    custom_fields: CustomFields | None = Field(
         None,
         description='Values of custom fields by name; only those sent change, `null` or `""` '
-        "clears one. A name the organization has not defined answers 422.",
+        "clears one. A name the organization has not defined answers 400 "
+        "`unknown_custom_field`.",
     )
     opted_out: StrictBool | None = Field(
         None, description="Opt the contact out (true) or back in (false); written to the ledger."

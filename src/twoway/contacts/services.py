@@ -122,8 +122,7 @@ def contact_mark_consent_sent(
 
 
 class UnknownCustomField(InvalidInput):
-    """A custom field the organization has not defined (the API answers it as a field it does
-    not know)."""
+    """A custom field the organization has not defined."""
 
     code = "unknown_custom_field"
 
