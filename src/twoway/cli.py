@@ -148,6 +148,87 @@ def cmd_generate_inbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_contacts_import(args: argparse.Namespace) -> int:
+    """Import a CSV file of contacts in the foreground, as the Contacts page does."""
+    _setup_django()
+    import csv
+
+    from twoway.accounts.models import Membership
+    from twoway.contacts.import_columns import field_named
+    from twoway.contacts.imports import (
+        contact_import_cancel,
+        contact_import_create,
+        contact_import_run,
+        contact_import_start,
+    )
+    from twoway.contacts.models import ContactImport, CustomField
+    from twoway.contacts.selectors import contact_import_problems
+    from twoway.core.errors import InvalidInput, TwowayError
+    from twoway.core.text import csv_cell
+
+    membership = Membership.objects.filter(user__username=args.email.strip().lower()).first()
+    if membership is None:
+        print(f"twoway contacts import: no user with e-mail {args.email}", file=sys.stderr)
+        return 2
+    try:
+        with open(args.file, "rb") as content:
+            started = contact_import_create(
+                membership=membership,
+                file_name=os.path.basename(args.file),
+                content=content,
+                size=os.fstat(content.fileno()).st_size,
+            )
+    except OSError as exc:
+        print(f"twoway contacts import: {exc.strerror}: {args.file}", file=sys.stderr)
+        return 2
+    except TwowayError as exc:
+        print(f"twoway contacts import: {exc.message}", file=sys.stderr)
+        return 2
+    fields = list(CustomField.objects.filter(organization_id=membership.organization_id))
+    mapping = list(started.mapping)
+    try:
+        for choice in args.map:
+            column, _, field = choice.partition("=")
+            if column not in started.columns:
+                raise InvalidInput(f"The file has no column “{column}” (--map {choice}).")
+            mapping[started.columns.index(column)] = field_named(field, fields)
+        for column, field in zip(started.columns, mapping, strict=True):
+            print(f"  {column} -> {field or 'not imported'}", file=sys.stderr)
+        contact_import_start(
+            membership=membership, contact_import=started, mapping=mapping, background=False
+        )
+    except TwowayError as exc:
+        contact_import_cancel(membership=membership, contact_import=started)
+        print(f"twoway contacts import: {exc.message}", file=sys.stderr)
+        return 2
+
+    def progress(running: ContactImport) -> None:
+        print(f"  {running.rows_done:,} rows ({running.percent}%)", file=sys.stderr, flush=True)
+
+    done = contact_import_run(started.pk, progress=progress)
+    if done.error:
+        print(f"twoway contacts import: {done.error}", file=sys.stderr)
+        return 1
+    print(
+        f"{done.rows_done:,} rows read: {done.created:,} created, {done.updated:,} added to "
+        f"contacts already there, {done.unchanged:,} with nothing new, {done.skipped:,} skipped"
+        + (f"; {done.opted_out:,} opted out" if done.opted_out else "")
+        + "."
+    )
+    problems = contact_import_problems(done)
+    if args.errors:
+        with open(args.errors, "w", newline="", encoding="utf-8-sig") as report:
+            writer = csv.writer(report)
+            writer.writerow(["row", "column", "reason"])
+            for row, column, reason in problems:
+                writer.writerow([row, csv_cell(column), csv_cell(reason)])
+        print(f"The error report is in {args.errors}.")
+    else:
+        for row, column, reason in problems:
+            print(f"row {row}" + (f", {column}" if column else "") + f": {reason}")
+    return 0
+
+
 def cmd_web(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -342,6 +423,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", action="store_true", help="print the result as one JSON line")
     p.set_defaults(func=cmd_generate_inbox)
+
+    p = sub.add_parser("contacts", help="contacts: import a CSV file")
+    contacts = p.add_subparsers(dest="action", required=True)
+    p = contacts.add_parser(
+        "import", help="import a CSV file of contacts, as the Contacts page does, and wait for it"
+    )
+    p.add_argument("file", help="the CSV file (its first row names the columns)")
+    p.add_argument("--email", required=True, help="who imports: a member who may add contacts")
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        help="the field a column fills, over the guess from its name (FIELD: first_name, phone, "
+        "phone:mobile, email, groups, opted_out, a custom field's name, - for none...)",
+    )
+    p.add_argument("--errors", help="write the error report (row, column, reason) to this CSV")
+    p.set_defaults(func=cmd_contacts_import)
 
     p = sub.add_parser("segments", help="encoding and SMS segments of a text, as JSON")
     p.add_argument("text", nargs="*", help="the text; without it, JSON strings from stdin")

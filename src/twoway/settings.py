@@ -254,6 +254,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Files Twoway keeps (uploaded contact imports, until they are imported) go through the default
+# storage: local files under the data directory, never served by URL.
+MEDIA_ROOT = DATA_DIR / "files"
+# The largest CSV file of contacts an upload or `twoway contacts import` takes, in megabytes.
+CONTACT_IMPORT_MAX_MB = env_float("CONTACT_IMPORT_MAX_MB", 50.0)
 # Serve static files straight from the apps, so no collectstatic step is needed to run.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -24,7 +24,13 @@ from twoway.accounts.models import ApiKey, Invitation, Membership, Organization,
 from twoway.carrier_accounts.models import CarrierAccount
 from twoway.carrier_accounts.services import carrier_account_create
 from twoway.carrier_events.models import CarrierEvent
-from twoway.contacts.models import Contact, ContactGroup, ContactPhone, CustomField
+from twoway.contacts.models import (
+    Contact,
+    ContactGroup,
+    ContactImport,
+    ContactPhone,
+    CustomField,
+)
 from twoway.conversations.models import Conversation, Direction, Folder, Message, Status
 from twoway.numbers.models import PhoneNumber
 from twoway.numbers.services import SIMULATED_SYSTEM_NUMBER, system_number_ensure_simulated
@@ -208,6 +214,9 @@ def snapshot(org: Organization) -> dict[str, list[Any]]:
             ContactGroup.objects.filter(organization=org).values("pk", "name").order_by("pk")
         ),
         "custom_fields": list(CustomField.objects.filter(organization=org).values().order_by("pk")),
+        "contact_imports": list(
+            ContactImport.objects.filter(organization=org).values().order_by("pk")
+        ),
         "invitations": list(
             Invitation.objects.filter(organization=org).values("pk", "expires_at", "accepted_at")
         ),
@@ -280,6 +289,25 @@ def field_id(v: Victim) -> dict[str, Any]:
     return {"field_id": field.pk}
 
 
+def import_id(v: Victim) -> dict[str, Any]:
+    """An import of the victim's, its columns not matched yet (so it could still be started
+    or cancelled)."""
+    found, _ = ContactImport.objects.get_or_create(
+        organization=v.org,
+        file_name="zebediah-quux-clients.csv",
+        defaults={"encoding": "utf-8-sig", "delimiter": ",", "columns": ["Phone"]},
+        mapping=["phone"],
+    )
+    found.problems.get_or_create(row=2, column="Phone", reason=SECRETS["contact_name"])
+    return {"import_id": found.pk}
+
+
+IMPORT_REQUESTS = (
+    ("get", None),
+    ("post", {"action": "cancel"}),
+    ("post", {"action": "start", "field": ["phone"]}),
+)
+
 SYSTEM_NUMBER = SIMULATED_SYSTEM_NUMBER
 OUTSIDER_NUMBER = "+14155550199"
 EXPORT = {"start": str(timezone.localdate()), "end": str(timezone.localdate()), "format": "csv"}
@@ -316,6 +344,9 @@ TABLE: dict[str, Case] = {
     "conversation_delete": Case(conversation_id),
     "conversation_export": Case(conversation_id, (("get", EXPORT), ("get", None))),
     "contact": Case(contact_id, (("get", None), ("post", {"name": "x", "opted_out": "on"}))),
+    "contact_import": Case(import_id, IMPORT_REQUESTS),
+    "contact_import_progress": Case(import_id, (("get", None),)),
+    "contact_import_errors": Case(import_id, (("get", None),)),
     # Settings
     "settings_user_update": Case(membership_id, (("post", {"role": "limited"}), ("get", None))),
     "settings_user_deactivate": Case(membership_id),

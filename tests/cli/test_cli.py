@@ -113,3 +113,50 @@ def test_an_empty_database_url_means_the_default_sqlite_file(tmp_path) -> None:
     migrated = twoway("migrate", env=env)
     assert migrated.returncode == 0, migrated.stderr
     assert (tmp_path / "twoway.sqlite3").stat().st_size > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_contacts_import_runs_in_the_foreground_and_writes_the_error_report(tmp_path) -> None:
+    from twoway.compliance.models import ConsentEvent
+    from twoway.contacts.models import Contact, ContactImport
+
+    env = subprocess_env(TWOWAY_DATA_DIR=str(tmp_path))
+    assert twoway("createadmin", "--email", "owner@example.com", env=env).returncode == 0
+    path = tmp_path / "clients.csv"
+    path.write_bytes(
+        "Prénom;Nom;Portable;Notes;Désabonné\n"
+        "Renée;Dupont;415-555-0101;VIP;oui\n"
+        "Luc;Martin;not a number;;\n"
+        "Zoë;Roy;(415) 555-0103;;1\n".encode("cp1252")
+    )
+    report = tmp_path / "errors.csv"
+    args = ["contacts", "import", str(path), "--email", "owner@example.com"]
+    maps = ["--map", "Prénom=first_name", "--map", "Nom=Last name", "--map", "Portable=phone"]
+    done = twoway(*args, *maps, "--map", "Désabonné=opted_out", "--errors", str(report), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Portable -> phone" in done.stderr and "Notes -> not imported" in done.stderr
+    assert done.stdout.startswith("3 rows read: 1 created, 0 added to contacts already there")
+    assert "2 skipped; 1 opted out." in done.stdout
+    # "oui" is no answer the column takes: that row is skipped too, and says why.
+    lines = report.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "row,column,reason"
+    assert lines[1].startswith("2,Désabonné,")
+    assert lines[2].startswith("3,Portable,") and "not a number" in lines[2]
+    assert len(lines) == 3
+    zoe = Contact.objects.get(first_name="Zoë")
+    assert zoe.is_opted_out and zoe.created_from == "import"
+    assert ConsentEvent.objects.get(contact=zoe).source == "import"
+    assert ContactImport.objects.get().stored_name == ""
+
+    again = twoway(*args, *maps, "--map", "Désabonné=opted_out", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "0 created" in again.stdout and "1 with nothing new" in again.stdout
+    assert "row 2, Désabonné: “oui” is neither yes nor no" in again.stdout
+
+    refused = twoway(*args, "--map", "Nope=phone", env=env)
+    assert refused.returncode == 2 and "no column “Nope”" in refused.stderr
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    refused = twoway("contacts", "import", str(empty), "--email", "owner@example.com", env=env)
+    assert refused.returncode == 2 and "The file is empty" in refused.stderr
+    assert ContactImport.objects.count() == 2

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from twoway.accounts.access import require_admin
 from twoway.accounts.models import Membership, Role
-from twoway.contacts.models import Contact, ContactGroup, CustomField
+from twoway.contacts.models import Contact, ContactGroup, ContactImport, CustomField
 from twoway.core.errors import NotFound, PermissionDenied
 
 
@@ -56,3 +56,14 @@ def access_custom_field(membership: Membership, field_id: int) -> CustomField:
     if field is None:
         raise NotFound("That custom field does not exist.")
     return field
+
+
+def access_contact_import(membership: Membership, import_id: int) -> ContactImport:
+    """An import of the organization's, for those who may add contacts (who may import)."""
+    require_contacts_manager(membership)
+    found = ContactImport.objects.filter(
+        organization_id=membership.organization_id, pk=import_id
+    ).first()
+    if found is None:
+        raise NotFound("That import does not exist.")
+    return found

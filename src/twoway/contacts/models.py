@@ -164,3 +164,82 @@ class CustomFieldValue(models.Model):
 
     def __str__(self) -> str:
         return self.value
+
+
+class ContactImportStatus(models.TextChoices):
+    MAPPING = "mapping", "Waiting for its columns to be matched"
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Done"
+    FAILED = "failed", "Stopped"
+
+
+class ContactImport(models.Model):
+    """A CSV file of contacts being imported: what was read of it when it was uploaded (its
+    encoding, separator and columns), which field each column fills, and how far the import
+    is. The file itself is kept in the storage (`stored_name`) only until the import ends."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="contact_imports"
+    )
+    created_by = models.ForeignKey(
+        "accounts.Membership", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(max_length=255)
+    stored_name = models.CharField(max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    encoding = models.CharField(max_length=16)
+    delimiter = models.CharField(max_length=1)
+    # The header's column names, and the field each column fills ("" for none), in order.
+    columns = models.JSONField(default=list)
+    mapping = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=16, choices=ContactImportStatus.choices, default=ContactImportStatus.MAPPING
+    )
+    # Progress: rows read and the bytes of the file they took, written with each batch.
+    rows_done = models.PositiveIntegerField(default=0)
+    bytes_done = models.PositiveBigIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    opted_out = models.PositiveIntegerField(default=0)
+    # Why it stopped, when it did.
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ContactImportStatus.DONE, ContactImportStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == ContactImportStatus.DONE:
+            return 100
+        if not self.size:
+            return 0
+        return min(99, 100 * self.bytes_done // self.size)
+
+
+class ContactImportProblem(models.Model):
+    """One reason a row of an import was skipped: the error report's lines."""
+
+    contact_import = models.ForeignKey(
+        ContactImport, on_delete=models.CASCADE, related_name="problems"
+    )
+    # The row as a spreadsheet numbers it: the header is row 1.
+    row = models.PositiveIntegerField()
+    column = models.CharField(max_length=255, blank=True)
+    reason = models.TextField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["contact_import", "row"], name="contact_import_problem_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.reason}"

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from django.db.models import Case, Q, QuerySet, Value, When
 
 from twoway.accounts.models import Membership
-from twoway.contacts.access import contacts_visible_to
-from twoway.contacts.models import Contact, ContactGroup, CustomField, CustomFieldValue
+from twoway.contacts.access import contacts_visible_to, require_contacts_manager
+from twoway.contacts.models import (
+    Contact,
+    ContactGroup,
+    ContactImport,
+    CustomField,
+    CustomFieldValue,
+)
 
 # What a contact's every field needs read with it (the API's list and the card).
 CONTACT_RELATIONS = ("phones", "groups", "custom_values__field")
@@ -39,3 +47,17 @@ def custom_fields(organization_id: int) -> QuerySet[CustomField]:
 def contact_custom_values(contact: Contact) -> dict[int, str]:
     """The contact's custom values by field id."""
     return dict(CustomFieldValue.objects.filter(contact=contact).values_list("field_id", "value"))
+
+
+def contact_imports(membership: Membership) -> QuerySet[ContactImport]:
+    """The organization's imports, newest first."""
+    require_contacts_manager(membership)
+    return ContactImport.objects.filter(organization_id=membership.organization_id).order_by(
+        "-created_at", "-pk"
+    )
+
+
+def contact_import_problems(contact_import: ContactImport) -> Iterator[tuple[int, str, str]]:
+    """The import's error report, by row, read a chunk at a time."""
+    problems = contact_import.problems.order_by("row", "pk").values_list("row", "column", "reason")
+    return problems.iterator(chunk_size=2000)

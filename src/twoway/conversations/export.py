@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from twoway.conversations.models import Conversation, Message
 from twoway.core.errors import InvalidInput
 from twoway.core.phones import format_for_display
+from twoway.core.text import csv_cell
 
 MAX_EXPORT_DAYS = 7
 EXPORT_FORMATS = ("csv", "html")
@@ -33,8 +34,6 @@ CSV_COLUMNS = [
     "error",
     "body",
 ]
-# A spreadsheet runs a cell starting with these as a formula; a contact's text must stay text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -78,10 +77,6 @@ def _author(message: Message) -> str:
     return message.sent_by_label or "automation"
 
 
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
 def _rows(messages: list[Message], tz: zoneinfo.ZoneInfo) -> list[dict[str, str]]:
     return [
         {
@@ -120,7 +115,7 @@ def conversation_export(
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
         writer.writeheader()
-        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+        writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
         # The BOM makes Excel read the file as UTF-8 (names, emoji).
         content = ("\ufeff" + out.getvalue()).encode()
         return ExportFile(f"{filename}.csv", "text/csv; charset=utf-8", content)

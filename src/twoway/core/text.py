@@ -36,3 +36,12 @@ def query_problem(query: str, max_length: int) -> str:
 def is_blank(text: str) -> bool:
     """True when `text` shows nothing: empty, white space or invisible marks only."""
     return _INVISIBLE.fullmatch(text) is not None
+
+
+# A spreadsheet runs a cell starting with these as a formula; a contact's text must stay text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: str) -> str:
+    """A cell for a CSV file people open in a spreadsheet: text, never a formula."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value

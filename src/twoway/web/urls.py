@@ -3,6 +3,7 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from twoway.web import (
+    contact_import,
     contacts,
     conversation_actions,
     health,
@@ -84,4 +85,20 @@ urlpatterns = [
     path("search/", search.search, name="search"),
     path("contacts/", contacts.contact_list, name="contacts"),
     path("contacts/<int:contact_id>/", contacts.contact_card, name="contact"),
+    path("contacts/import/", contact_import.contact_import_upload, name="contact_import_upload"),
+    path(
+        "contacts/import/<int:import_id>/",
+        contact_import.contact_import_detail,
+        name="contact_import",
+    ),
+    path(
+        "contacts/import/<int:import_id>/progress/",
+        contact_import.contact_import_progress,
+        name="contact_import_progress",
+    ),
+    path(
+        "contacts/import/<int:import_id>/errors.csv",
+        contact_import.contact_import_errors,
+        name="contact_import_errors",
+    ),
 ]
