@@ -109,6 +109,11 @@ def test_the_columns_are_guessed_from_their_names(org: Organization, admin: Memb
     assert contact_import_preview(started) == [[str(n) for n in range(1, 12)]]
 
 
+def test_a_whole_name_beside_first_and_last_names_is_left_out(admin: Membership) -> None:
+    started = upload(admin, "Name,First name,Last name,Phone\nDana W,Dana,Whitfield,4155550101\n")
+    assert started.mapping == ["", "first_name", "last_name", "phone"]
+
+
 def test_rows_become_contacts_created_from_import(org: Organization, admin: Membership) -> None:
     done = run(admin, SIMPLE)
 

@@ -92,6 +92,9 @@ def mapping_guess(columns: list[str], custom_fields: Iterable[CustomField]) -> l
             field = IGNORE
         taken.add(field)
         mapping.append(field)
+    if "name" in taken and taken & {"first_name", "last_name"}:
+        # Both a whole name and its parts: the parts, which need no splitting.
+        mapping = [IGNORE if field == "name" else field for field in mapping]
     return mapping
 
 
