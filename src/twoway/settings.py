@@ -370,4 +370,8 @@ TWOWAY_PERIODIC_JOBS: dict[str, dict[str, object]] = {
         "task": "twoway.jobs.tasks.task_results_prune",
         "every_seconds": HOUSEKEEPING_INTERVAL_SECONDS,
     },
+    "contact_imports_prune": {
+        "task": "twoway.contacts.tasks.contact_imports_prune",
+        "every_seconds": HOUSEKEEPING_INTERVAL_SECONDS,
+    },
 }

@@ -512,3 +512,23 @@ def test_an_interrupted_import_goes_on_after_its_last_batch(
     done = contact_import_run(started.pk)
     assert (done.rows_done, done.created, done.status) == (7, 7, "done")
     assert Contact.objects.filter(organization=org).count() == 7
+
+
+def test_an_upload_nobody_imports_is_dropped_after_a_day(admin: Membership) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from twoway.contacts.imports import contact_imports_abandoned_prune
+
+    old, recent, started = upload(admin, SIMPLE), upload(admin, SIMPLE), upload(admin, SIMPLE)
+    contact_import_start(
+        membership=admin, contact_import=started, mapping=started.mapping, background=False
+    )
+    ContactImport.objects.filter(pk__in=[old.pk, started.pk]).update(
+        created_at=timezone.now() - dt.timedelta(days=1, minutes=1)
+    )
+    assert contact_imports_abandoned_prune() == 1
+    assert set(ContactImport.objects.values_list("pk", flat=True)) == {recent.pk, started.pk}
+    assert not default_storage.exists(old.stored_name)
+    assert default_storage.exists(recent.stored_name)

@@ -183,12 +183,13 @@ def csv_records(stream: IO[bytes], encoding: str, delimiter: str) -> Iterator[Re
         text.detach()
 
 
-def csv_preview(stream: IO[bytes], encoding: str, delimiter: str) -> list[list[str]]:
-    """The first rows under the header that hold anything, cut to the header's width."""
+def csv_preview(stream: IO[bytes], encoding: str, delimiter: str, width: int) -> list[list[str]]:
+    """The first rows under the header that hold anything, cut to the header's `width`."""
     rows: list[list[str]] = []
     for record in csv_records(stream, encoding, delimiter):
         if record.cells is not None and any(cell.strip() for cell in record.cells):
-            rows.append([cell[:200] for cell in record.cells])
+            cells = [cell[:200] for cell in record.cells[:width]]
+            rows.append(cells + [""] * (width - len(cells)))
             if len(rows) == PREVIEW_ROWS:
                 break
     return rows

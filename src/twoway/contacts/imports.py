@@ -7,6 +7,7 @@ twice changes nothing the second time."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Callable, Iterator
 from typing import IO
@@ -37,6 +38,8 @@ from twoway.core.errors import InvalidInput
 # batch holds SQLite's write lock for a fraction of a second.
 BATCH_ROWS = 1000
 REASON_MAX_LENGTH = 1000
+# An upload whose columns were never matched is dropped after this (the housekeeping chore).
+ABANDONED_AFTER = dt.timedelta(days=1)
 # A batch another writer beat to a new number (a text from it, another import) is read again.
 _BATCH_TRIES = 3
 
@@ -97,7 +100,9 @@ def contact_import_preview(contact_import: ContactImport) -> list[list[str]]:
     if not contact_import.stored_name:
         return []
     with default_storage.open(contact_import.stored_name, "rb") as kept:
-        return csv_preview(kept, contact_import.encoding, contact_import.delimiter)
+        return csv_preview(
+            kept, contact_import.encoding, contact_import.delimiter, len(contact_import.columns)
+        )
 
 
 def contact_import_start(
@@ -130,6 +135,19 @@ def contact_import_cancel(*, membership: Membership, contact_import: ContactImpo
         raise InvalidInput("This import has started already.", code="import_started")
     _forget_file(contact_import)
     contact_import.delete()
+
+
+def contact_imports_abandoned_prune(*, older_than: dt.timedelta = ABANDONED_AFTER) -> int:
+    """Drop the imports whose columns nobody matched within a day, and their files."""
+    abandoned = ContactImport.objects.filter(
+        status=ContactImportStatus.MAPPING, created_at__lt=timezone.now() - older_than
+    )
+    count = 0
+    for contact_import in abandoned.iterator():
+        _forget_file(contact_import)
+        contact_import.delete()
+        count += 1
+    return count
 
 
 def _forget_file(contact_import: ContactImport) -> None:

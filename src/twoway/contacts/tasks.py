@@ -6,7 +6,11 @@ import logging
 
 from django.db import InterfaceError, OperationalError
 
-from twoway.contacts.imports import contact_import_fail, contact_import_run
+from twoway.contacts.imports import (
+    contact_import_fail,
+    contact_import_run,
+    contact_imports_abandoned_prune,
+)
 from twoway.contacts.models import ContactImport
 from twoway.jobs.tasks_api import JobFailed, job, job_progress
 
@@ -42,3 +46,9 @@ def contact_import_job(import_id: int) -> dict[str, int]:
         "unchanged": done.unchanged,
         "skipped": done.skipped,
     }
+
+
+@job
+def contact_imports_prune() -> int:
+    """The periodic chore dropping uploads nobody went on to import; how many."""
+    return contact_imports_abandoned_prune()
