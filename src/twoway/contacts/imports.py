@@ -182,11 +182,12 @@ def _batches(
     contact_import: ContactImport, stream: IO[bytes], reader: RowReader
 ) -> Iterator[_Batch]:
     """The rows after those already committed, read and checked, a batch at a time."""
+    committed = contact_import.rows_done
     batch = _Batch()
     for n, record in enumerate(
         csv_records(stream, contact_import.encoding, contact_import.delimiter)
     ):
-        if n < contact_import.rows_done:
+        if n < committed:
             continue
         batch.rows += 1
         batch.offset = record.offset
