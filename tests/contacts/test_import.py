@@ -532,3 +532,10 @@ def test_an_upload_nobody_imports_is_dropped_after_a_day(admin: Membership) -> N
     assert set(ContactImport.objects.values_list("pk", flat=True)) == {recent.pk, started.pk}
     assert not default_storage.exists(old.stored_name)
     assert default_storage.exists(recent.stored_name)
+
+
+def test_tabs_and_commas_inside_quotes_are_told_apart(org: Organization, admin: Membership) -> None:
+    started = upload(admin, 'Name\tPhone\tHome location\n"Lee, Ann"\t4155550101\t"a;b,c"\n')
+    assert (started.delimiter, started.columns) == ("\t", ["Name", "Phone", "Home location"])
+    started = upload(admin, '"Name, full";Phone\n"Lee, Ann";4155550101\n')
+    assert (started.delimiter, started.columns) == (";", ["Name, full", "Phone"])
