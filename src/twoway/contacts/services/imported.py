@@ -76,7 +76,15 @@ def _stored_targets(organization: Organization, numbers: set[str]) -> dict[str, 
     for contact_id, field_id in values.values_list("contact_id", "field_id"):
         custom[contact_id].add(field_id)
     targets = {}
-    rows = Contact.objects.filter(pk__in=ids).values("pk", "name", "opt_in_status", *_IMPORT_FIELDS)
+    # Locked until the batch commits (PostgreSQL; SQLite's writer holds the database already),
+    # so that a card saved meanwhile is not written over with what was read here. In id order,
+    # as two imports touching the same contacts must not wait for each other in a circle.
+    rows = (
+        Contact.objects.filter(pk__in=ids)
+        .order_by("pk")
+        .select_for_update()
+        .values("pk", "name", "opt_in_status", *_IMPORT_FIELDS)
+    )
     for row in rows:
         current = {name: row[name] for name in _IMPORT_FIELDS}
         if row["name"] and not (current["first_name"] or current["last_name"]):
