@@ -11,6 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 
 from tests.conftest import logged_in
 from twoway.accounts.models import Membership, Organization, Role
@@ -144,3 +145,16 @@ def test_only_contact_managers_of_the_organization_see_an_import(
     found = ContactImport.objects.get()
     assert stranger.get(reverse("contact_import_errors", args=[found.pk])).status_code == 404
     assert stranger.get(reverse("contact_import_progress", args=[found.pk])).status_code == 404
+
+
+def test_a_second_start_leaves_the_started_import_as_it_is(
+    admin_client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    answer = upload(admin_client, CSV.encode())
+    fields = {"action": "start", "field": ["first_name", "last_name", "phone:mobile", "email"]}
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(answer["Location"], fields)
+    for again in (fields, {"action": "cancel"}):
+        assert admin_client.post(answer["Location"], again)["Location"] == answer["Location"]
+    assert ContactImport.objects.get().status == ContactImportStatus.QUEUED
+    assert DBTaskResult.objects.count() == 1  # one job, not two

@@ -88,6 +88,9 @@ def contact_import_detail(
 ) -> HttpResponse:
     """An import: its columns to match (POST starts it, or cancels it), else its progress."""
     found = access_contact_import(membership, import_id)
+    if request.method == "POST" and found.status != ContactImportStatus.MAPPING:
+        # Sent twice, or from a page of before it started: it goes on as it is.
+        return redirect("contact_import", import_id=found.pk)
     if request.method == "POST":
         if request.POST.get("action") == "cancel":
             contact_import_cancel(membership=membership, contact_import=found)
