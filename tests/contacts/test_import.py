@@ -539,3 +539,15 @@ def test_tabs_and_commas_inside_quotes_are_told_apart(org: Organization, admin: 
     assert (started.delimiter, started.columns) == ("\t", ["Name", "Phone", "Home location"])
     started = upload(admin, '"Name, full";Phone\n"Lee, Ann";4155550101\n')
     assert (started.delimiter, started.columns) == (";", ["Name, full", "Phone"])
+
+
+def test_a_file_larger_than_it_was_announced_is_refused_too(
+    admin: Membership, settings: Any, _files: Path
+) -> None:
+    settings.CONTACT_IMPORT_MAX_MB = 0.001
+    data = b"Name,Phone\n" + b"Lee,4155550101\n" * 100
+    with pytest.raises(InvalidInput, match="an import takes at most"):
+        contact_import_create(
+            membership=admin, file_name="big.csv", content=io.BytesIO(data), size=10
+        )
+    assert stored_files(_files) == []

@@ -77,6 +77,10 @@ def contact_import_create(
         f"contact-imports/{organization_id}/{secrets.token_hex(16)}.csv", File(content)
     )
     try:
+        # What was kept, not what was announced, is what the limit and the progress go by.
+        size = default_storage.size(stored)
+        if problem := size_problem(size):
+            raise InvalidInput(problem, code="file_too_large")
         with default_storage.open(stored, "rb") as kept:
             facts = csv_facts(kept)
         return ContactImport.objects.create(
