@@ -22,8 +22,8 @@ from twoway.web.templatetags.twoway import conversation_items
 # The rows as `_conversation_list.html` wrote them before `conversation_items`.
 TEMPLATE_ROWS = """{% load twoway %}{% for c in conversations %}
   <li class="conversation-item{% if c.pk == open_id %} open{% endif %}" data-conversation="{{ c.pk }}">
-    {% url 'conversation' c.pk as page_url %}<a href="{{ page_url }}?folder={{ folder }}{{ assignee_query }}"
-       hx-get="{% url 'conversation_panel' c.pk %}" hx-push-url="{{ page_url }}?folder={{ folder }}{{ assignee_query }}"
+    {% url 'conversation' c.pk as page_url %}<a href="{{ page_url }}?folder={{ folder }}{{ filter_query }}"
+       hx-get="{% url 'conversation_panel' c.pk %}" hx-push-url="{{ page_url }}?folder={{ folder }}{{ filter_query }}"
        data-open-conversation="{{ c.pk }}"{% if c.pk == open_id %} aria-current="true"{% endif %}>
       <span class="who">{{ c.contact.name|default:c.contact_number|phone }}</span>
       {% if c.unread_count %}<span class="badge unread" title="{{ c.unread_count }} message{{ c.unread_count|pluralize }} since your last reply">{{ c.unread_count }}</span>{% endif %}
@@ -71,17 +71,17 @@ def test_rows_are_what_the_template_wrote(
 ) -> None:
     conversations = inbox_page(admin, Folder.NEEDS_ATTENTION).conversations
     assert len(conversations) == len(rows)
-    for open_id, assignee_query in [(rows[1].pk, "&assignee=team:3"), ("", ""), (0, "")]:
+    for open_id, filter_query in [(rows[1].pk, "&assignee=team:3"), ("", ""), (0, "")]:
         context = {
             "conversations": conversations,
             "folder": Folder.NEEDS_ATTENTION,
-            "assignee_query": assignee_query,
+            "filter_query": filter_query,
             "open_id": open_id,
         }
         with timezone.override(zone):
             expected = Template(TEMPLATE_ROWS).render(Context(context))
             written = conversation_items(
-                conversations, Folder.NEEDS_ATTENTION, assignee_query, open_id
+                conversations, Folder.NEEDS_ATTENTION, filter_query, open_id
             )
         assert written == expected
 

@@ -15,7 +15,7 @@ from django.db import connections
 from django.db.models import F, Q, QuerySet, Subquery
 
 from twoway.accounts.models import Membership, Team
-from twoway.contacts.models import Contact
+from twoway.contacts.models import Contact, ContactGroup
 from twoway.conversations.access import conversations_visible_to
 from twoway.conversations.models import Conversation, Folder, Message
 from twoway.core.errors import InvalidInput
@@ -81,10 +81,61 @@ def assignee_filter_choices(membership: Membership) -> dict[str, QuerySet[Any]]:
     }
 
 
-def inbox_scope(membership: Membership, assignee: str = "") -> QuerySet[Conversation]:
-    """What the inbox shows the member, narrowed by the assignee filter. Building it reads the
-    member's numbers (and, for "me", teams): build it once per request and pass it on."""
-    return filter_by_assignee(conversations_visible_to(membership), membership, assignee)
+@dataclass(frozen=True)
+class ContactFilter:
+    """The inbox's filters on a conversation's contact: its client type, one of its groups, its
+    home location (each as stored; empty narrows nothing). A group of another organization
+    keeps nothing, since the conversations are the member's organization's."""
+
+    client_type: str = ""
+    group_id: int | None = None
+    home_location: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.client_type or self.group_id is not None or self.home_location)
+
+    def apply(self, conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
+        if self.client_type:
+            conversations = conversations.filter(contact__client_type=self.client_type)
+        if self.home_location:
+            conversations = conversations.filter(contact__home_location=self.home_location)
+        if self.group_id is not None:
+            # A contact is in a group once, so the join repeats no conversation.
+            conversations = conversations.filter(contact__groups=self.group_id)
+        return conversations
+
+
+def inbox_scope(
+    membership: Membership, assignee: str = "", contact_filter: ContactFilter | None = None
+) -> QuerySet[Conversation]:
+    """What the inbox shows the member, narrowed by the assignee and contact filters. Building
+    it reads the member's numbers (and, for "me", teams): build it once per request and pass
+    it on."""
+    scope = filter_by_assignee(conversations_visible_to(membership), membership, assignee)
+    return contact_filter.apply(scope) if contact_filter else scope
+
+
+# The most client types or home locations a filter menu lists.
+CONTACT_FILTER_CHOICES = 200
+
+
+def contact_filter_choices(organization_id: int) -> dict[str, list[Any]]:
+    """What the inbox's contact filters offer: the client types and home locations the
+    organization's contacts have (up to CONTACT_FILTER_CHOICES each, alphabetically), and its
+    groups."""
+    contacts = Contact.objects.filter(organization_id=organization_id)
+
+    def distinct(field: str) -> list[str]:
+        values = contacts.exclude(**{field: ""}).values_list(field, flat=True).distinct()
+        return list(values.order_by(field)[:CONTACT_FILTER_CHOICES])
+
+    return {
+        "client_types": distinct("client_type"),
+        "home_locations": distinct("home_location"),
+        "groups": list(
+            ContactGroup.objects.filter(organization_id=organization_id).order_by("name", "pk")
+        ),
+    }
 
 
 INBOX_ROW_FIELDS = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
-from twoway.contacts.models import CreatedFrom
+from twoway.contacts.models import Contact, CreatedFrom
 from twoway.conversations.access import (
     access_conversation,
     access_conversation_reply,
@@ -24,9 +25,11 @@ from twoway.conversations.models import Conversation, Folder
 from twoway.conversations.selectors import (
     ASSIGNEE_FILTER,
     FOLDER_COUNT_CAP,
+    ContactFilter,
     InboxCursor,
     assignee_choices,
     assignee_filter_choices,
+    contact_filter_choices,
     folder_counts,
     inbox_page,
     inbox_scope,
@@ -43,6 +46,10 @@ from twoway.realtime.models import RealtimeEvent
 # Errors of access rather than of the form: a number the member may not use, a permission
 # they lack. (An opted-out contact or a used-up balance is a 422: the form can go ahead.)
 _ACCESS_DENIED_CODES = frozenset({"not_found", "cannot_initiate", "no_sms_permission"})
+
+# The longest client type and home location a contact can have (the columns' sizes).
+CLIENT_TYPE_MAX = Contact._meta.get_field("client_type").max_length or 0
+HOME_LOCATION_MAX = Contact._meta.get_field("home_location").max_length or 0
 
 FOLDER_TABS = [
     (Folder.NEEDS_ATTENTION, "Needs attention"),
@@ -62,9 +69,29 @@ def _assignee(request: HttpRequest) -> str:
     return assignee if ASSIGNEE_FILTER.match(assignee) else ""
 
 
-def _assignee_query(assignee: str) -> str:
-    """The filter as the tabs', rows' and "Show older" links carry it."""
-    return f"&assignee={assignee}" if assignee else ""
+def _contact_filter(request: HttpRequest) -> ContactFilter:
+    """The contact filters (`client_type`, `group`, `location`); a value no contact could have
+    (too long, a group that is not a number) is left out, as an unknown assignee is."""
+    client_type = request.GET.get("client_type", "")
+    location = request.GET.get("location", "")
+    group = request.GET.get("group", "")
+    return ContactFilter(
+        client_type=client_type if len(client_type) <= CLIENT_TYPE_MAX else "",
+        group_id=int(group) if re.fullmatch(r"[0-9]{1,18}", group) else None,
+        home_location=location if len(location) <= HOME_LOCATION_MAX else "",
+    )
+
+
+def _filter_query(assignee: str, contact_filter: ContactFilter) -> str:
+    """The filters as the tabs', rows' and "Show older" links carry them: `&name=value`..."""
+    values = {
+        "assignee": assignee,
+        "client_type": contact_filter.client_type,
+        "group": "" if contact_filter.group_id is None else str(contact_filter.group_id),
+        "location": contact_filter.home_location,
+    }
+    kept = {name: value for name, value in values.items() if value}
+    return "&" + urlencode(kept) if kept else ""
 
 
 def _assignee_options(membership: Membership) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -88,11 +115,14 @@ def _inbox_context(
     membership: Membership,
     folder: str,
     assignee: str = "",
+    contact_filter: ContactFilter | None = None,
     *,
     before: InboxCursor | None = None,
     through: InboxCursor | None = None,
 ) -> dict[str, object]:
-    scope = inbox_scope(membership, assignee)  # the member's numbers and teams, read once
+    contact_filter = contact_filter or ContactFilter()
+    # The member's numbers and teams, read once.
+    scope = inbox_scope(membership, assignee, contact_filter)
     page = inbox_page(membership, folder, assignee, scope=scope, before=before, through=through)
     return {
         "folder": folder,
@@ -101,11 +131,13 @@ def _inbox_context(
         "count_cap": FOLDER_COUNT_CAP,
         "conversations": page.conversations,
         "older_cursor": page.older_cursor,
-        # Kept in the tabs' and rows' links, so the filter stays on across folders.
+        # Kept in the tabs' and rows' links, so the filters stay on across folders.
         "assignee": assignee,
-        "assignee_query": _assignee_query(assignee),
-        # Called by the template, so the partial list refreshed live does not run its queries.
+        "contact_filter": contact_filter,
+        "filter_query": _filter_query(assignee, contact_filter),
+        # Called by the template, so the partial list refreshed live does not run their queries.
         "assignee_options": functools.partial(_assignee_options, membership),
+        "contact_options": functools.partial(contact_filter_choices, membership.organization_id),
     }
 
 
@@ -123,7 +155,11 @@ def _last_event_id(membership: Membership) -> int:
 def inbox(request: HttpRequest, membership: Membership) -> HttpResponse:
     # `before`: an older page, for "Show older conversations" followed without JavaScript.
     context = _inbox_context(
-        membership, _folder(request), _assignee(request), before=_cursor(request, "before")
+        membership,
+        _folder(request),
+        _assignee(request),
+        _contact_filter(request),
+        before=_cursor(request, "before"),
     )
     context.update(membership=membership, last_event_id=_last_event_id(membership))
     return render(request, "web/inbox.html", context)
@@ -138,18 +174,22 @@ def conversation_list(request: HttpRequest, membership: Membership) -> HttpRespo
     # passes "²", which `int` refuses).
     open_value = request.GET.get("open", "")
     open_id = int(open_value) if re.fullmatch(r"[0-9]{1,18}", open_value) else 0
+    contact_filter = _contact_filter(request)
     before = _cursor(request, "before")
     if before is None:
-        context = _inbox_context(membership, folder, assignee, through=_cursor(request, "through"))
+        context = _inbox_context(
+            membership, folder, assignee, contact_filter, through=_cursor(request, "through")
+        )
         context["open_id"] = open_id
         return render(request, "web/_conversation_list.html", context)
     # Appended to the list: no tabs, so no counts.
-    page = inbox_page(membership, folder, assignee, before=before)
+    scope = inbox_scope(membership, assignee, contact_filter)
+    page = inbox_page(membership, folder, assignee, scope=scope, before=before)
     context = {
         "folder": folder,
         "conversations": page.conversations,
         "older_cursor": page.older_cursor,
-        "assignee_query": _assignee_query(assignee),
+        "filter_query": _filter_query(assignee, contact_filter),
         "open_id": open_id,
     }
     return render(request, "web/_conversation_rows.html", context)
@@ -190,7 +230,12 @@ def conversation_detail(
     context = thread_context(membership, conversation_id, around=request.GET.get("around", ""))
     conversation: Conversation = context["conversation"]  # type: ignore[assignment]
     context.update(
-        _inbox_context(membership, _folder(request, conversation.folder), _assignee(request))
+        _inbox_context(
+            membership,
+            _folder(request, conversation.folder),
+            _assignee(request),
+            _contact_filter(request),
+        )
     )
     context.update(
         last_event_id=_last_event_id(membership),

@@ -56,7 +56,7 @@ def _url_around_id(name: str) -> tuple[str, str]:
 
 @register.simple_tag
 def conversation_items(
-    conversations: Iterable[Conversation], folder: str, assignee_query: str, open_id: object
+    conversations: Iterable[Conversation], folder: str, filter_query: str, open_id: object
 ) -> SafeString:
     """The inbox list's rows (`<li>` each), as the template they replaced wrote them, byte for
     byte. Written in Python because the list is on every inbox page and is re-fetched on every
@@ -65,7 +65,7 @@ def conversation_items(
     page_head, page_tail = _url_around_id("conversation")
     panel_head, panel_tail = _url_around_id("conversation_panel")
     # `escape` is the standard library's, which Django's calls, without its lazy-text wrapper.
-    query = f"?folder={escape(folder)}{escape(assignee_query)}"
+    query = f"?folder={escape(folder)}{escape(filter_query)}"
     # As `time_tag` writes them, with the month names and time zone looked up once, not per row.
     months = {number: str(name).title() for number, name in MONTHS_3.items()}
     zone = get_current_timezone()
