@@ -106,6 +106,16 @@ class Contact(models.Model):
     lead_texted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        # The contacts table's sorts read a page from these in order (`contacts.lookup`); the
+        # filters' lists of values are read off the last two.
+        indexes = [
+            models.Index(fields=["organization", "name", "id"], name="contact_org_name"),
+            models.Index(fields=["organization", "created_at", "id"], name="contact_org_created"),
+            models.Index(fields=["organization", "client_type"], name="contact_org_client_type"),
+            models.Index(fields=["organization", "home_location"], name="contact_org_location"),
+        ]
+
     def __str__(self) -> str:
         return self.name or f"Contact {self.pk}"
 

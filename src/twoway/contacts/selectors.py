@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Case, QuerySet, Value, When
 
 from twoway.accounts.models import Membership
 from twoway.contacts.access import contacts_visible_to, require_contacts_manager
+from twoway.contacts.lookup import contacts_matching
 from twoway.contacts.models import (
     Contact,
     ContactGroup,
@@ -22,15 +23,9 @@ CONTACT_RELATIONS = ("phones", "groups", "custom_values__field")
 
 def contacts_list(membership: Membership, query: str = "") -> QuerySet[Contact]:
     """The organization's contacts by name (unnamed ones last), with their phones; `query`
-    narrows by a part of the name, e-mail or phone number."""
+    narrows by a part of the name, e-mail, external UID, client ID or phone number."""
     contacts = contacts_visible_to(membership).prefetch_related(*CONTACT_RELATIONS)
-    query = query.strip()
-    if query:
-        digits = "".join(ch for ch in query if ch.isdigit())
-        match = Q(name__icontains=query) | Q(email__icontains=query)
-        if digits:
-            match |= Q(phones__number__contains=digits)
-        contacts = contacts.filter(match).distinct()
+    contacts = contacts_matching(contacts, query, membership.organization.country)
     unnamed_last = Case(When(name="", then=Value(1)), default=Value(0))
     return contacts.order_by(unnamed_last, "name", "pk")
 

@@ -4,9 +4,9 @@ users; Limited users meet contacts only in their conversations."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 
@@ -14,33 +14,70 @@ from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
 from twoway.accounts.services import time_zone_names
 from twoway.contacts.access import access_contact
-from twoway.contacts.models import Contact, CustomField, phones_in_order
-from twoway.contacts.selectors import (
-    contact_custom_values,
-    contact_groups,
-    contacts_list,
-    custom_fields,
-)
+from twoway.contacts.lookup import SORTS, ContactFilters, contacts_page, filter_values
+from twoway.contacts.models import Contact, ContactPhone, CustomField, phones_in_order
+from twoway.contacts.selectors import contact_custom_values, contact_groups, custom_fields
 from twoway.contacts.services import ContactChanges, contact_update
 from twoway.contacts.validation import TEXT_FIELDS, PhoneInput
+from twoway.conversations.by_contact import latest_conversations
+from twoway.conversations.models import Conversation
 from twoway.conversations.selectors import contact_conversations
 from twoway.core.errors import InvalidInput
 from twoway.core.text import CONTACT_QUERY_MAX_LENGTH, query_problem
 
-PAGE_SIZE = 50
-
 
 @member_view
 def contact_list(request: HttpRequest, membership: Membership) -> HttpResponse:
-    query = request.GET.get("q", "")
-    template = "web/_contact_rows.html" if request.htmx else "web/contacts.html"  # type: ignore[attr-defined]
-    if problem := query_problem(query, CONTACT_QUERY_MAX_LENGTH):
+    """The table: search, filters and sort from the query string (so a reload or a shared link
+    shows the same); htmx asks for the rows alone, as the filters change or for "Show more"."""
+    filters = ContactFilters.from_params(request.GET)
+    rows_only = bool(request.htmx)  # type: ignore[attr-defined]
+    template = "web/_contact_rows.html" if rows_only else "web/contacts.html"
+    context: dict[str, object] = {"membership": membership, "filters": filters}
+    if not rows_only:
+        context.update(
+            sorts=SORTS,
+            groups=list(contact_groups(membership.organization_id)),
+            client_types=filter_values(membership, "client_type"),
+            home_locations=filter_values(membership, "home_location"),
+        )
+    if problem := query_problem(filters.query, CONTACT_QUERY_MAX_LENGTH):
         # Refused, not searched: PostgreSQL cannot even compare a NUL character.
-        context = {"membership": membership, "page": [], "q": "", "query_error": problem}
+        context.update(rows=[], query_error=problem, filters=ContactFilters())
         return render(request, template, context, status=400)
-    page = Paginator(contacts_list(membership, query), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"membership": membership, "page": page, "q": query}
+    page = contacts_page(membership, filters, after=request.GET.get("after", ""))
+    conversations = latest_conversations(membership, (c.pk for c in page.contacts))
+    context.update(
+        rows=[
+            _row(membership, contact, conversations.get(contact.pk)) for contact in page.contacts
+        ],
+        next_cursor=page.next_cursor,
+        query_string=urlencode(filters.as_params()),
+        appended="after" in request.GET,
+    )
     return render(request, template, context)
+
+
+@dataclass
+class ContactRow:
+    """A row of the table: the contact, and how it may be texted from there."""
+
+    contact: Contact
+    phones: list[ContactPhone]
+    # The contact's conversation the member may open, if any; Text opens it.
+    conversation: Conversation | None
+    can_text: bool
+
+    @property
+    def primary(self) -> ContactPhone | None:
+        return self.phones[0] if self.phones else None
+
+
+def _row(membership: Membership, contact: Contact, conversation: Conversation | None) -> ContactRow:
+    phones = phones_in_order(contact.phones.all())
+    # Answering a conversation needs the SMS permission; starting one, a role that may.
+    allowed = membership.can_reply if conversation is not None else membership.can_initiate
+    return ContactRow(contact, phones, conversation, bool(phones) and allowed)
 
 
 @dataclass

@@ -3,7 +3,9 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from twoway.web import (
+    contact_chat,
     contact_import,
+    contact_suggestions,
     contacts,
     conversation_actions,
     health,
@@ -23,6 +25,7 @@ urlpatterns = [
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/list/", inbox.conversation_list, name="conversation_list"),
     path("inbox/new/", inbox.new_conversation, name="new_conversation"),
+    path("inbox/new/suggestions/", contact_suggestions.to_suggestions, name="to_suggestions"),
     path("inbox/counter/", inbox.composer_counter, name="composer_counter"),
     path("inbox/c/<int:conversation_id>/", inbox.conversation_detail, name="conversation"),
     path(
@@ -85,6 +88,12 @@ urlpatterns = [
     path("search/", search.search, name="search"),
     path("contacts/", contacts.contact_list, name="contacts"),
     path("contacts/<int:contact_id>/", contacts.contact_card, name="contact"),
+    path("contacts/<int:contact_id>/chat/", contact_chat.contact_chat, name="contact_chat"),
+    path(
+        "contacts/<int:contact_id>/chat/start/",
+        contact_chat.contact_chat_start,
+        name="contact_chat_start",
+    ),
     path("contacts/import/", contact_import.contact_import_upload, name="contact_import_upload"),
     path(
         "contacts/import/<int:import_id>/",

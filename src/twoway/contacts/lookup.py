@@ -1,0 +1,284 @@
+"""Finding contacts: the contacts table (search, filters, sort, pages) and the suggestions of
+New conversation's To field, always through what a member may see (`contacts.access`).
+
+Pages are read by keyset (after the last row shown), never by counting and skipping rows, so
+the thousandth page costs what the first does. On PostgreSQL the search's substring matches
+use trigram indexes (`lookup_index.py`) built on exactly the expressions below.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import datetime
+import json
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, TextField, Value
+from django.db.models.functions import Replace, Upper
+
+from twoway.accounts.models import Membership
+from twoway.contacts.access import contacts_visible_to
+from twoway.contacts.models import Contact, ContactPhone, CreatedFrom, OptInStatus
+from twoway.core.errors import InvalidInput
+from twoway.core.phones import InvalidPhoneNumber, normalize_phone
+
+PAGE_SIZE = 50
+SUGGESTIONS = 8
+# The filters' lists of client types and home locations offer at most this many values.
+FILTER_VALUES_MAX = 200
+
+SORTS = {
+    "name": "Name (A to Z)",
+    "-name": "Name (Z to A)",
+    "-created": "Newest first",
+    "created": "Oldest first",
+}
+
+# The fields a search's words are looked for in, joined into one text (and, on PostgreSQL,
+# one trigram index): a name, e-mail, external UID or client ID each match a part of it.
+SEARCHED_FIELDS = ("name", "email", "external_uid", "client_id")
+
+
+class SearchedText(Func):
+    """UPPER(name || ' ' || email || ' ' || external_uid || ' ' || client_id): `||`, not
+    CONCAT, which PostgreSQL does not let an index use (it is not immutable)."""
+
+    template = "UPPER(%(expressions)s)"
+    arg_joiner = " || ' ' || "
+    output_field = TextField()
+
+    def __init__(self) -> None:
+        super().__init__(*(F(name) for name in SEARCHED_FIELDS))
+
+
+def phone_digits() -> Replace:
+    """A contact phone's number without its '+', as the index on it spells it."""
+    return Replace(F("number"), Value("+"), Value(""))
+
+
+@dataclass(frozen=True)
+class ContactFilters:
+    """What the table shows: a search and filters, all of which a contact must meet."""
+
+    query: str = ""
+    client_type: str = ""
+    group: int | None = None
+    home_location: str = ""
+    opted_out: bool = False
+    lead: bool = False
+    sort: str = "name"
+
+    @classmethod
+    def from_params(cls, params: Any) -> ContactFilters:
+        """From a query string; values it cannot read are left out, so a stale link still
+        shows the table."""
+        group = params.get("group", "")
+        sort = params.get("sort", "name")
+        return cls(
+            query=params.get("q", "").strip(),
+            client_type=params.get("client_type", ""),
+            group=int(group) if re.fullmatch(r"[0-9]{1,18}", group) else None,
+            home_location=params.get("home_location", ""),
+            opted_out=params.get("opted_out") == "1",
+            lead=params.get("lead") == "1",
+            sort=sort if sort in SORTS else "name",
+        )
+
+    def as_params(self) -> dict[str, str]:
+        """The query string that shows the same table (what the page's links carry)."""
+        params = {
+            "q": self.query,
+            "client_type": self.client_type,
+            "group": str(self.group) if self.group is not None else "",
+            "home_location": self.home_location,
+            "opted_out": "1" if self.opted_out else "",
+            "lead": "1" if self.lead else "",
+            "sort": "" if self.sort == "name" else self.sort,
+        }
+        return {name: value for name, value in params.items() if value}
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(replace(self, sort="name").as_params())
+
+
+def _query_digits(query: str, country: str) -> set[str]:
+    """The digits a typed phone number may be stored with: as typed, and its E.164 form read
+    in the organization's country (a national trunk 0 is not part of the stored number)."""
+    digits = re.sub(r"[^0-9]", "", query)
+    if not digits:
+        return set()
+    found = {digits}
+    with contextlib.suppress(InvalidPhoneNumber):
+        found.add(normalize_phone(query, country).lstrip("+"))
+    return found
+
+
+def contacts_matching(
+    contacts: QuerySet[Contact], query: str, country: str = "US"
+) -> QuerySet[Contact]:
+    """`contacts` whose name, e-mail, external UID or client ID contains `query` (any case),
+    or one of whose numbers contains its digits."""
+    query = query.strip()
+    if not query:
+        return contacts
+    match = Q(searched__contains=Upper(Value(query)))
+    digits = _query_digits(query, country)
+    if digits:
+        phones = ContactPhone.objects.annotate(digits=phone_digits())
+        in_numbers = Q()
+        for part in digits:
+            in_numbers |= Q(digits__contains=part)
+        match |= Q(pk__in=phones.filter(in_numbers).values("contact_id"))
+    return contacts.annotate(searched=SearchedText()).filter(match)
+
+
+def contacts_filtered(membership: Membership, filters: ContactFilters) -> QuerySet[Contact]:
+    """The member's contacts that meet every filter, unordered."""
+    contacts = contacts_visible_to(membership)
+    country = membership.organization.country
+    contacts = contacts_matching(contacts, filters.query, country)
+    if filters.client_type:
+        contacts = contacts.filter(client_type=filters.client_type)
+    if filters.home_location:
+        contacts = contacts.filter(home_location=filters.home_location)
+    if filters.group is not None:
+        in_group = Contact.groups.through.objects.filter(
+            contact_id=OuterRef("pk"), contactgroup_id=filters.group
+        )
+        contacts = contacts.filter(Exists(in_group))
+    if filters.opted_out:
+        contacts = contacts.filter(opt_in_status=OptInStatus.OPTED_OUT)
+    if filters.lead:
+        contacts = contacts.filter(created_from=CreatedFrom.INBOUND)
+    return contacts
+
+
+@dataclass(frozen=True)
+class ContactCursor:
+    """Where a page ended: the sort key of its last row. For the name sort, `named` says
+    whether that row had a name (unnamed contacts come after all named ones, by id)."""
+
+    named: bool
+    value: str
+    pk: int
+
+    def __str__(self) -> str:
+        raw = json.dumps([int(self.named), self.value, self.pk], separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def parse(cls, text: str) -> ContactCursor:
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            named, value, pk = json.loads(raw)
+            if not (isinstance(value, str) and isinstance(pk, int) and named in (0, 1)):
+                raise ValueError(text)
+        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+            raise InvalidInput("That page of contacts does not exist.") from exc
+        return cls(bool(named), value, pk)
+
+
+@dataclass
+class ContactPage:
+    contacts: list[Contact]
+    next_cursor: str  # "" on the last page
+
+
+def _after(field: str, value: Any, pk: int, descending: bool) -> Q:
+    """Rows after (value, pk) in the order (field, pk), both ascending or both descending.
+    The first term alone (field >= value) lets an index on (..., field, id) start there."""
+    if descending:
+        return Q(**{f"{field}__lte": value}) & (
+            Q(**{f"{field}__lt": value}) | Q(**{field: value, "pk__lt": pk})
+        )
+    return Q(**{f"{field}__gte": value}) & (
+        Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk})
+    )
+
+
+def _ordered(contacts: QuerySet[Contact], field: str, descending: bool) -> QuerySet[Contact]:
+    sign = "-" if descending else ""
+    return contacts.order_by(f"{sign}{field}", f"{sign}pk")
+
+
+def _by_created(
+    contacts: QuerySet[Contact], cursor: ContactCursor | None, descending: bool, size: int
+) -> tuple[list[Contact], bool]:
+    if cursor is not None:
+        try:
+            at = datetime.datetime.fromisoformat(cursor.value)
+        except ValueError as exc:
+            raise InvalidInput("That page of contacts does not exist.") from exc
+        contacts = contacts.filter(_after("created_at", at, cursor.pk, descending))
+    rows = list(_ordered(contacts, "created_at", descending)[: size + 1])
+    return rows[:size], len(rows) > size
+
+
+def _by_name(
+    contacts: QuerySet[Contact], cursor: ContactCursor | None, descending: bool, size: int
+) -> tuple[list[Contact], bool]:
+    rows: list[Contact] = []
+    if cursor is None or cursor.named:
+        named = contacts.exclude(name="")
+        if cursor is not None:
+            named = named.filter(_after("name", cursor.value, cursor.pk, descending))
+        rows = list(_ordered(named, "name", descending)[: size + 1])
+        if len(rows) > size:
+            return rows[:size], True
+    unnamed = contacts.filter(name="")
+    if cursor is not None and not cursor.named:
+        unnamed = (
+            unnamed.filter(pk__lt=cursor.pk) if descending else unnamed.filter(pk__gt=cursor.pk)
+        )
+    more = list(_ordered(unnamed, "pk", descending)[: size + 1 - len(rows)])
+    rows += more
+    return rows[:size], len(rows) > size
+
+
+def contacts_page(
+    membership: Membership, filters: ContactFilters, after: str = "", size: int = PAGE_SIZE
+) -> ContactPage:
+    """A page of the table, in the filters' sort, from after the `after` cursor."""
+    contacts = contacts_filtered(membership, filters).prefetch_related("phones", "groups")
+    cursor = ContactCursor.parse(after) if after else None
+    descending = filters.sort.startswith("-")
+    if filters.sort.endswith("created"):
+        rows, more = _by_created(contacts, cursor, descending, size)
+    else:
+        rows, more = _by_name(contacts, cursor, descending, size)
+    next_cursor = ""
+    if more and rows:
+        last = rows[-1]
+        if filters.sort.endswith("created"):
+            next_cursor = str(ContactCursor(True, last.created_at.isoformat(), last.pk))
+        else:
+            next_cursor = str(ContactCursor(bool(last.name), last.name, last.pk))
+    return ContactPage(rows, next_cursor)
+
+
+def filter_values(membership: Membership, field: str) -> list[str]:
+    """The client types or home locations the organization's contacts have, for the filters."""
+    assert field in ("client_type", "home_location")
+    values = (
+        contacts_visible_to(membership)
+        .exclude(**{field: ""})
+        .order_by(field)
+        .values_list(field, flat=True)
+        .distinct()
+    )
+    return list(values[:FILTER_VALUES_MAX])
+
+
+def contact_suggestions(
+    membership: Membership, query: str, limit: int = SUGGESTIONS
+) -> list[Contact]:
+    """The contacts New conversation's To field suggests for what was typed, by name."""
+    if not query.strip():
+        return []
+    page = contacts_page(membership, ContactFilters(query=query), size=limit)
+    return page.contacts

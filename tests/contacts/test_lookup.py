@@ -1,0 +1,160 @@
+"""The contacts table's search, filters, sort and pages (contacts.lookup), on the real database."""
+
+from __future__ import annotations
+
+import pytest
+
+from twoway.accounts.models import Membership, Organization
+from twoway.contacts.lookup import ContactCursor, ContactFilters, contact_suggestions, contacts_page
+from twoway.contacts.models import (
+    Contact,
+    ContactGroup,
+    ContactPhone,
+    CreatedFrom,
+    OptInStatus,
+)
+from twoway.core.errors import InvalidInput
+
+pytestmark = pytest.mark.django_db
+
+
+def _contact(org: Organization, name: str, *numbers: str, **fields: object) -> Contact:
+    contact = Contact.objects.create(organization=org, name=name, **fields)
+    for number in numbers:
+        ContactPhone.objects.create(organization=org, contact=contact, number=number)
+    return contact
+
+
+def _names(member: Membership, **filters: object) -> list[str]:
+    page = contacts_page(member, ContactFilters(**filters))  # type: ignore[arg-type]
+    return [c.name for c in page.contacts]
+
+
+@pytest.fixture
+def book(org: Organization, other_org: Organization) -> dict[str, Contact]:
+    vip = ContactGroup.objects.create(organization=org, name="VIP")
+    dana = _contact(
+        org,
+        "Dana Whitfield",
+        "+14155550166",
+        "+13125550199",
+        email="dana@example.com",
+        external_uid="UID-77",
+        client_id="C-1042",
+        client_type="Member",
+        home_location="Uptown",
+    )
+    dana.groups.add(vip)
+    lee = _contact(
+        org,
+        "Lee Ortiz",
+        "+442079460958",
+        client_type="Guest",
+        home_location="Uptown",
+        opt_in_status=OptInStatus.OPTED_OUT,
+    )
+    lead = _contact(org, "", "+12025550147", created_from=CreatedFrom.INBOUND)
+    nophone = _contact(org, "Sam No-Phone", client_type="Member")
+    _contact(other_org, "Dana Elsewhere", "+14155550177", email="dana@other.test")
+    return {"dana": dana, "lee": lee, "lead": lead, "nophone": nophone}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("whitf", ["Dana Whitfield"]),  # a part of the name, any case
+        ("DANA@EXAMPLE", ["Dana Whitfield"]),  # e-mail
+        ("uid-77", ["Dana Whitfield"]),  # external UID
+        ("C-1042", ["Dana Whitfield"]),  # client ID
+        ("(312) 555-0199", ["Dana Whitfield"]),  # the second number, typed nationally
+        ("555 0166", ["Dana Whitfield"]),  # any part of a number
+        ("+1 415 555 0166", ["Dana Whitfield"]),
+        ("+44 20 7946 0958", ["Lee Ortiz"]),
+        ("2025550147", [""]),  # an unnamed lead, by its number
+        ("dana", ["Dana Whitfield"]),  # never another organization's Dana
+        ("nobody", []),
+    ],
+)
+def test_search_by_each_kind(
+    book: dict[str, Contact], standard: Membership, query: str, expected: list[str]
+) -> None:
+    assert _names(standard, query=query) == expected
+
+
+def test_filters_alone_and_combined(book: dict[str, Contact], standard: Membership) -> None:
+    vip = ContactGroup.objects.get(name="VIP")
+    assert _names(standard, client_type="Member") == ["Dana Whitfield", "Sam No-Phone"]
+    assert _names(standard, group=vip.pk) == ["Dana Whitfield"]
+    assert _names(standard, home_location="Uptown") == ["Dana Whitfield", "Lee Ortiz"]
+    assert _names(standard, opted_out=True) == ["Lee Ortiz"]
+    assert _names(standard, lead=True) == [""]
+    assert _names(standard, home_location="Uptown", client_type="Guest") == ["Lee Ortiz"]
+    assert _names(standard, query="7946", home_location="Uptown", opted_out=True) == ["Lee Ortiz"]
+    assert _names(standard, query="sam", client_type="Member") == ["Sam No-Phone"]
+    assert _names(standard, query="dana", client_type="Guest") == []
+
+
+def test_sorts_both_ways_with_unnamed_last(book: dict[str, Contact], standard: Membership) -> None:
+    assert _names(standard) == ["Dana Whitfield", "Lee Ortiz", "Sam No-Phone", ""]
+    assert _names(standard, sort="-name") == ["Sam No-Phone", "Lee Ortiz", "Dana Whitfield", ""]
+    assert _names(standard, sort="created") == ["Dana Whitfield", "Lee Ortiz", "", "Sam No-Phone"]
+    assert _names(standard, sort="-created") == ["Sam No-Phone", "", "Lee Ortiz", "Dana Whitfield"]
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "created", "-created"])
+def test_pages_show_every_contact_once(org: Organization, standard: Membership, sort: str) -> None:
+    # Names repeat (ties broken by id) and some are empty, across page boundaries.
+    for n in range(23):
+        Contact.objects.create(organization=org, name=["Ann", "Bo", "", "Cy"][n % 4] + str(n % 3))
+    filters = ContactFilters(sort=sort)
+    seen: list[int] = []
+    after = ""
+    for _ in range(10):
+        page = contacts_page(standard, filters, after=after, size=4)
+        seen += [c.pk for c in page.contacts]
+        after = page.next_cursor
+        if not after:
+            break
+    everyone = list(Contact.objects.filter(organization=org).values_list("pk", flat=True))
+    assert len(seen) == len(set(seen)) == 23
+    assert set(seen) == set(everyone)
+    whole = [c.pk for c in contacts_page(standard, filters, size=100).contacts]
+    assert seen == whole  # the pages, one after another, are the table in order
+
+
+def test_a_bad_cursor_is_refused(standard: Membership) -> None:
+    with pytest.raises(InvalidInput):
+        contacts_page(standard, ContactFilters(), after="not-a-cursor")
+    with pytest.raises(InvalidInput):
+        contacts_page(
+            standard, ContactFilters(sort="created"), after=str(ContactCursor(True, "x", 1))
+        )
+
+
+def test_filters_read_from_a_query_string_and_back() -> None:
+    params = {"q": " dana ", "group": "7", "opted_out": "1", "sort": "-created", "lead": "0"}
+    filters = ContactFilters.from_params(params)
+    assert filters == ContactFilters(query="dana", group=7, opted_out=True, sort="-created")
+    assert filters.as_params() == {"q": "dana", "group": "7", "opted_out": "1", "sort": "-created"}
+    odd = ContactFilters.from_params({"group": "²", "sort": "bogus"})
+    assert (odd.group, odd.sort) == (None, "name")
+
+
+def test_suggestions_find_by_email_and_stay_in_the_organization(
+    book: dict[str, Contact], standard: Membership
+) -> None:
+    assert [c.name for c in contact_suggestions(standard, "dana@")] == ["Dana Whitfield"]
+    assert contact_suggestions(standard, "   ") == []
+    assert contact_suggestions(standard, "other.test") == []
+
+
+def test_a_national_number_with_a_trunk_zero_is_found_in_e164(
+    other_org: Organization,
+) -> None:
+    from tests.conftest import make_member
+
+    other_org.country = "GB"
+    other_org.save()
+    member = make_member(other_org, "uk@other.test")
+    _contact(other_org, "Lee London", "+442079460958")
+    assert _names(member, query="020 7946 0958") == ["Lee London"]
