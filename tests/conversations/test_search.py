@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from tests.conftest import make_member
 from twoway.accounts.models import Membership, Organization, Role
-from twoway.contacts.models import Contact, ContactPhone
+from twoway.contacts.models import Contact, ContactGroup, ContactPhone
 from twoway.conversations import search
 from twoway.conversations.models import (
     Category,
@@ -30,6 +30,7 @@ from twoway.conversations.search import (
     tsquery,
 )
 from twoway.conversations.search_index import search_triggers_ensure
+from twoway.conversations.selectors import ContactFilter
 from twoway.core.errors import NotFound
 from twoway.numbers.models import PhoneNumber
 
@@ -191,6 +192,38 @@ def test_number_and_date_filters(admin: Membership, org: Organization, number: P
     assert found(admin, "retainer", number_id=second.pk) == ["retainer lost"]
     assert found(admin, "retainer", since=now - datetime.timedelta(days=2)) == ["retainer lost"]
     assert found(admin, "retainer", until=now - datetime.timedelta(days=2)) == ["retainer fits"]
+
+
+def test_contact_filters_narrow_messages_and_contacts(
+    admin: Membership, org: Organization, number: PhoneNumber
+) -> None:
+    vip = ContactGroup.objects.create(organization=org, name="VIP")
+    ada = make_conversation(number, name="Ada Retainer")
+    bob = make_conversation(number, name="Bob Retainer")
+    Contact.objects.filter(pk=ada.contact_id).update(client_type="Patient", home_location="Lyon")
+    Contact.objects.filter(pk=bob.contact_id).update(client_type="Supplier", home_location="Lyon")
+    ada.contact.groups.add(vip)
+    say(ada, "retainer fits")
+    say(bob, "retainer lost")
+
+    def both(contact_filter: ContactFilter) -> tuple[list[str], list[str]]:
+        results = conversation_search(admin, "retainer", contact_filter=contact_filter)
+        return (
+            sorted(m.body for m in results.messages),
+            sorted(c.contact.name for c in results.conversations),
+        )
+
+    assert both(ContactFilter()) == (
+        ["retainer fits", "retainer lost"],
+        ["Ada Retainer", "Bob Retainer"],
+    )
+    assert both(ContactFilter(client_type="Patient")) == (["retainer fits"], ["Ada Retainer"])
+    assert both(ContactFilter(group_id=vip.pk)) == (["retainer fits"], ["Ada Retainer"])
+    assert both(ContactFilter(home_location="Lyon", client_type="Supplier")) == (
+        ["retainer lost"],
+        ["Bob Retainer"],
+    )
+    assert both(ContactFilter(home_location="Paris")) == ([], [])
 
 
 # ---- queries that must not break the match syntax -------------------------------------------

@@ -169,3 +169,23 @@ def test_api_never_shows_another_organization(
     assert [m["conversation_id"] for m in mine["messages"]] == [thread.pk]
     assert [c["id"] for c in _get(api, q="dana").json()["conversations"]] == [thread.pk]
     assert len(_get(theirs, q="zeppelin").json()["messages"]) == 1
+
+
+def test_the_contact_filters_narrow_the_results_and_stay_picked(
+    admin_client: Client, org: Organization, number: PhoneNumber, thread: Conversation
+) -> None:
+    from twoway.contacts.models import Contact, ContactGroup
+
+    vip = ContactGroup.objects.create(organization=org, name="VIP")
+    thread.contact.groups.add(vip)
+    Contact.objects.filter(pk=thread.contact_id).update(client_type="Patient")
+    say(thread, "Your crown is ready")
+    say(make_conversation(number, name="Other Client"), "Crown fitted, thanks")
+    html = admin_client.get(reverse("search"), {"q": "crown", "group": vip.pk}).content.decode()
+    assert "Your <mark>crown</mark> is ready" in html and "fitted" not in html
+    assert f'<option value="{vip.pk}" selected>VIP</option>' in html
+    assert '<option value="Patient">Patient</option>' in html
+    html = admin_client.get(
+        reverse("search"), {"q": "crown", "client_type": "Nobody"}
+    ).content.decode()
+    assert "ready" not in html and "fitted" not in html

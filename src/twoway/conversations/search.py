@@ -29,6 +29,7 @@ from django.utils.safestring import SafeString, mark_safe
 from twoway.accounts.models import Membership
 from twoway.conversations.models import Conversation, Folder, Message
 from twoway.conversations.search_index import CONTACT_FTS, MESSAGE_FTS, number_digits
+from twoway.conversations.selectors import ContactFilter
 from twoway.numbers.access import access_phone_number, numbers_usable_by
 
 MAX_LIMIT = 200
@@ -331,13 +332,14 @@ def conversation_search(
     folder: str | None = None,
     since: datetime.datetime | None = None,
     until: datetime.datetime | None = None,
+    contact_filter: ContactFilter | None = None,
     limit: int = 50,
 ) -> SearchResults:
     """Messages, notes and contacts matching `query` in the conversations the member sees.
 
-    `number_id` (one of the member's numbers, else NotFound), `folder` and the dates narrow
-    it; `since` is inclusive, `until` exclusive. Contacts match by name or number regardless of
-    the dates (they have no date of their own).
+    `number_id` (one of the member's numbers, else NotFound), `folder`, the dates and the
+    contact filter narrow it; `since` is inclusive, `until` exclusive. Contacts match by name
+    or number regardless of the dates (they have no date of their own).
     """
     terms = search_terms(query)
     digits = phone_digits(query)
@@ -357,6 +359,8 @@ def conversation_search(
     else:
         number_ids = list(numbers_usable_by(membership).values_list("pk", flat=True))
     visible = _visible(membership, number_ids, folder)
+    if contact_filter:
+        visible = contact_filter.apply(visible)
 
     scoped = Message.objects.filter(
         organization_id=membership.organization_id,
@@ -368,6 +372,9 @@ def conversation_search(
         scoped = scoped.filter(created_at__gte=since)
     if until is not None:
         scoped = scoped.filter(created_at__lt=until)
+    if contact_filter:
+        # The conversations whose contact passes: a semi-join the unfiltered search never pays.
+        scoped = scoped.filter(conversation__in=visible.values("pk"))
     # Ids first, then the rows with their joins: the joins stay out of the plans that find them.
     if connection.vendor == "postgresql":
         ids = _newest_postgresql(scoped.filter(_body_matches(terms)), limit, since, until)

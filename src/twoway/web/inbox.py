@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
-from twoway.contacts.models import Contact, CreatedFrom
+from twoway.contacts.models import CreatedFrom
 from twoway.conversations.access import (
     access_conversation,
     access_conversation_reply,
@@ -42,14 +42,11 @@ from twoway.messaging.send_batch import TextToSend, texts_send
 from twoway.messaging.services import OptedOutError, message_send
 from twoway.numbers.access import access_phone_number, numbers_usable_by
 from twoway.realtime.models import RealtimeEvent
+from twoway.web.contact_filters import contact_filter_from, contact_filter_values
 
 # Errors of access rather than of the form: a number the member may not use, a permission
 # they lack. (An opted-out contact or a used-up balance is a 422: the form can go ahead.)
 _ACCESS_DENIED_CODES = frozenset({"not_found", "cannot_initiate", "no_sms_permission"})
-
-# The longest client type and home location a contact can have (the columns' sizes).
-CLIENT_TYPE_MAX = Contact._meta.get_field("client_type").max_length or 0
-HOME_LOCATION_MAX = Contact._meta.get_field("home_location").max_length or 0
 
 FOLDER_TABS = [
     (Folder.NEEDS_ATTENTION, "Needs attention"),
@@ -69,27 +66,9 @@ def _assignee(request: HttpRequest) -> str:
     return assignee if ASSIGNEE_FILTER.match(assignee) else ""
 
 
-def _contact_filter(request: HttpRequest) -> ContactFilter:
-    """The contact filters (`client_type`, `group`, `location`); a value no contact could have
-    (too long, a group that is not a number) is left out, as an unknown assignee is."""
-    client_type = request.GET.get("client_type", "")
-    location = request.GET.get("location", "")
-    group = request.GET.get("group", "")
-    return ContactFilter(
-        client_type=client_type if len(client_type) <= CLIENT_TYPE_MAX else "",
-        group_id=int(group) if re.fullmatch(r"[0-9]{1,18}", group) else None,
-        home_location=location if len(location) <= HOME_LOCATION_MAX else "",
-    )
-
-
 def _filter_query(assignee: str, contact_filter: ContactFilter) -> str:
     """The filters as the tabs', rows' and "Show older" links carry them: `&name=value`..."""
-    values = {
-        "assignee": assignee,
-        "client_type": contact_filter.client_type,
-        "group": "" if contact_filter.group_id is None else str(contact_filter.group_id),
-        "location": contact_filter.home_location,
-    }
+    values = {"assignee": assignee, **contact_filter_values(contact_filter)}
     kept = {name: value for name, value in values.items() if value}
     return "&" + urlencode(kept) if kept else ""
 
@@ -158,7 +137,7 @@ def inbox(request: HttpRequest, membership: Membership) -> HttpResponse:
         membership,
         _folder(request),
         _assignee(request),
-        _contact_filter(request),
+        contact_filter_from(request),
         before=_cursor(request, "before"),
     )
     context.update(membership=membership, last_event_id=_last_event_id(membership))
@@ -174,7 +153,7 @@ def conversation_list(request: HttpRequest, membership: Membership) -> HttpRespo
     # passes "²", which `int` refuses).
     open_value = request.GET.get("open", "")
     open_id = int(open_value) if re.fullmatch(r"[0-9]{1,18}", open_value) else 0
-    contact_filter = _contact_filter(request)
+    contact_filter = contact_filter_from(request)
     before = _cursor(request, "before")
     if before is None:
         context = _inbox_context(
@@ -234,7 +213,7 @@ def conversation_detail(
             membership,
             _folder(request, conversation.folder),
             _assignee(request),
-            _contact_filter(request),
+            contact_filter_from(request),
         )
     )
     context.update(

@@ -1,9 +1,11 @@
 """Search: messages, notes and contacts of the conversations the member sees, archived
-ones included, newest first; narrowed by number, folder and dates."""
+ones included, newest first; narrowed by number, folder, dates and the contact's client type,
+group or home location."""
 
 from __future__ import annotations
 
 import datetime
+import functools
 import zoneinfo
 
 from django.http import HttpRequest, HttpResponse
@@ -13,8 +15,10 @@ from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
 from twoway.conversations.models import Folder
 from twoway.conversations.search import conversation_search
+from twoway.conversations.selectors import contact_filter_choices
 from twoway.core.text import SEARCH_QUERY_MAX_LENGTH, query_problem
 from twoway.numbers.access import numbers_usable_by
+from twoway.web.contact_filters import contact_filter_from, contact_filter_values
 
 
 def _date(value: str) -> datetime.date | None:
@@ -30,8 +34,9 @@ def _number_id(value: str) -> int | None:
 
 @member_view
 def search(request: HttpRequest, membership: Membership) -> HttpResponse:
-    """GET /search/?q=&number=&folder=&from=&to= (dates in the organization's time zone, both
-    days included). htmx asks for the results alone while the member types."""
+    """GET /search/?q=&number=&folder=&from=&to=&client_type=&group=&location= (dates in the
+    organization's time zone, both days included). htmx asks for the results alone while the
+    member types."""
     query = request.GET.get("q", "").strip()
     number_id = _number_id(request.GET.get("number", ""))
     folder = request.GET.get("folder", "")
@@ -39,6 +44,7 @@ def search(request: HttpRequest, membership: Membership) -> HttpResponse:
     start, end = _date(request.GET.get("from", "")), _date(request.GET.get("to", ""))
     tz = zoneinfo.ZoneInfo(membership.organization.time_zone)
     problem = query_problem(query, SEARCH_QUERY_MAX_LENGTH)
+    contact_filter = contact_filter_from(request)
     results = conversation_search(
         membership,
         # Refused, not searched: PostgreSQL cannot even compare a NUL character.
@@ -51,6 +57,7 @@ def search(request: HttpRequest, membership: Membership) -> HttpResponse:
             if end
             else None
         ),
+        contact_filter=contact_filter,
     )
     context = {
         "membership": membership,
@@ -64,7 +71,10 @@ def search(request: HttpRequest, membership: Membership) -> HttpResponse:
             "folder": folder,
             "from": start.isoformat() if start else "",
             "to": end.isoformat() if end else "",
+            **contact_filter_values(contact_filter),
         },
+        # Called by the template: the results redrawn as one types do not read them again.
+        "contact_options": functools.partial(contact_filter_choices, membership.organization_id),
         "tz": tz,
     }
     status = 400 if problem else 200
