@@ -154,6 +154,32 @@ def test_send_counts_unicode_segments(api: Client) -> None:
     assert (data["encoding"], data["segments"], data["category"]) == ("UCS-2", 2, "direct")
 
 
+def test_shortcodes_are_sent_as_their_emoji(api: Client, admin: Membership) -> None:
+    """In a one-text send (the lean path), a batch and the composer alike."""
+    data = _send(api, body="See you at 10:30 :thumbs_up: :+1: :not_an_emoji:").json()
+    assert data["body"] == "See you at 10:30 👍 👍 :not_an_emoji:"
+    assert data["encoding"] == "UCS-2"
+    batch = api.post(
+        "/api/v1/messages/batch",
+        {"messages": [{"from": "+14155550100", "to": CONTACT, "body": "Thanks :smile:"}]},
+        content_type="application/json",
+    ).json()
+    assert batch["results"][0]["message"]["body"] == "Thanks 😄"
+    assert list(Message.objects.order_by("id").values_list("body", flat=True)) == [
+        "See you at 10:30 👍 👍 :not_an_emoji:",
+        "Thanks 😄",
+    ]
+
+
+def test_the_length_limit_counts_the_emoji_not_the_shortcode(
+    api: Client, org: Organization
+) -> None:
+    org.max_message_length = 10
+    org.save()
+    assert _send(api, body=":thumbs_up:" * 5).status_code == 201  # 5 characters once sent
+    assert _send(api, body="x" * 11).status_code == 400
+
+
 @pytest.mark.parametrize("sender", ["(415) 555-0100", "4155550100"])
 def test_from_may_be_typed_nationally(api: Client, sender: str) -> None:
     assert _send(api, **{"from": sender}).status_code == 201

@@ -145,6 +145,11 @@ def test_counter_counts_segments_like_the_pipeline(admin_client: Client) -> None
     assert 'data-encoding="UCS-2"' in html and "😀" in html
 
 
+def test_the_counter_counts_the_text_as_it_will_be_sent(admin_client: Client) -> None:
+    html = admin_client.post("/inbox/counter/", {"body": "Done :thumbs_up:"}).content.decode()
+    assert 'data-encoding="UCS-2"' in html and "“👍”" in html
+
+
 def test_note_is_shown_but_never_queued(
     admin_client: Client, admin: Membership, number: PhoneNumber
 ) -> None:

@@ -130,7 +130,8 @@ class MessageIn(InputSchema):
     )
     body: Annotated[NulFree, lengths(1, RENDERED_MAX_LENGTH)] = Field(
         description="The text; at most the organization's maximum length (400 `too_long` "
-        "beyond it), and something visible (400 `empty_body` for spaces or invisible marks only)."
+        "beyond it), and something visible (400 `empty_body` for spaces or invisible marks only). "
+        "Emoji names between colons (`:thumbs_up:`, `:+1:`) are sent as the emoji."
     )
     category: Literal["direct", "transactional", "marketing"] = Field(
         "direct",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+import emoji
+
 NUL_MESSAGE = "Null characters are not allowed."
 
 # The longest searches taken, in characters, on the web pages and in the API alike.
@@ -45,3 +47,12 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def csv_cell(value: str) -> str:
     """A cell for a CSV file people open in a spreadsheet: text, never a formula."""
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def emoji_from_shortcodes(text: str) -> str:
+    """`:name:` shortcodes turned into their emoji, with the names people type in chat apps
+    (`:thumbs_up:`, `:+1:`, `:smile:`: the emoji package's aliases); anything else between
+    colons (a time, `:not_an_emoji:`) is left as it is."""
+    if text.count(":") < 2:
+        return text
+    return emoji.emojize(text, language="alias")

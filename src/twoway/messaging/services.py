@@ -37,7 +37,7 @@ from twoway.core.phones import (
     normalize_phone,
 )
 from twoway.core.segments import segment_info
-from twoway.core.text import NUL_MESSAGE, has_nul, is_blank
+from twoway.core.text import NUL_MESSAGE, emoji_from_shortcodes, has_nul, is_blank
 from twoway.messaging.senders import SenderPlan, sender_plan
 from twoway.numbers.models import PhoneNumber
 from twoway.realtime.events import event_publish
@@ -67,7 +67,8 @@ def priority_of(category: str) -> int:
 
 
 def validate_body(organization: Organization, body: str, category: str = Category.DIRECT) -> str:
-    text = body.strip()
+    """The text as it will be sent (shortcodes made emoji, ends stripped), or why it cannot be."""
+    text = emoji_from_shortcodes(body.strip())
     if is_blank(text):
         # Spaces or invisible marks only (zero-width, direction): nothing to read, still billed.
         raise InvalidInput("Type a message first.", code="empty_body")

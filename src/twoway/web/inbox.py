@@ -38,6 +38,7 @@ from twoway.conversations.selectors import (
 from twoway.conversations.services import note_add
 from twoway.core.errors import InvalidInput, TwowayError
 from twoway.core.segments import segment_info
+from twoway.core.text import emoji_from_shortcodes
 from twoway.messaging.send_batch import TextToSend, texts_send
 from twoway.messaging.services import OptedOutError, message_send
 from twoway.numbers.access import access_phone_number, numbers_usable_by
@@ -325,8 +326,9 @@ def conversation_note(
 @require_POST
 @member_view
 def composer_counter(request: HttpRequest, membership: Membership) -> HttpResponse:
-    """The live characters/segments counter: the server counts, exactly as it will bill."""
-    body = request.POST.get("body", "")
+    """The live characters/segments counter: the server counts, exactly as it will bill (the
+    text as it will be sent: shortcodes made emoji)."""
+    body = emoji_from_shortcodes(request.POST.get("body", ""))
     return render(
         request,
         "web/_counter.html",
