@@ -38,7 +38,9 @@ router = Router(tags=["contacts"])
 
 class ContactListParams(Schema):
     q: Annotated[NulFree, lengths(0, CONTACT_QUERY_MAX_LENGTH)] = Field(
-        "", description="Part of a name, e-mail or phone number; empty lists them all."
+        "",
+        description="Part of a name, e-mail, external UID, client ID or phone number (its "
+        "digits, typed any way); empty lists them all.",
     )
 
 
