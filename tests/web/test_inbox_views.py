@@ -150,6 +150,23 @@ def test_the_counter_counts_the_text_as_it_will_be_sent(admin_client: Client) ->
     assert 'data-encoding="UCS-2"' in html and "“👍”" in html
 
 
+def test_the_counter_offers_plain_look_alikes_where_they_alone_make_the_text_unicode(
+    admin_client: Client,
+) -> None:
+    curly = "It\u2019s ready \u2014 see you at 3\u2026 " * 4  # 108 characters: 2 UCS-2 segments
+    html = admin_client.post("/inbox/counter/", {"body": curly}).content.decode()
+    assert 'data-segments="2"' in html and 'data-encoding="UCS-2"' in html
+    plain = "It&#x27;s ready - see you at 3... " * 4
+    assert f'data-plain-text="{plain}"' in html and "1 segment fewer" in html
+    # One segment either way: offered all the same, for the room it makes.
+    html = admin_client.post("/inbox/counter/", {"body": "It\u2019s ready"}).content.decode()
+    assert "data-plain-text=" in html and "160 characters a segment" in html
+    # An emoji keeps it Unicode whatever the quotes: nothing to offer; nor for plain text.
+    for body in ("It\u2019s ready \U0001f600", "It's ready", ":smile: it\u2019s ready"):
+        html = admin_client.post("/inbox/counter/", {"body": body}).content.decode()
+        assert "data-plain-text=" not in html, body
+
+
 def test_note_is_shown_but_never_queued(
     admin_client: Client, admin: Membership, number: PhoneNumber
 ) -> None:

@@ -37,7 +37,7 @@ from twoway.conversations.selectors import (
 )
 from twoway.conversations.services import note_add
 from twoway.core.errors import InvalidInput, TwowayError
-from twoway.core.segments import segment_info
+from twoway.core.segments import GSM7, UCS2, replace_lookalikes, segment_info
 from twoway.core.text import emoji_from_shortcodes
 from twoway.messaging.send_batch import TextToSend, texts_send
 from twoway.messaging.services import OptedOutError, message_send
@@ -327,17 +327,26 @@ def conversation_note(
 @member_view
 def composer_counter(request: HttpRequest, membership: Membership) -> HttpResponse:
     """The live characters/segments counter: the server counts, exactly as it will bill (the
-    text as it will be sent: shortcodes made emoji)."""
-    body = emoji_from_shortcodes(request.POST.get("body", ""))
-    return render(
-        request,
-        "web/_counter.html",
-        {
-            "counter": segment_info(body),
-            "max_length": membership.organization.max_message_length,
-            "length": len(body),
-        },
-    )
+    text as it will be sent: shortcodes made emoji); and, where typographic look-alikes (curly
+    quotes, long dashes, an ellipsis, non-breaking spaces) alone make the text Unicode, the text
+    with plain ones instead, offered with the segments it saves."""
+    typed = request.POST.get("body", "")
+    body = emoji_from_shortcodes(typed)
+    counter = segment_info(body)
+    context: dict[str, object] = {
+        "counter": counter,
+        "max_length": membership.organization.max_message_length,
+        "length": len(body),
+    }
+    plain = replace_lookalikes(typed)
+    if counter.encoding == UCS2 and plain != typed:
+        plain_counter = segment_info(emoji_from_shortcodes(plain))
+        if plain_counter.encoding == GSM7:
+            context["plain"] = {
+                "text": plain,
+                "saved": counter.segments - plain_counter.segments,
+            }
+    return render(request, "web/_counter.html", context)
 
 
 @member_view

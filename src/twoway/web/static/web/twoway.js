@@ -12,6 +12,18 @@
     }
   });
 
+  // "Use plain quotes..." under a composer: its text with the look-alikes replaced goes in the
+  // box, which recounts it as any typing does.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-plain-text]");
+    if (!button) return;
+    var box = button.closest("form") && button.closest("form").querySelector("textarea");
+    if (!box) return;
+    box.value = button.getAttribute("data-plain-text");
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    box.focus();
+  });
+
   // Keep the newest message in view when the thread is (re)drawn.
   function scrollThread() {
     var thread = document.getElementById("thread");
