@@ -180,6 +180,23 @@ def test_note_is_shown_but_never_queued(
     )
 
 
+def test_save_as_note_from_the_composer_answers_like_send(
+    admin_client: Client, admin: Membership, number: PhoneNumber
+) -> None:
+    conversation = _start(admin, number).conversation
+    url = f"/inbox/c/{conversation.pk}/note/"
+    response = admin_client.post(url, {"body": "Prefers mornings"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'hx-swap-oob="innerHTML"' in html and "Prefers mornings" in html
+    assert "Prefers mornings</textarea>" not in html  # emptied
+    note = conversation.messages.get(kind="note")
+    assert (note.body, note.status, note.next_attempt_at) == ("Prefers mornings", "", None)
+    response = admin_client.post(url, {"body": "   "}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422 and 'role="alert"' in response.content.decode()
+    assert conversation.messages.filter(kind="note").count() == 1
+
+
 def test_other_organization_sees_nothing(admin: Membership, number: PhoneNumber, other_org) -> None:
     conversation = _start(admin, number).conversation
     outsider = logged_in(make_member(other_org, "boss@other.test", Role.ADMINISTRATIVE))

@@ -294,6 +294,18 @@ def conversation_send(
         ]
     )
     error = sent.message if isinstance(sent, TwowayError) else ""
+    return _composer_answer(request, membership, conversation, body, error)
+
+
+def _composer_answer(
+    request: HttpRequest,
+    membership: Membership,
+    conversation: Conversation,
+    body: str,
+    error: str,
+) -> HttpResponse:
+    """The composer (emptied, or keeping the text beside the error) and the thread redrawn
+    from `since`, as its live redraw is: what Send and Save as note answer."""
     if not error:
         body = ""
     messages, has_earlier = thread_page(conversation, since=request.POST.get("since", ""))
@@ -316,10 +328,17 @@ def conversation_send(
 def conversation_note(
     request: HttpRequest, membership: Membership, conversation_id: int
 ) -> HttpResponse:
+    """A note from the composer (Save as note): shown to the team in the thread, never sent."""
     conversation = access_conversation(membership, conversation_id)
-    note_add(
-        conversation=conversation, body=request.POST.get("body", ""), author_id=membership.user_id
-    )
+    body = request.POST.get("body", "")
+    try:
+        note_add(conversation=conversation, body=body, author_id=membership.user_id)
+    except TwowayError as exc:
+        if not request.htmx:  # type: ignore[attr-defined]
+            raise
+        return _composer_answer(request, membership, conversation, body, exc.message)
+    if request.htmx:  # type: ignore[attr-defined]
+        return _composer_answer(request, membership, conversation, body, "")
     return redirect("conversation", conversation_id=conversation.pk)
 
 
