@@ -89,6 +89,9 @@ class Category(models.TextChoices):
 
 # Categories sent without a person pressing Send: never to opted-out contacts.
 AUTOMATED_CATEGORIES = frozenset({Category.MARKETING, Category.DRIP, Category.BLAST})
+# What Retry sends again: a person's or an integration's texts. Compliance replies are not among
+# them: a contact's STOP is confirmed once.
+RETRYABLE_CATEGORIES = (Category.DIRECT, Category.TRANSACTIONAL, Category.MARKETING)
 
 
 class Status(models.TextChoices):
@@ -170,6 +173,16 @@ class Message(models.Model):
     )
     # Who or what wrote it when not a user: "api", "keyword:STOP", ...
     sent_by_label = models.CharField(max_length=60, blank=True)
+    # The failed or undelivered text this one sends again (Retry): the failed one then leaves
+    # the Failed list.
+    retry_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="retries",
+        db_index=False,  # indexed below, only where set
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -183,7 +196,13 @@ class Message(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["carrier", "carrier_message_id"], name="message_carrier_id_unique"
-            )
+            ),
+            # A failed text is sent again once; only retries have an entry.
+            models.UniqueConstraint(
+                fields=["retry_of"],
+                condition=models.Q(retry_of__isnull=False),
+                name="message_retried_once",
+            ),
         ]
         indexes = [
             models.Index(fields=["conversation", "created_at"]),
@@ -207,6 +226,12 @@ class Message(models.Model):
                 condition=models.Q(status="sending"),
                 name="message_lease_idx",
             ),
+            # The Failed list: only failed and undelivered texts have an entry.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status__in=["failed", "undelivered"]),
+                name="message_failed_idx",
+            ),
             # For deleting a user (SET_NULL); most messages (inbound, automated) have nobody.
             models.Index(
                 fields=["sent_by"],
@@ -221,6 +246,19 @@ class Message(models.Model):
     @property
     def is_inbound(self) -> bool:
         return self.direction == Direction.INBOUND
+
+    @property
+    def can_be_retried(self) -> bool:
+        """A text of a conversation a carrier refused or could not deliver, not sent again yet
+        (`retried`, when the query annotated it: `thread_page` does)."""
+        return (
+            self.direction == Direction.OUTBOUND
+            and self.kind == Kind.MESSAGE
+            and self.conversation_id is not None
+            and self.category in RETRYABLE_CATEGORIES
+            and self.status in (Status.FAILED, Status.UNDELIVERED)
+            and not getattr(self, "retried", False)
+        )
 
     @property
     def is_note(self) -> bool:

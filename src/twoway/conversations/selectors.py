@@ -12,12 +12,20 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections
-from django.db.models import F, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from twoway.accounts.models import Membership, Team
 from twoway.contacts.models import Contact, ContactGroup
 from twoway.conversations.access import conversations_visible_to
-from twoway.conversations.models import Conversation, Folder, Message
+from twoway.conversations.models import (
+    RETRYABLE_CATEGORIES,
+    Conversation,
+    Direction,
+    Folder,
+    Kind,
+    Message,
+    Status,
+)
 from twoway.core.errors import InvalidInput
 from twoway.numbers.access import members_who_see, teams_who_see
 
@@ -357,7 +365,14 @@ def thread_page(
             limit += messages.exclude(older).count()
         else:
             limit = max(limit, messages.exclude(older).count())
-    page = list(messages.select_related("sent_by").order_by("-created_at", "-id")[: limit + 1])
+    # Whether each was sent again (Retry is offered on a failed text once): a probe of the
+    # retries' unique index per row.
+    retried = Exists(Message.objects.filter(retry_of=OuterRef("pk")))
+    page: list[Message] = list(
+        messages.select_related("sent_by")
+        .annotate(retried=retried)
+        .order_by("-created_at", "-id")[: limit + 1]
+    )
     has_earlier = len(page) > limit
     page = page[:limit]
     page.reverse()
@@ -388,3 +403,16 @@ def contact_conversations(membership: Membership, contact: Contact) -> list[Conv
         .select_related("phone_number")
         .order_by("-last_message_at", "-id")
     )
+
+
+def failed_texts_visible_to(membership: Membership) -> QuerySet[Message]:
+    """The failed and undelivered texts of the conversations the member sees that were not sent
+    again yet, newest first."""
+    return Message.objects.filter(
+        conversation__in=conversations_visible_to(membership),
+        direction=Direction.OUTBOUND,
+        kind=Kind.MESSAGE,
+        category__in=RETRYABLE_CATEGORIES,
+        status__in=(Status.FAILED, Status.UNDELIVERED),
+        retries__isnull=True,
+    ).order_by("-created_at", "-id")

@@ -67,6 +67,7 @@ class TextToSend:
     confirm_opted_out: bool = False
     label: str = "api"
     created_from: str = CreatedFrom.API
+    retry_of: int | None = None  # the failed text this one sends again (Retry)
 
 
 SendResult = Message | TwowayError
@@ -118,6 +119,7 @@ def one_text_send(text: TextToSend, *, phone_number: PhoneNumber | None) -> Mess
         confirm_opted_out=text.confirm_opted_out,
         label=text.label,
         created_from=text.created_from,
+        retry_of=text.retry_of,
     )
 
 
@@ -412,6 +414,7 @@ def _new_messages(items: list[_Checked]) -> list[Message]:
                 carrier=item.plan.sender.carrier,
                 sent_by_id=membership.user_id,
                 sent_by_label=item.text.label,
+                retry_of_id=item.text.retry_of,
                 priority=priority_of(item.text.category),
                 next_attempt_at=now,
                 created_at=now,

@@ -101,6 +101,7 @@ def message_send(
     confirm_opted_out: bool = False,
     created_from: str = CreatedFrom.MANUAL,
     reply_from: PhoneNumber | None = None,
+    retry_of: int | None = None,
 ) -> Message:
     """Store an outbound text and queue it; raises a TwowayError a person can read otherwise.
 
@@ -110,7 +111,8 @@ def message_send(
     `membership` is the person sending (None for the API and automation, which are checked by
     their callers); `confirm_opted_out` is the person's explicit "send anyway" to an opted-out
     contact, which automation can never give. `reply_from` is for compliance replies only: they
-    leave from the number the contact texted, whatever it is.
+    leave from the number the contact texted, whatever it is. `retry_of` is the failed text
+    this one sends again.
     """
     if organization is None:
         if phone_number is None or phone_number.organization is None:
@@ -182,6 +184,7 @@ def message_send(
         membership=membership,
         label=label,
         contact=contact,
+        retry_of=retry_of,
     )
 
 
@@ -261,6 +264,7 @@ def _queue(
     membership: Membership | None,
     label: str,
     contact: Contact,
+    retry_of: int | None = None,
 ) -> Message:
     info = segment_info(text)
     now = timezone.now()
@@ -280,6 +284,7 @@ def _queue(
         sent_by_label=label,
         priority=priority_of(category),
         next_attempt_at=now,
+        retry_of_id=retry_of,
     )
     balance_charge(message=message)
     if conversation is not None:

@@ -30,6 +30,7 @@ from twoway.conversations.selectors import (
     assignee_choices,
     assignee_filter_choices,
     contact_filter_choices,
+    failed_texts_visible_to,
     folder_counts,
     inbox_page,
     inbox_scope,
@@ -118,6 +119,7 @@ def _inbox_context(
         # Called by the template, so the partial list refreshed live does not run their queries.
         "assignee_options": functools.partial(_assignee_options, membership),
         "contact_options": functools.partial(contact_filter_choices, membership.organization_id),
+        "failed_count": functools.partial(_failed_count, membership),
     }
 
 
@@ -143,6 +145,14 @@ def inbox(request: HttpRequest, membership: Membership) -> HttpResponse:
     )
     context.update(membership=membership, last_event_id=_last_event_id(membership))
     return render(request, "web/inbox.html", context)
+
+
+# The Failed texts link counts up to this many ("99+" beyond).
+FAILED_COUNT_CAP = 99
+
+
+def _failed_count(membership: Membership) -> int:
+    return failed_texts_visible_to(membership)[: FAILED_COUNT_CAP + 1].count()
 
 
 @member_view
@@ -263,6 +273,7 @@ def conversation_thread(
     messages, has_earlier = thread_page(conversation, before=before)
     context = {
         "conversation": conversation,
+        "membership": membership,
         "messages": messages,
         "has_earlier": has_earlier,
         "older": True,

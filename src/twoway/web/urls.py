@@ -8,6 +8,7 @@ from twoway.web import (
     contact_suggestions,
     contacts,
     conversation_actions,
+    failed,
     health,
     inbox,
     invitation,
@@ -45,6 +46,13 @@ urlpatterns = [
     ),
     path("inbox/c/<int:conversation_id>/send/", inbox.conversation_send, name="conversation_send"),
     path("inbox/c/<int:conversation_id>/note/", inbox.conversation_note, name="conversation_note"),
+    path(
+        "inbox/c/<int:conversation_id>/retry/<uuid:uid>/",
+        failed.message_retry,
+        name="message_retry",
+    ),
+    path("inbox/failed/", failed.failed_list, name="failed"),
+    path("inbox/failed/retry/", failed.failed_retry, name="failed_retry"),
     path(
         "inbox/c/<int:conversation_id>/archive/",
         conversation_actions.conversation_archive_view,

@@ -24,6 +24,16 @@
     box.focus();
   });
 
+  // A "select all" box ticks or clears every box of its name in the same form.
+  document.addEventListener("change", function (event) {
+    var all = event.target;
+    if (!all.matches || !all.matches("input[data-select-all]")) return;
+    var name = all.getAttribute("data-select-all");
+    all.form.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (box) {
+      box.checked = all.checked;
+    });
+  });
+
   // Keep the newest message in view when the thread is (re)drawn.
   function scrollThread() {
     var thread = document.getElementById("thread");
@@ -93,8 +103,8 @@
     }
     // The thread is redrawn live from its oldest message on screen, so earlier messages the
     // reader loaded stay.
-    // Send answers with the thread too, redrawn the same way.
-    if (elt.id === "thread" || elt.matches("form.composer")) {
+    // Send and Retry answer with the thread too, redrawn the same way.
+    if (elt.id === "thread" || elt.matches("form.composer") || elt.hasAttribute("data-retry")) {
       var oldest = document.querySelector("#thread li.message[data-uid]");
       if (oldest) event.detail.parameters.since = oldest.getAttribute("data-uid");
     }
