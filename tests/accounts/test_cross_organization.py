@@ -344,6 +344,8 @@ TABLE: dict[str, Case] = {
     "conversation_delete": Case(conversation_id),
     "conversation_export": Case(conversation_id, (("get", EXPORT), ("get", None))),
     "contact": Case(contact_id, (("get", None), ("post", {"name": "x", "opted_out": "on"}))),
+    "contact_chat": Case(contact_id, (("get", None),)),
+    "contact_chat_start": Case(contact_id, (("post", {"body": "hi", "from_id": "1"}),)),
     "contact_import": Case(import_id, IMPORT_REQUESTS),
     "contact_import_progress": Case(import_id, (("get", None),)),
     "contact_import_errors": Case(import_id, (("get", None),)),

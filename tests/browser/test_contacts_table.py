@@ -22,12 +22,12 @@ pytestmark = pytest.mark.browser
 
 expect.set_options(timeout=TIMEOUT)
 
-EMAIL, PASSWORD = "owner@heron.test", "heron-correct-horse-battery"
+EMAIL, PASSWORD = "owner@egret.test", "egret-correct-horse-battery"
 CONTACTS = [
     {
         "first_name": "Dana",
         "last_name": "Whitfield",
-        "email": "dana@heron.test",
+        "email": "dana@egret.test",
         "client_id": "C-1042",
         "client_type": "Member",
         "phones": [
@@ -41,7 +41,7 @@ CONTACTS = [
         "client_type": "Guest",
         "phones": [{"number": "415-555-0183", "label": "mobile"}],
     },
-    {"first_name": "Sam", "last_name": "Nophone", "email": "sam@heron.test"},
+    {"first_name": "Sam", "last_name": "Nophone", "email": "sam@egret.test"},
 ]
 
 
@@ -61,7 +61,7 @@ def test_find_a_client_and_chat_from_the_table(
     twoway_cli: Callable[..., str],
     screenshots_dir: Path,
 ) -> None:
-    twoway_cli("createadmin", "--email", EMAIL, "--password", PASSWORD, "--organization", "Heron")
+    twoway_cli("createadmin", "--email", EMAIL, "--password", PASSWORD, "--organization", "Egret")
     key = twoway_cli("createapikey", "--email", EMAIL).strip().splitlines()[0]
     _add_contacts(page, twoway_server, key)
     page.set_viewport_size({"width": 1280, "height": 860})
@@ -71,7 +71,7 @@ def test_find_a_client_and_chat_from_the_table(
     page.goto(f"{twoway_server.url}/inbox/new/")
     page.get_by_label("From").select_option(index=0)
     to = page.get_by_role("combobox", name=re.compile("^To"))
-    to.press_sequentially("dana@her")
+    to.press_sequentially("dana@egr")
     listbox = page.get_by_role("listbox", name="Clients")
     expect(listbox.get_by_role("option")).to_have_count(2)
     expect(to).to_have_attribute("aria-expanded", "true")
