@@ -19,9 +19,10 @@ from twoway.conversations.selectors import folder_counts, inbox_page
 from twoway.numbers.models import PhoneNumber
 from twoway.web.templatetags.twoway import conversation_items
 
-# The rows as `_conversation_list.html` wrote them before `conversation_items`.
+# The rows as a template writes them (`_conversation_list.html` did, before `conversation_items`).
 TEMPLATE_ROWS = """{% load twoway %}{% for c in conversations %}
   <li class="conversation-item{% if c.pk == open_id %} open{% endif %}" data-conversation="{{ c.pk }}">
+    <input type="checkbox" class="pick" name="conversation" value="{{ c.pk }}" form="bulk-actions" aria-label="Select {{ c.contact.name|default:c.contact_number|phone }}">
     {% url 'conversation' c.pk as page_url %}<a href="{{ page_url }}?folder={{ folder }}{{ filter_query }}"
        hx-get="{% url 'conversation_panel' c.pk %}" hx-push-url="{{ page_url }}?folder={{ folder }}{{ filter_query }}"
        data-open-conversation="{{ c.pk }}"{% if c.pk == open_id %} aria-current="true"{% endif %}>

@@ -179,6 +179,15 @@ def conversation_unarchive(*, conversation: Conversation) -> Conversation:
 
 
 @transaction.atomic
+def conversation_mark_read(*, conversation: Conversation) -> Conversation:
+    """The unread count cleared; the folder stays (a conversation whose last words are the
+    contact's still needs an answer)."""
+    locked = _locked(conversation)
+    locked.unread_count = 0
+    return _save_and_publish(locked, ["unread_count"])
+
+
+@transaction.atomic
 def conversation_mark_unread(*, conversation: Conversation) -> Conversation:
     """Back to Needs attention with the count of the contact's messages since our last reply
     (at least one, so the badge shows even when the last word was ours)."""

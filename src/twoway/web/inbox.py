@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from urllib.parse import urlencode
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,11 +22,13 @@ from twoway.conversations.access import (
     can_assign_conversations,
     can_delete_conversations,
     can_export_conversations,
+    conversations_visible_to,
 )
 from twoway.conversations.models import Conversation, Folder
 from twoway.conversations.selectors import (
     ASSIGNEE_FILTER,
     FOLDER_COUNT_CAP,
+    INBOX_THROUGH_MAX,
     ContactFilter,
     InboxCursor,
     assignee_choices,
@@ -36,7 +40,13 @@ from twoway.conversations.selectors import (
     inbox_scope,
     thread_page,
 )
-from twoway.conversations.services import note_add
+from twoway.conversations.services import (
+    conversation_archive,
+    conversation_mark_read,
+    conversation_mark_unread,
+    conversation_unarchive,
+    note_add,
+)
 from twoway.core.errors import InvalidInput, TwowayError
 from twoway.core.segments import GSM7, UCS2, replace_lookalikes, segment_info
 from twoway.core.text import emoji_from_shortcodes
@@ -153,6 +163,46 @@ FAILED_COUNT_CAP = 99
 
 def _failed_count(membership: Membership) -> int:
     return failed_texts_visible_to(membership)[: FAILED_COUNT_CAP + 1].count()
+
+
+# The inbox list's bulk actions (its ticked rows), each the one-conversation action's service.
+BULK_ACTIONS: dict[str, Callable[..., Conversation]] = {
+    "archive": conversation_archive,
+    "unarchive": conversation_unarchive,
+    "read": conversation_mark_read,
+    "unread": conversation_mark_unread,
+}
+
+
+@require_POST
+@member_view
+def conversations_bulk(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """Archive (or unarchive), mark read or unread every ticked conversation the member sees
+    (any other id is left alone, as if not ticked), in one transaction; then the list, with the
+    folder and filters of the address it was posted to."""
+    action = BULK_ACTIONS.get(request.POST.get("action", ""))
+    if action is None:
+        raise InvalidInput("Pick what to do with the conversations.", code="unknown_action")
+    values = request.POST.getlist("conversation")
+    ids = [int(value) for value in values if value.isascii() and value.isdigit()]
+    if not ids:
+        raise InvalidInput("Tick the conversations first.", code="nothing_picked")
+    if len(ids) > INBOX_THROUGH_MAX:
+        raise InvalidInput(f"Pick at most {INBOX_THROUGH_MAX} conversations at once.")
+    with transaction.atomic():
+        for conversation in conversations_visible_to(membership).filter(pk__in=ids).order_by("pk"):
+            action(conversation=conversation)
+    folder, assignee, contact_filter = (
+        _folder(request),
+        _assignee(request),
+        contact_filter_from(request),
+    )
+    if not request.htmx:  # type: ignore[attr-defined]
+        return redirect(
+            reverse("inbox") + f"?folder={folder}" + _filter_query(assignee, contact_filter)
+        )
+    context = _inbox_context(membership, folder, assignee, contact_filter)
+    return render(request, "web/_conversation_list.html", context)
 
 
 @member_view

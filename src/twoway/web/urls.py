@@ -25,6 +25,7 @@ urlpatterns = [
     path("notifications/", notifications.notification_list, name="notifications"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/list/", inbox.conversation_list, name="conversation_list"),
+    path("inbox/bulk/", inbox.conversations_bulk, name="conversations_bulk"),
     path("inbox/new/", inbox.new_conversation, name="new_conversation"),
     path("inbox/new/suggestions/", contact_suggestions.to_suggestions, name="to_suggestions"),
     path("inbox/counter/", inbox.composer_counter, name="composer_counter"),

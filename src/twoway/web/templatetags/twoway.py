@@ -95,6 +95,8 @@ def conversation_items(
         when = _time_element(at, months[at.month]) if at else time_tag(None)
         rows.append(
             f'\n  <li class="conversation-item{open_class}" data-conversation="{pk}">'
+            f'\n    <input type="checkbox" class="pick" name="conversation" value="{pk}"'
+            f' form="bulk-actions" aria-label="Select {who}">'
             f'\n    <a href="{page_url}"'
             f'\n       hx-get="{panel_head}{pk}{panel_tail}" hx-push-url="{page_url}"'
             f'\n       data-open-conversation="{pk}"{current}>'

@@ -24,14 +24,35 @@
     box.focus();
   });
 
-  // A "select all" box ticks or clears every box of its name in the same form.
+  // A "select all" box ticks or clears every box of its name in its form, those inside it and
+  // those that belong to it from elsewhere (`form="..."`: the inbox rows).
   document.addEventListener("change", function (event) {
     var all = event.target;
-    if (!all.matches || !all.matches("input[data-select-all]")) return;
+    if (!all.matches || !all.matches("input[data-select-all]") || !all.form) return;
     var name = all.getAttribute("data-select-all");
-    all.form.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (box) {
-      box.checked = all.checked;
+    Array.prototype.forEach.call(all.form.elements, function (box) {
+      if (box.type === "checkbox" && box.name === name) box.checked = all.checked;
     });
+  });
+  // The inbox list redrawn live keeps the rows its reader ticked (those still listed).
+  var ticked = [];
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target.id !== "conversation-list") return;
+    ticked = Array.prototype.map.call(
+      document.querySelectorAll("#conversation-list input.pick:checked"),
+      function (box) { return box.value; }
+    );
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id !== "conversation-list") return;
+    var bulk = event.detail.requestConfig && event.detail.requestConfig.elt &&
+      event.detail.requestConfig.elt.id === "bulk-actions";
+    if (bulk) ticked = [];  // acted on: start afresh
+    document.querySelectorAll("#conversation-list input.pick").forEach(function (box) {
+      box.checked = ticked.indexOf(box.value) !== -1;
+    });
+    var all = document.querySelector("#bulk-actions input[data-select-all]");
+    if (all && bulk) all.checked = false;
   });
 
   // Keep the newest message in view when the thread is (re)drawn.
