@@ -7,7 +7,7 @@ conversations.py).
 from typing import Annotated
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
@@ -17,12 +17,15 @@ from twoway.api.pagination import Pagination
 from twoway.api.schemas import (
     ERROR_RESPONSES,
     ContactIn,
+    ContactMergeIn,
+    ContactMergeKeep,
     ContactOut,
     ContactPatch,
+    ErrorOut,
     NulFree,
     lengths,
 )
-from twoway.contacts.access import access_contact
+from twoway.contacts.access import ContactMerged, access_contact
 from twoway.contacts.models import Contact
 from twoway.contacts.selectors import CONTACT_RELATIONS, contacts_list
 from twoway.contacts.services import (
@@ -31,6 +34,7 @@ from twoway.contacts.services import (
     contact_update,
 )
 from twoway.contacts.validation import PhoneInput
+from twoway.conversations.contact_merge import contact_merge
 from twoway.core.text import CONTACT_QUERY_MAX_LENGTH
 
 router = Router(tags=["contacts"])
@@ -81,10 +85,20 @@ def create_contact(request: HttpRequest, payload: ContactIn) -> Status:
 
 
 @router.get(
-    "/{contact_id}", response={200: ContactOut, **ERROR_RESPONSES}, operation_id="contact_get"
+    "/{contact_id}",
+    response={200: ContactOut, 308: ErrorOut, **ERROR_RESPONSES},
+    operation_id="contact_get",
 )
-def get_contact(request: HttpRequest, contact_id: int) -> Contact:
-    return _read(access_contact(request_membership(request), contact_id))
+def get_contact(request: HttpRequest, contact_id: int) -> Contact | HttpResponse:
+    """A contact merged into another answers 308, its `Location` the survivor (an error body
+    `contact_merged` says so too); a write to it answers 404 `contact_merged`, naming it."""
+    try:
+        return _read(access_contact(request_membership(request), contact_id))
+    except ContactMerged as merged:
+        body = {"error": {"code": merged.code, "message": merged.message}}
+        response = JsonResponse(body, status=308)
+        response["Location"] = f"{request.path.rsplit('/', 1)[0]}/{merged.survivor_id}"
+        return response
 
 
 @router.patch(
@@ -97,3 +111,25 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch)
     contact = access_contact(membership, contact_id)
     contact_update(contact=contact, changed_by=membership, source="api", changes=_changes(payload))
     return _read(contact)
+
+
+@router.post(
+    "/{contact_id}/merge",
+    response={200: ContactOut, **ERROR_RESPONSES},
+    operation_id="contact_merge",
+)
+def merge_contact(request: HttpRequest, contact_id: int, payload: ContactMergeIn) -> Contact:
+    """Merge contact `merge` into this one, which keeps every phone (its primary stays),
+    group, custom value, conversation and consent ledger entry of both, and answers as it
+    now is; `keep` picks the surviving values. Opted out wins (recorded in the ledger). The
+    merged contact's id then leads here (GET answers 308). A contact merged with itself
+    answers 400 `merge_same_contact`; one of another organization, 404."""
+    keep = payload.keep or ContactMergeKeep.model_validate({})
+    survivor = contact_merge(
+        membership=request_membership(request),
+        survivor_id=contact_id,
+        merged_id=payload.merge,
+        keep=keep.model_dump(exclude_none=True, exclude={"custom_fields"}),
+        keep_custom=keep.custom_fields,
+    )
+    return _read(survivor)

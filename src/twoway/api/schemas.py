@@ -426,3 +426,52 @@ class ContactIn(InputSchema):
 
 class ContactPatch(ContactIn):
     """Only the fields sent change."""
+
+
+Keep = Literal["this", "other"]
+# Stated whole, as CustomFields is.
+KeepByName = Annotated[
+    dict[Annotated[str, lengths(1, 100), AfterValidator(_refuse_nul)], Keep],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": {"minLength": 1, "maxLength": 100, "pattern": NO_NUL_PATTERN},
+            "additionalProperties": {"type": "string", "enum": ["this", "other"]},
+        }
+    ),
+]
+
+
+class ContactMergeKeep(InputSchema):
+    """Which contact's value survives, by field: `this` (the contact merged into, in the
+    path) or `other` (the one merged away). A field left out keeps this contact's value, or
+    the other's where this one's is empty."""
+
+    first_name: Keep | None = None
+    last_name: Keep | None = None
+    email: Keep | None = None
+    external_uid: Keep | None = None
+    client_id: Keep | None = None
+    client_type: Keep | None = None
+    home_location: Keep | None = None
+    time_zone: Keep | None = None
+    custom_fields: KeepByName | None = Field(
+        None,
+        description="By custom field name; a name the organization has not defined answers "
+        "400 `unknown_custom_field`.",
+    )
+
+
+class ContactMergeIn(InputSchema):
+    merge: int = Field(
+        ge=1, le=MAX_ID, description="The contact merged away into this one, then deleted."
+    )
+    keep: ContactMergeKeep | None = None
+
+    @field_validator("merge", mode="before")
+    @classmethod
+    def _an_integer(cls, value: object) -> object:
+        # pydantic's lax int reads `true` and "12" as ids; 12.0 is one (JSON Schema says so).
+        if isinstance(value, bool | str):
+            raise ValueError("Give the other contact's id, a number.")
+        return value

@@ -20,7 +20,7 @@ class ConsentEvent(models.Model):
         "contacts.Contact", on_delete=models.CASCADE, related_name="consent_events"
     )
     kind = models.CharField(max_length=20, choices=ConsentEventKind.choices)
-    # keyword / manual / api / import
+    # keyword / manual / api / import / message / merge
     source = models.CharField(max_length=20)
     # The words that caused it (the inbound text, or who changed it by hand).
     text = models.CharField(max_length=500, blank=True)

@@ -19,7 +19,7 @@ def consent_record(
     phone_number: str = "",
     message_id: int | None = None,
 ) -> ConsentEvent:
-    """Append an entry. `source` says how it came (keyword, manual, api, import, message);
+    """Append an entry. `source` says how it came (keyword, manual, api, import, message, merge);
     `text` the words that caused it, or who changed it by hand."""
     return ConsentEvent.objects.create(
         organization_id=organization_id,
@@ -30,3 +30,11 @@ def consent_record(
         phone_number=phone_number,
         message_id=message_id,
     )
+
+
+def consent_events_move(*, organization_id: int, from_contact_id: int, to_contact_id: int) -> int:
+    """A merged contact's entries become the survivor's, as they were: the ledger of a person
+    stays whole when two of their contacts become one (nothing else of an entry changes)."""
+    return ConsentEvent.objects.filter(
+        organization_id=organization_id, contact_id=from_contact_id
+    ).update(contact_id=to_contact_id)

@@ -6,7 +6,13 @@ from django.db.models import QuerySet
 
 from twoway.accounts.access import require_admin
 from twoway.accounts.models import Membership, Role
-from twoway.contacts.models import Contact, ContactGroup, ContactImport, CustomField
+from twoway.contacts.models import (
+    Contact,
+    ContactGroup,
+    ContactImport,
+    ContactMerge,
+    CustomField,
+)
 from twoway.core.errors import NotFound, PermissionDenied
 
 
@@ -29,9 +35,31 @@ def contacts_visible_to(membership: Membership) -> QuerySet[Contact]:
     return Contact.objects.filter(organization_id=membership.organization_id)
 
 
+class ContactMerged(NotFound):
+    """The contact was merged into another (`survivor_id`), which its links now lead to."""
+
+    code = "contact_merged"
+
+    def __init__(self, merged_id: int, survivor: Contact) -> None:
+        super().__init__(
+            f"Contact {merged_id} was merged into {survivor.name or 'another contact'} "
+            f"(contact {survivor.pk})."
+        )
+        self.survivor_id = survivor.pk
+
+
 def access_contact(membership: Membership, contact_id: int) -> Contact:
+    """The organization's contact; one merged away raises `ContactMerged`, naming the
+    survivor (only the organization's own merges are looked up)."""
     contact = contacts_visible_to(membership).filter(pk=contact_id).first()
     if contact is None:
+        merge = (
+            ContactMerge.objects.select_related("survivor")
+            .filter(organization_id=membership.organization_id, merged_id=contact_id)
+            .first()
+        )
+        if merge is not None:
+            raise ContactMerged(contact_id, merge.survivor)
         raise NotFound("That contact does not exist.")
     return contact
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import models
+from django.db.models.functions import Lower
 
 from twoway.accounts.models import Organization
 
@@ -108,12 +109,15 @@ class Contact(models.Model):
 
     class Meta:
         # The contacts table's sorts read a page from these in order (`contacts.lookup`); the
-        # filters' lists of values are read off the last two.
+        # filters' lists of values are read off the client type and home location ones.
         indexes = [
             models.Index(fields=["organization", "name", "id"], name="contact_org_name"),
             models.Index(fields=["organization", "created_at", "id"], name="contact_org_created"),
             models.Index(fields=["organization", "client_type"], name="contact_org_client_type"),
             models.Index(fields=["organization", "home_location"], name="contact_org_location"),
+            # Merge suggestions: contacts sharing an e-mail or a name, in any case.
+            models.Index("organization", Lower("email"), name="contact_org_email_lower"),
+            models.Index("organization", Lower("name"), name="contact_org_name_lower"),
         ]
 
     def __str__(self) -> str:
@@ -174,6 +178,30 @@ class CustomFieldValue(models.Model):
 
     def __str__(self) -> str:
         return self.value
+
+
+class ContactMerge(models.Model):
+    """A contact merged into another: its row is deleted, so this keeps its id leading to the
+    survivor (its card, the API). Merging the survivor later moves these along to the next."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    merged_id = models.BigIntegerField()
+    merged_name = models.CharField(max_length=200, blank=True)
+    survivor = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="merged_away")
+    merged_by = models.ForeignKey(
+        "accounts.Membership", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "merged_id"], name="contact_merge_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"contact {self.merged_id} → {self.survivor_id}"
 
 
 class ContactImportStatus(models.TextChoices):

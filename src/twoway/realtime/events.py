@@ -61,7 +61,7 @@ class MessageStatus(DomainEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class ConversationUpdated(DomainEvent):
-    """A conversation changed folder, unread count, assignee or muting."""
+    """A conversation changed folder, unread count, assignee, muting or contact (a merge)."""
 
     kind: ClassVar[str] = "conversation.updated"
     folder: str
