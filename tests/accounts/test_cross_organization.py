@@ -261,6 +261,14 @@ def conversation_id(v: Victim) -> dict[str, Any]:
     return {"conversation_id": v.conversation.pk}
 
 
+def failed_text(v: Victim) -> dict[str, Any]:
+    """The victim's text, failed so that Retry would send it again."""
+    Message.objects.filter(pk=v.message.pk).update(
+        direction=Direction.OUTBOUND, status=Status.FAILED, category="direct"
+    )
+    return {"conversation_id": v.conversation.pk, "uid": v.message.uid}
+
+
 def number_id(v: Victim) -> dict[str, Any]:
     return {"number_id": v.number.pk}
 
@@ -333,6 +341,7 @@ TABLE: dict[str, Case] = {
     "conversation_header": Case(conversation_id),
     "conversation_send": Case(conversation_id, (("post", {"body": "hi"}),)),
     "conversation_note": Case(conversation_id, (("post", {"body": "hi"}),)),
+    "message_retry": Case(failed_text, (("post", {}),)),
     "conversation_archive": Case(conversation_id),
     "conversation_unarchive": Case(conversation_id),
     "conversation_unread": Case(conversation_id),

@@ -113,6 +113,10 @@ class Membership(models.Model):
     # Feature switches per user; the organization's own switches apply on top.
     can_use_drips = models.BooleanField(default=True)
     can_use_blasts = models.BooleanField(default=True)
+    # This person's alerts for new texts while an inbox of theirs is open: a browser
+    # notification (the browser asks them once), and a short sound.
+    alert_desktop = models.BooleanField(default=False)
+    alert_sound = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()}) in {self.organization}"

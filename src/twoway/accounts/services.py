@@ -464,3 +464,10 @@ def organization_settings_update(
         setattr(organization, field, value)
     organization.save(update_fields=sorted(fields))
     return organization
+
+
+def membership_alerts_set(*, membership: Membership, desktop: bool, sound: bool) -> Membership:
+    """A person's own alerts for new texts (each member sets theirs, nobody else's)."""
+    membership.alert_desktop, membership.alert_sound = desktop, sound
+    membership.save(update_fields=["alert_desktop", "alert_sound"])
+    return membership

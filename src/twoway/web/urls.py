@@ -23,6 +23,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("invite/<str:token>/", invitation.invitation_accept, name="invitation_accept"),
     path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/alerts/", notifications.alerts_save, name="alerts_save"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/list/", inbox.conversation_list, name="conversation_list"),
     path("inbox/bulk/", inbox.conversations_bulk, name="conversations_bulk"),

@@ -55,6 +55,65 @@
     if (all && bulk) all.checked = false;
   });
 
+  // Alerts for new texts, while an inbox is open (its person's switches, on #inbox): the tab's
+  // title counts the conversations that need attention; a client's new text, unless its
+  // conversation is muted, shows a browser notification (opening that conversation when
+  // clicked) and plays a short sound.
+  var baseTitle = document.title;
+  function titleCount() {
+    var count = document.querySelector('#conversation-list [data-count="needs_attention"]');
+    var n = count ? parseInt(count.textContent, 10) : 0;
+    var shown = count && count.textContent.trim();
+    document.title = n > 0 ? "(" + shown + ") " + baseTitle : baseTitle;
+  }
+  document.addEventListener("DOMContentLoaded", titleCount);
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id === "conversation-list") titleCount();
+  });
+  function beep() {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) return;
+    var audio = new Context();
+    var tone = audio.createOscillator();
+    var gain = audio.createGain();
+    tone.frequency.value = 880;
+    gain.gain.setValueAtTime(0.15, audio.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.25);
+    tone.connect(gain).connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 0.25);
+  }
+  document.addEventListener("htmx:sseMessage", function (event) {
+    var inbox = document.getElementById("inbox");
+    var message = event.detail;
+    if (!inbox || event.target.id !== "conversation-list" || !message || message.type !== "inbox") {
+      return;
+    }
+    var data;
+    try { data = JSON.parse(message.data); } catch (e) { return; }
+    if (data.kind !== "message.created" || data.direction !== "in" || data.note || data.muted) return;
+    if (inbox.getAttribute("data-alert-sound") === "on") beep();
+    if (inbox.getAttribute("data-alert-desktop") !== "on" || !("Notification" in window)) return;
+    if (Notification.permission !== "granted" || !document.hidden) return;
+    var note = new Notification(data.contact, { body: data.preview, tag: "conversation-" + data.conversation });
+    note.onclick = function () {
+      window.focus();
+      window.location.href = "/inbox/c/" + data.conversation + "/";
+      note.close();
+    };
+  });
+  // Ticking "Show a browser notification" asks the browser's permission, once.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input[data-ask-notifications]") || !box.checked) return;
+    var blocked = document.querySelector("[data-notifications-blocked]");
+    if (!("Notification" in window)) { if (blocked) blocked.hidden = false; return; }
+    if (Notification.permission === "granted") return;
+    Notification.requestPermission().then(function (answer) {
+      if (answer !== "granted" && blocked) blocked.hidden = false;
+    });
+  });
+
   // Keep the newest message in view when the thread is (re)drawn.
   function scrollThread() {
     var thread = document.getElementById("thread");
