@@ -264,6 +264,9 @@
     }
     if (event.target.id !== "conversation-panel") return;
     if (from("data-open-conversation")) {
+      // On a phone the thread now takes the screen in place of the list.
+      var inbox = document.getElementById("inbox");
+      if (inbox) inbox.classList.add("conversation-open");
       // Opened from the list: mark its row, and take keyboard users to the thread's heading.
       markOpen(openConversationId());
       var heading = document.getElementById("thread-heading");
