@@ -354,6 +354,11 @@ TABLE: dict[str, Case] = {
     "conversation_export": Case(conversation_id, (("get", EXPORT), ("get", None))),
     "contact": Case(contact_id, (("get", None), ("post", {"name": "x", "opted_out": "on"}))),
     "contact_chat": Case(contact_id, (("get", None),)),
+    "contact_merge_find": Case(contact_id, (("get", None), ("get", {"q": "Zeb"}))),
+    "contact_merge": Case(
+        lambda v: {"contact_id": v.contact.pk, "other_id": v.contact.pk},
+        (("get", None), ("post", {"keep_email": "other"})),
+    ),
     "contact_chat_start": Case(contact_id, (("post", {"body": "hi", "from_id": "1"}),)),
     "contact_import": Case(import_id, IMPORT_REQUESTS),
     "contact_import_progress": Case(import_id, (("get", None),)),
@@ -467,6 +472,7 @@ TABLE: dict[str, Case] = {
     "api/v1/contacts/<contact_id>": Case(
         contact_id, (("get", None), ("patch", {"name": "x", "opted_out": True})), api=True
     ),
+    "api/v1/contacts/<contact_id>/merge": Case(contact_id, (("post", {"merge": 1}),), api=True),
 }
 
 # Django's admin is the operator's (the installation's first admin); an organization's admin is

@@ -1,7 +1,8 @@
-"""Which value of each field survives when one contact is merged into another.
+"""Merging one contact into another, read side: which value of each field survives, and
+which contacts look like the same person (merge suggestions).
 
-Read only: the merge page shows it, and the merge (`conversations.contact_merge`) writes it.
-A field keeps the survivor's value by default, the merged contact's where the survivor's is
+The merge page shows the plan, and the merge (`conversations.contact_merge`) writes it. A
+field keeps the survivor's value by default, the merged contact's where the survivor's is
 empty, or whichever the person picked.
 """
 
@@ -10,6 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.db.models import Q, Value
+from django.db.models.functions import Lower
+
+from twoway.accounts.models import Membership
+from twoway.contacts.access import contacts_visible_to
 from twoway.contacts.models import Contact, CustomField
 from twoway.contacts.services import UnknownCustomField
 from twoway.contacts.validation import NAME_MAX_LENGTH, TEXT_FIELDS, display_name
@@ -113,3 +119,30 @@ def merge_plan(
             code="name_too_long",
         )
     return plan
+
+
+# Enough for a person to see whether there is a duplicate; more is a data problem to search.
+DUPLICATES_SHOWN = 10
+
+
+def contact_duplicates(membership: Membership, contact: Contact) -> list[Contact]:
+    """The organization's other contacts with the same e-mail or name, in any case (phones
+    cannot be shared: a number is one contact's), oldest first, with their phones."""
+    alike = Q()
+    if contact.email:
+        alike |= Q(email_lower=Lower(Value(contact.email)))
+    if contact.name:
+        alike |= Q(name_lower=Lower(Value(contact.name)))
+    if not alike:
+        return []
+    # Spelt as the (organization, lower(...)) indexes are, so they answer; lowered by the
+    # database on both sides, as its LOWER folds case (SQLite's only ASCII).
+    found = (
+        contacts_visible_to(membership)
+        .annotate(email_lower=Lower("email"), name_lower=Lower("name"))
+        .filter(alike)
+        .exclude(pk=contact.pk)
+        .prefetch_related("phones")
+        .order_by("pk")
+    )
+    return list(found[:DUPLICATES_SHOWN])

@@ -13,8 +13,9 @@ from django.shortcuts import redirect, render
 from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
 from twoway.accounts.services import time_zone_names
-from twoway.contacts.access import access_contact
+from twoway.contacts.access import ContactMerged, access_contact
 from twoway.contacts.lookup import SORTS, ContactFilters, contacts_page, filter_values
+from twoway.contacts.merging import contact_duplicates
 from twoway.contacts.models import Contact, ContactPhone, CustomField, phones_in_order
 from twoway.contacts.selectors import contact_custom_values, contact_groups, custom_fields
 from twoway.contacts.services import ContactChanges, contact_update
@@ -171,8 +172,16 @@ class CardForm:
 
 @member_view
 def contact_card(request: HttpRequest, membership: Membership, contact_id: int) -> HttpResponse:
-    """The card; POST saves every field at once, or nothing and says why (422)."""
-    contact = access_contact(membership, contact_id)
+    """The card; POST saves every field at once, or nothing and says why (422). A contact
+    merged into another leads to the survivor's card, for good (301; a form sent to it is
+    not saved there)."""
+    try:
+        contact = access_contact(membership, contact_id)
+    except ContactMerged as merged:
+        if request.method == "POST":
+            messages.error(request, f"{merged.message} Nothing was saved.")
+            return redirect("contact", contact_id=merged.survivor_id)
+        return redirect("contact", contact_id=merged.survivor_id, permanent=True)
     fields = list(custom_fields(membership.organization_id))
     error = ""
     if request.method == "POST":
@@ -198,6 +207,7 @@ def contact_card(request: HttpRequest, membership: Membership, contact_id: int) 
         "time_zones": sorted(time_zone_names()),
         "conversations": contact_conversations(membership, contact),
         "consent_events": list(contact.consent_events.order_by("-created_at", "-pk")[:20]),
+        "duplicates": contact_duplicates(membership, contact),
         "error": error,
     }
     return render(request, "web/contact.html", context, status=422 if error else 200)

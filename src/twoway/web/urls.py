@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from twoway.web import (
     contact_chat,
     contact_import,
+    contact_merge,
     contact_suggestions,
     contacts,
     conversation_actions,
@@ -99,6 +100,16 @@ urlpatterns = [
     path("contacts/", contacts.contact_list, name="contacts"),
     path("contacts/<int:contact_id>/", contacts.contact_card, name="contact"),
     path("contacts/<int:contact_id>/chat/", contact_chat.contact_chat, name="contact_chat"),
+    path(
+        "contacts/<int:contact_id>/merge/",
+        contact_merge.contact_merge_find,
+        name="contact_merge_find",
+    ),
+    path(
+        "contacts/<int:contact_id>/merge/<int:other_id>/",
+        contact_merge.contact_merge_confirm,
+        name="contact_merge",
+    ),
     path(
         "contacts/<int:contact_id>/chat/start/",
         contact_chat.contact_chat_start,
