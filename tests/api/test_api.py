@@ -387,6 +387,7 @@ def test_openapi_document_lists_every_path_and_the_key_scheme(client: Client) ->
         "/api/v1/conversations/{conversation_id}/export",
         "/api/v1/contacts",
         "/api/v1/contacts/{contact_id}",
+        "/api/v1/contacts/{contact_id}/merge",
         "/api/v1/numbers",
         "/api/v1/search",
     }
