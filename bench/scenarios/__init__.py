@@ -114,7 +114,7 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def registry() -> dict[str, Callable[[Context], None]]:
-    from bench.scenarios import ceilings, inbound, inbox, outbound, send
+    from bench.scenarios import ceilings, contacts, inbound, inbox, outbound, send
 
     return {
         "ceilings": ceilings.run,
@@ -122,4 +122,5 @@ def registry() -> dict[str, Callable[[Context], None]]:
         "outbound": outbound.run,
         "send": send.run,
         "inbox": inbox.run,
+        "contacts": contacts.run,
     }
