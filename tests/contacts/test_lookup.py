@@ -158,3 +158,12 @@ def test_a_national_number_with_a_trunk_zero_is_found_in_e164(
     member = make_member(other_org, "uk@other.test")
     _contact(other_org, "Lee London", "+442079460958")
     assert _names(member, query="020 7946 0958") == ["Lee London"]
+
+
+def test_suggestions_are_the_newest_matches_by_name(
+    org: Organization, standard: Membership
+) -> None:
+    made = [Contact.objects.create(organization=org, name=f"Sam {n:02}") for n in range(10, 0, -1)]
+    Contact.objects.create(organization=org, name="Other")
+    found = contact_suggestions(standard, "sam")
+    assert [c.name for c in found] == sorted(c.name for c in made[2:])
