@@ -26,6 +26,7 @@ from twoway.carrier_accounts.services import carrier_account_create
 from twoway.carrier_events.models import CarrierEvent
 from twoway.contacts.models import (
     Contact,
+    ContactExport,
     ContactGroup,
     ContactImport,
     ContactPhone,
@@ -297,6 +298,14 @@ def field_id(v: Victim) -> dict[str, Any]:
     return {"field_id": field.pk}
 
 
+def export_id(v: Victim) -> dict[str, Any]:
+    """A finished export of the victim's contacts, asked for by their administrator."""
+    found = ContactExport.objects.create(
+        organization=v.org, created_by=v.admin, status="done", stored_name="exports/theirs.csv"
+    )
+    return {"export_id": found.pk}
+
+
 def import_id(v: Victim) -> dict[str, Any]:
     """An import of the victim's, its columns not matched yet (so it could still be started
     or cancelled)."""
@@ -363,6 +372,9 @@ TABLE: dict[str, Case] = {
     "contact_import": Case(import_id, IMPORT_REQUESTS),
     "contact_import_progress": Case(import_id, (("get", None),)),
     "contact_import_errors": Case(import_id, (("get", None),)),
+    "contact_export": Case(export_id, (("get", None),)),
+    "contact_export_progress": Case(export_id, (("get", None),)),
+    "contact_export_download": Case(export_id, (("get", None),)),
     # Settings
     "settings_user_update": Case(membership_id, (("post", {"role": "limited"}), ("get", None))),
     "settings_user_deactivate": Case(membership_id),

@@ -8,6 +8,7 @@ from twoway.accounts.access import require_admin
 from twoway.accounts.models import Membership, Role
 from twoway.contacts.models import (
     Contact,
+    ContactExport,
     ContactGroup,
     ContactImport,
     ContactMerge,
@@ -94,4 +95,15 @@ def access_contact_import(membership: Membership, import_id: int) -> ContactImpo
     ).first()
     if found is None:
         raise NotFound("That import does not exist.")
+    return found
+
+
+def access_contact_export(membership: Membership, export_id: int) -> ContactExport:
+    """An export of the organization's, for its requester (it holds what they may see)."""
+    require_contacts_manager(membership)
+    found = ContactExport.objects.filter(
+        organization_id=membership.organization_id, pk=export_id, created_by=membership
+    ).first()
+    if found is None:
+        raise NotFound("That export does not exist.")
     return found

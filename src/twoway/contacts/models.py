@@ -281,3 +281,42 @@ class ContactImportProblem(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.row}: {self.reason}"
+
+
+class ContactExportStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Writing"
+    DONE = "done", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class ContactExport(models.Model):
+    """A CSV file of contacts being written in the background: those the contacts table showed
+    its requester (`query`, the table's query string) with every field, kept in the storage
+    (`stored_name`) for them to download."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="contact_exports"
+    )
+    created_by = models.ForeignKey(
+        "accounts.Membership", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    query = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ContactExportStatus.choices, default=ContactExportStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    stored_name = models.CharField(max_length=255, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"contacts export {self.pk}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == ContactExportStatus.DONE:
+            return 100
+        return min(99, self.rows_done * 100 // self.total) if self.total else 0

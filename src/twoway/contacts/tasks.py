@@ -52,3 +52,17 @@ def contact_import_job(import_id: int) -> dict[str, int]:
 def contact_imports_prune() -> int:
     """The periodic chore dropping uploads nobody went on to import; how many."""
     return contact_imports_abandoned_prune()
+
+
+@job
+def contact_export_job(export_id: int) -> int:
+    """Write a requested contacts export; how many contacts it holds."""
+    from twoway.contacts.exports import contact_export_run
+
+    done = contact_export_run(
+        export_id,
+        progress=lambda export: job_progress(
+            done=export.rows_done, total=export.total, message=f"{export.rows_done:,} contacts"
+        ),
+    )
+    return done.rows_done

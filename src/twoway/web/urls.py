@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from twoway.web import (
     contact_chat,
+    contact_export,
     contact_import,
     contact_merge,
     contact_suggestions,
@@ -98,6 +99,22 @@ urlpatterns = [
     ),
     path("search/", search.search, name="search"),
     path("contacts/", contacts.contact_list, name="contacts"),
+    path("contacts/export/", contact_export.contact_export_create, name="contact_export_create"),
+    path(
+        "contacts/export/<int:export_id>/",
+        contact_export.contact_export_page,
+        name="contact_export",
+    ),
+    path(
+        "contacts/export/<int:export_id>/progress/",
+        contact_export.contact_export_progress,
+        name="contact_export_progress",
+    ),
+    path(
+        "contacts/export/<int:export_id>/download/",
+        contact_export.contact_export_download,
+        name="contact_export_download",
+    ),
     path("contacts/<int:contact_id>/", contacts.contact_card, name="contact"),
     path("contacts/<int:contact_id>/chat/", contact_chat.contact_chat, name="contact_chat"),
     path(
