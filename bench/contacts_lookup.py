@@ -156,6 +156,7 @@ def main() -> None:
         "search: a name (common)": "/contacts/?q=smith&hx",
         "search: a full name": "/contacts/?q=dana+whitfield&hx",
         "search: a rare name part": "/contacts/?q=whitf&hx",
+        "search: a first name late in the order": "/contacts/?q=rosa&hx",
         "search: an e-mail": f"/contacts/?q={sample.email}&hx",
         "search: a client ID": f"/contacts/?q={sample.client_id}&hx",
         "search: 7 digits of a number": f"/contacts/?q={digits}&hx",
@@ -170,6 +171,8 @@ def main() -> None:
         "suggestions: digits": f"/inbox/new/suggestions/?to={digits}",
         "suggestions: a client ID": f"/inbox/new/suggestions/?to={sample.client_id}",
         "suggestions: 3 letters": "/inbox/new/suggestions/?to=ava",
+        "suggestions: a first name late in the order": "/inbox/new/suggestions/?to=rosa",
+        "suggestions: a client ID's first digits": "/inbox/new/suggestions/?to=C-0042",
     }
     vendor = __import__("django.db", fromlist=["connection"]).connection.vendor
     if not args.json:
