@@ -24,7 +24,7 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "oscar-correct-horse-battery"
 BOSS = "boss@oscar.test"
-CLIENT, QUIET_CLIENT = "+12025550185", "+12025550186"
+CLIENT, QUIET_CLIENT = "+12025550157", "+12025550158"
 
 _RECORDED_NOTIFICATIONS = """
 window.__shown = [];

@@ -5,7 +5,7 @@ characters a segment): the composer offers plain ones, and one click puts them i
 the counter counts the text again. Save as note keeps the text in the thread for the team and
 never sends it.
 
-In an organization of its own ("Lima Dental"), created on the running server with the `twoway`
+In an organization of its own ("Tango Dental"), created on the running server with the `twoway`
 command, so the other browser tests' organizations are left alone.
 """
 
@@ -24,21 +24,21 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "lima-correct-horse-battery"
-BOSS = "boss@lima.test"
+PASSWORD = "tango-correct-horse-battery"
+BOSS = "boss@tango.test"
 CURLY = "Your crown\u2019s ready \u2014 see you Friday\u2026 " * 3
 
 
 @pytest.fixture(scope="module")
-def lima(twoway_cli: Callable[..., str]) -> None:
+def tango(twoway_cli: Callable[..., str]) -> None:
     out = twoway_cli(
-        "createadmin", "--email", BOSS, "--password", PASSWORD, "--organization", "Lima Dental"
+        "createadmin", "--email", BOSS, "--password", PASSWORD, "--organization", "Tango Dental"
     )
     assert "Its texting number is" in out, out
 
 
 def test_one_click_replaces_look_alikes_and_the_counter_follows(
-    page: Page, twoway_server: TwowayServer, lima: None
+    page: Page, twoway_server: TwowayServer, tango: None
 ) -> None:
     pages.log_in(page, twoway_server, BOSS, PASSWORD)
     page.goto(f"{twoway_server.url}/inbox/new/")
@@ -56,12 +56,12 @@ def test_one_click_replaces_look_alikes_and_the_counter_follows(
 
 
 def test_save_as_note_keeps_the_text_in_the_thread_and_sends_nothing(
-    page: Page, twoway_server: TwowayServer, lima: None
+    page: Page, twoway_server: TwowayServer, tango: None
 ) -> None:
     server = twoway_server
     pages.log_in(page, server, BOSS, PASSWORD)
     page.goto(f"{server.url}/inbox/new/")
-    page.get_by_label("To").fill("2025550191")
+    page.get_by_label("To").fill("2025550152")
     page.get_by_label("Message", exact=True).fill("Your cleaning is booked for Friday.")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("#thread")).to_contain_text("booked for Friday")
@@ -71,7 +71,7 @@ def test_save_as_note_keeps_the_text_in_the_thread_and_sends_nothing(
     page.get_by_role("button", name="Save as note").click()
     note = page.locator("#thread li.message.note").filter(has_text="left a voicemail")
     expect(note).to_have_count(1)
-    expect(note).to_contain_text("note by boss@lima.test")
+    expect(note).to_contain_text("note by boss@tango.test")
     expect(box).to_have_value("")
     # An empty note is refused in place, and nothing is added.
     page.get_by_role("button", name="Save as note").click()
@@ -79,7 +79,7 @@ def test_save_as_note_keeps_the_text_in_the_thread_and_sends_nothing(
     expect(page.locator("#thread li.message.note")).to_have_count(1)
 
     phone = page.context.new_page()
-    phone.goto(f"{server.url}/simulator/+12025550191/")
+    phone.goto(f"{server.url}/simulator/+12025550152/")
     expect(phone.locator("body")).to_contain_text("booked for Friday")
     expect(phone.locator("body")).not_to_contain_text("voicemail")
     phone.close()

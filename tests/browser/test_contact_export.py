@@ -32,7 +32,7 @@ from twoway.contacts.models import Contact, ContactPhone
 org = Membership.objects.get(user__email={boss!r}).organization
 for n, kind in enumerate(["Patient", "Patient", "Supplier"]):
     c = Contact.objects.create(organization=org, name=f"Client {{n}}", client_type=kind)
-    ContactPhone.objects.create(organization=org, contact=c, number=f"+1202555017{{n}}")
+    ContactPhone.objects.create(organization=org, contact=c, number=f"+120255501{{65 + n}}")
 """
 
 

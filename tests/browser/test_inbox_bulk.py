@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "november-correct-horse-battery"
 BOSS = "boss@november.test"
-CLIENTS = ("+12025550195", "+12025550196", "+12025550197")
+CLIENTS = ("+12025550154", "+12025550155", "+12025550156")
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +66,12 @@ def test_tick_rows_keep_them_ticked_live_and_archive_them(
     expect(box("Thanks!")).to_be_checked()
     expect(box("open Saturdays")).not_to_be_checked()
 
-    page.get_by_role("button", name="Archive").click()
+    page.get_by_role("button", name="Archive selected").click()
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("open Saturdays")
     page.get_by_role("link", name="Archived").click()
     expect(rows).to_have_count(2)
     page.get_by_label("All").check()
     expect(box("Parking?")).to_be_checked()
-    page.get_by_role("button", name="Unarchive").click()
+    page.get_by_role("button", name="Unarchive selected").click()
     expect(rows).to_have_count(0)

@@ -1,7 +1,7 @@
 """Filtering the inbox by a contact's group: only the group's conversations are listed, a new
 text from someone outside the group does not show up in the filtered list, one from inside does.
 
-In an organization of its own ("Kilo Dental"), created on the running server with the `twoway`
+In an organization of its own ("Sierra Dental"), created on the running server with the `twoway`
 command, so the other browser tests' organizations are left alone.
 """
 
@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 TIMEOUT = 10_000  # ms
-PASSWORD = "kilo-correct-horse-battery"
-BOSS = "boss@kilo.test"
-VIP_CLIENT, OTHER_CLIENT = "+12025550181", "+12025550182"
+PASSWORD = "sierra-correct-horse-battery"
+BOSS = "boss@sierra.test"
+VIP_CLIENT, OTHER_CLIENT = "+12025550150", "+12025550151"
 
 expect.set_options(timeout=TIMEOUT)
 
@@ -38,9 +38,9 @@ ContactPhone.objects.get(organization=org, number={vip_client!r}).contact.groups
 
 
 @pytest.fixture(scope="module")
-def kilo(twoway_cli: Callable[..., str]) -> None:
+def sierra(twoway_cli: Callable[..., str]) -> None:
     out = twoway_cli(
-        "createadmin", "--email", BOSS, "--password", PASSWORD, "--organization", "Kilo Dental"
+        "createadmin", "--email", BOSS, "--password", PASSWORD, "--organization", "Sierra Dental"
     )
     assert "Its texting number is" in out, out
 
@@ -56,7 +56,7 @@ def text_in(page: Page, server: TwowayServer, handset: str, body: str) -> None:
 
 
 def test_the_inbox_filtered_by_a_group_lists_only_its_conversations(
-    page: Page, twoway_server: TwowayServer, kilo: None, twoway_cli: Callable[..., str]
+    page: Page, twoway_server: TwowayServer, sierra: None, twoway_cli: Callable[..., str]
 ) -> None:
     server = twoway_server
     pages.log_in(page, server, BOSS, PASSWORD)
