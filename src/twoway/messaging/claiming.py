@@ -172,8 +172,20 @@ def _claim_statements() -> _ClaimStatements:
         "OR (mps_limit < %s AND id %% %s <> %s))) "
     )
     order = " ORDER BY priority, next_attempt_at, id LIMIT %s"
-    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update else ""
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    # FOR NO KEY UPDATE where the database has it: a claim changes no key of what it locks, and
+    # a plain FOR UPDATE would block the KEY SHARE locks other transactions' foreign keys take
+    # at their commit (a send's new conversation naming its number): a claim locking numbers
+    # while such a commit checked them deadlocked, and the send answered 500.
+    features = connection.features
+    mode = (
+        " FOR NO KEY UPDATE"
+        if features.has_select_for_no_key_update
+        else " FOR UPDATE"
+        if features.has_select_for_update
+        else ""
+    )
+    skip_locked = f"{mode} SKIP LOCKED" if mode else ""
+    lock = mode
     return _ClaimStatements(
         queued=f"{due}AND status = '{Status.QUEUED.value}'{order}{skip_locked}",
         lost=f"{due}AND status = '{Status.SENDING.value}' AND lease_expires_at < %s"
