@@ -13,6 +13,7 @@ from pathlib import Path
 
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from twoway.accounts.models import Membership
@@ -106,12 +107,12 @@ def _finish(export: ContactExport, *, error: str = "") -> ContactExport:
     return export
 
 
-def _batches(contacts: object) -> Iterator[list[Contact]]:
+def _batches(contacts: QuerySet[Contact]) -> Iterator[list[Contact]]:
     """The contacts in id order, a batch at a time, each read with what its row shows."""
     after = 0
     while True:
         batch = list(
-            contacts.filter(pk__gt=after)  # type: ignore[attr-defined]
+            contacts.filter(pk__gt=after)
             .prefetch_related("phones", "groups", "custom_values")
             .order_by("pk")[:EXPORT_BATCH]
         )

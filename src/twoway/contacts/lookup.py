@@ -273,13 +273,20 @@ def contacts_page(
 
 
 def filter_values(membership: Membership, field: str) -> list[str]:
-    """The client types or home locations the organization's contacts have, for the filters.
+    """The client types or home locations the organization's contacts have, for the table's
+    filters (for those who may browse contacts: `contacts_visible_to`'s rule)."""
+    contacts_visible_to(membership)  # the same rule as the table's
+    return organization_filter_values(membership.organization_id, field)
+
+
+def organization_filter_values(organization_id: int, field: str) -> list[str]:
+    """The client types or home locations an organization's contacts have, alphabetically (at
+    most FILTER_VALUES_MAX): also the inbox's filters, which every member has.
 
     Read by skipping from one value to the next along the (organization, field) index, one
     lookup a value: a DISTINCT would read every contact's entry (about 40 ms at 100,000)."""
     if field not in ("client_type", "home_location"):
         raise ValueError(field)
-    contacts_visible_to(membership)  # the same rule as the table's
     column = f'"{field}"'
     sql = f"""
         WITH RECURSIVE found(value) AS (
@@ -291,9 +298,8 @@ def filter_values(membership: Membership, field: str) -> list[str]:
             FROM found WHERE found.value IS NOT NULL
         )
         SELECT value FROM found WHERE value IS NOT NULL LIMIT %s"""  # noqa: S608 (two names)
-    org_id = membership.organization_id
     with connection.cursor() as cursor:
-        cursor.execute(sql, [org_id, org_id, FILTER_VALUES_MAX])
+        cursor.execute(sql, [organization_id, organization_id, FILTER_VALUES_MAX])
         return [value for (value,) in cursor.fetchall()]
 
 

@@ -15,7 +15,9 @@ from django.db import connections
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from twoway.accounts.models import Membership, Team
-from twoway.contacts.models import Contact, ContactGroup
+from twoway.contacts.lookup import organization_filter_values
+from twoway.contacts.models import Contact
+from twoway.contacts.selectors import contact_groups
 from twoway.conversations.access import conversations_visible_to
 from twoway.conversations.models import (
     RETRYABLE_CATEGORIES,
@@ -123,26 +125,13 @@ def inbox_scope(
     return contact_filter.apply(scope) if contact_filter else scope
 
 
-# The most client types or home locations a filter menu lists.
-CONTACT_FILTER_CHOICES = 200
-
-
 def contact_filter_choices(organization_id: int) -> dict[str, list[Any]]:
     """What the inbox's contact filters offer: the client types and home locations the
-    organization's contacts have (up to CONTACT_FILTER_CHOICES each, alphabetically), and its
-    groups."""
-    contacts = Contact.objects.filter(organization_id=organization_id)
-
-    def distinct(field: str) -> list[str]:
-        values = contacts.exclude(**{field: ""}).values_list(field, flat=True).distinct()
-        return list(values.order_by(field)[:CONTACT_FILTER_CHOICES])
-
+    organization's contacts have, and its groups (as the contacts table's filters do)."""
     return {
-        "client_types": distinct("client_type"),
-        "home_locations": distinct("home_location"),
-        "groups": list(
-            ContactGroup.objects.filter(organization_id=organization_id).order_by("name", "pk")
-        ),
+        "client_types": organization_filter_values(organization_id, "client_type"),
+        "home_locations": organization_filter_values(organization_id, "home_location"),
+        "groups": list(contact_groups(organization_id)),
     }
 
 

@@ -12,9 +12,10 @@ from django.views.decorators.http import require_POST
 from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
 from twoway.conversations.access import access_conversation_reply
-from twoway.conversations.selectors import failed_texts_visible_to, thread_page
+from twoway.conversations.selectors import failed_texts_visible_to
 from twoway.core.errors import NotFound, TwowayError
 from twoway.messaging.retry import texts_retry
+from twoway.web.inbox import redrawn_thread_context
 
 # The most failed texts the list shows, newest first.
 FAILED_PAGE = 200
@@ -33,15 +34,8 @@ def message_retry(
         raise NotFound("That message does not exist.")
     [result] = texts_retry(membership, [message.pk]).values()
     error = result.message if isinstance(result, TwowayError) else ""
-    messages, has_earlier = thread_page(conversation, since=request.POST.get("since", ""))
-    context = {
-        "conversation": conversation,
-        "contact": conversation.contact,
-        "membership": membership,
-        "messages": messages,
-        "has_earlier": has_earlier,
-        "retry_error": error,
-    }
+    context = redrawn_thread_context(request, membership, conversation)
+    context["retry_error"] = error
     return render(request, "web/_thread.html", context, status=422 if error else 200)
 
 

@@ -358,6 +358,21 @@ def conversation_send(
     return _composer_answer(request, membership, conversation, body, error)
 
 
+def redrawn_thread_context(
+    request: HttpRequest, membership: Membership, conversation: Conversation
+) -> dict[str, object]:
+    """The thread as an action in it answers (Send, Save as note, Retry): redrawn from the
+    posted `since`, the oldest message on screen, as its live redraw is."""
+    messages, has_earlier = thread_page(conversation, since=request.POST.get("since", ""))
+    return {
+        "conversation": conversation,
+        "contact": conversation.contact,
+        "membership": membership,
+        "messages": messages,
+        "has_earlier": has_earlier,
+    }
+
+
 def _composer_answer(
     request: HttpRequest,
     membership: Membership,
@@ -369,17 +384,8 @@ def _composer_answer(
     from `since`, as its live redraw is: what Send and Save as note answer."""
     if not error:
         body = ""
-    messages, has_earlier = thread_page(conversation, since=request.POST.get("since", ""))
-    context = {
-        "conversation": conversation,
-        "contact": conversation.contact,
-        "membership": membership,
-        "messages": messages,
-        "has_earlier": has_earlier,
-        "body": body,
-        "error": error,
-        "counter": segment_info(body),
-    }
+    context = redrawn_thread_context(request, membership, conversation)
+    context.update(body=body, error=error, counter=segment_info(body))
     # 422 tells a script the send failed; htmx is configured to show it all the same.
     return render(request, "web/_composer_sent.html", context, status=422 if error else 200)
 
