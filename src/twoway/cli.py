@@ -322,6 +322,25 @@ def cmd_segments(args: argparse.Namespace) -> int:
     return run(args.text, sys.stdin, sys.stdout)
 
 
+def cmd_keywords(args: argparse.Namespace) -> int:
+    """What each text on stdin would do as an inbound text (the worker's own classification)."""
+    _setup_django()
+    from twoway.accounts.models import Organization
+    from twoway.compliance.keywords_cli import run
+
+    organization = None
+    if args.organization:
+        found = Organization.objects.filter(name=args.organization)
+        if found.count() != 1:
+            what = "no" if not found.exists() else "more than one"
+            print(
+                f"twoway keywords: {what} organization named {args.organization!r}", file=sys.stderr
+            )
+            return 2
+        organization = found.get()
+    return run(sys.stdin, sys.stdout, organization)
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "twoway.settings")
     from django.core.management import execute_from_command_line
@@ -445,6 +464,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("segments", help="encoding and SMS segments of a text, as JSON")
     p.add_argument("text", nargs="*", help="the text; without it, JSON strings from stdin")
     p.set_defaults(func=cmd_segments)
+
+    p = sub.add_parser(
+        "keywords",
+        help="what Twoway does with each inbound text on stdin (JSON strings), as JSON lines",
+    )
+    p.add_argument(
+        "--organization", help="its name: its own keywords and replies too (else the defaults)"
+    )
+    p.set_defaults(func=cmd_keywords)
 
     p = sub.add_parser("manage", help="run a Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)

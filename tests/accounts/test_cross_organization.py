@@ -24,6 +24,7 @@ from twoway.accounts.models import ApiKey, Invitation, Membership, Organization,
 from twoway.carrier_accounts.models import CarrierAccount
 from twoway.carrier_accounts.services import carrier_account_create
 from twoway.carrier_events.models import CarrierEvent
+from twoway.compliance.models import ConsentEvent, Keyword
 from twoway.contacts.models import (
     Contact,
     ContactExport,
@@ -211,6 +212,8 @@ def snapshot(org: Organization) -> dict[str, list[Any]]:
             .order_by("pk")
         ),
         "teams": list(Team.objects.filter(organization=org).values("pk", "name").order_by("pk")),
+        "keywords": list(Keyword.objects.filter(organization=org).values().order_by("pk")),
+        "consent": list(ConsentEvent.objects.filter(organization=org).values().order_by("pk")),
         "contact_groups": list(
             ContactGroup.objects.filter(organization=org).values("pk", "name").order_by("pk")
         ),
@@ -268,6 +271,17 @@ def failed_text(v: Victim) -> dict[str, Any]:
         direction=Direction.OUTBOUND, status=Status.FAILED, category="direct"
     )
     return {"conversation_id": v.conversation.pk, "uid": v.message.uid}
+
+
+def flagged_conversation(v: Victim) -> dict[str, Any]:
+    """The victim's conversation, its contact's worded opt-out waiting for a decision."""
+    Contact.objects.filter(pk=v.conversation.contact_id).update(opt_out_flagged_at=timezone.now())
+    return {"conversation_id": v.conversation.pk}
+
+
+def keyword_id(v: Victim) -> dict[str, Any]:
+    found, _ = Keyword.objects.get_or_create(organization=v.org, word="PARAR", action="opt_out")
+    return {"keyword_id": found.pk}
 
 
 def number_id(v: Victim) -> dict[str, Any]:
@@ -360,6 +374,9 @@ TABLE: dict[str, Case] = {
         conversation_id, (("post", {"assignee": ""}), ("post", {"assignee": "user:1"}))
     ),
     "conversation_delete": Case(conversation_id),
+    "conversation_opt_out_review": Case(
+        flagged_conversation, (("post", {"decision": "confirm"}), ("post", {"decision": "dismiss"}))
+    ),
     "conversation_export": Case(conversation_id, (("get", EXPORT), ("get", None))),
     "contact": Case(contact_id, (("get", None), ("post", {"name": "x", "opted_out": "on"}))),
     "contact_chat": Case(contact_id, (("get", None),)),
@@ -390,6 +407,7 @@ TABLE: dict[str, Case] = {
         number_id, (("post", {"status": "verified", "reason": ""}), ("get", None))
     ),
     "settings_api_key_revoke": Case(lambda v: {"key_id": v.key.pk}),
+    "settings_keyword_delete": Case(keyword_id),
     "settings_carrier_account_edit": Case(
         lambda v: {"account_id": carrier_account(v).pk},
         (("get", None), ("post", {"name": "Mine now", "auth_token": "0" * 32})),

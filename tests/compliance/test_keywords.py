@@ -10,14 +10,29 @@ from twoway.compliance.keywords import (
     OPT_IN_KEYWORDS,
     OPT_OUT_KEYWORDS,
     KeywordAction,
+    KeywordSet,
     classify,
+    keyword_action_of,
     looks_like_opt_out,
     normalize_keyword,
 )
 
-OPT_OUT = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"]
+OPT_OUT = [
+    "STOP",
+    "STOPALL",
+    "STOP ALL",
+    "UNSUBSCRIBE",
+    "CANCEL",
+    "END",
+    "QUIT",
+    "REVOKE",
+    "OPTOUT",
+    "OPT OUT",
+    "ARRET",
+    "ARRÊT",
+]
 OPT_IN = ["START", "UNSTOP", "YES"]
-HELP = ["HELP", "INFO"]
+HELP = ["HELP", "INFO", "AIDE"]
 
 
 def spellings(word: str) -> list[str]:
@@ -36,7 +51,7 @@ def spellings(word: str) -> list[str]:
     ]
 
 
-def test_keyword_sets_are_exactly_the_carrier_standard() -> None:
+def test_keyword_sets_are_exactly_the_carrier_defaults() -> None:
     assert set(OPT_OUT) == OPT_OUT_KEYWORDS
     assert set(OPT_IN) == OPT_IN_KEYWORDS
     assert set(HELP) == HELP_KEYWORDS
@@ -116,7 +131,6 @@ def test_anything_but_one_keyword_alone_is_not_a_keyword(text: str) -> None:
         "dont message me",
         "opt me out",
         "I want to opt out",
-        "opt-out",
         "how do I unsubscribe?",
         "unsubscribe please",
         "no more texts",
@@ -124,6 +138,9 @@ def test_anything_but_one_keyword_alone_is_not_a_keyword(text: str) -> None:
         "stop please",
         "STOP STOP",
         "Stop. Unsubscribe.",
+        "I no longer want these texts",
+        "Please lose my number",
+        "do not text this number",
     ],
 )
 def test_natural_language_opt_outs_are_flagged(text: str) -> None:
@@ -152,3 +169,70 @@ def test_natural_language_opt_outs_are_flagged(text: str) -> None:
 def test_ordinary_replies_are_not_flagged(text: str) -> None:
     assert classify(text) is None
     assert not looks_like_opt_out(text)
+
+
+# --- Unicode forms, whole-reply phrases, an organization's own keywords -----------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\uff33\uff34\uff2f\uff30",  # full-width letters
+        "\U0001d412\U0001d413\U0001d40e\U0001d40f",  # mathematical bold
+        "\uff53\uff54\uff4f\uff50\uff01",
+        "Opt-out",
+        "opt   out.",
+        "OPT_OUT",
+        "arrêt",
+        "Arret!",
+        "🛑 stop 🛑",
+    ],
+)
+def test_compatibility_forms_and_phrase_spellings_opt_out(text: str) -> None:
+    assert classify(text) is KeywordAction.OPT_OUT
+    assert keyword_action_of(text) == "opt_out"
+
+
+def test_normalized_form_folds_width_case_and_separators() -> None:
+    assert normalize_keyword("  \uff2f\uff30\uff34\uff0d\uff4f\uff55\uff54!! ") == "OPT OUT"
+    assert normalize_keyword("stop\u00a0all") == "STOP ALL"
+
+
+# Business replies that only look like keywords: neither acted on nor flagged.
+BUSINESS_REPLIES = [
+    "Cancel my appointment please",
+    "Can you stop by at 3?",
+    "I need to cancel and rebook",
+    "End of the day works for me",
+    "Yes please, Tuesday at 10",
+    "Help me find the address?",
+    "Start time is 9?",
+    "Quit smoking program info",
+    "Please stop by the front desk",
+    "Stop at the second door",
+    "I'll be there, don't stop the reminders",
+]
+
+
+@pytest.mark.parametrize("text", BUSINESS_REPLIES)
+def test_business_replies_are_neither_keywords_nor_flags(text: str) -> None:
+    assert classify(text) is None
+    assert not looks_like_opt_out(text)
+    assert keyword_action_of(text) == "none"
+
+
+def test_an_organizations_own_keywords_act_like_the_defaults() -> None:
+    own = KeywordSet.of([("PARAR", "opt_out"), ("AYUDA", "help"), ("NO MORE", "opt_out")])
+
+    assert classify("parar", own) is KeywordAction.OPT_OUT
+    assert classify("Ayuda!", own) is KeywordAction.HELP
+    assert classify("no-more", own) is KeywordAction.OPT_OUT
+    found = own.match("\uff30\uff21\uff32\uff21\uff32")
+    assert found is not None and (found.keyword, found.default) == ("PARAR", False)
+    default = own.match("stop")
+    assert default is not None and default.default
+    # Another organization's keywords are not these.
+    assert classify("parar") is None
+    # Repeated own opt-out words read as a worded opt-out, like "STOP STOP".
+    assert looks_like_opt_out("parar parar", own)
+    assert not looks_like_opt_out("parar parar")

@@ -435,9 +435,12 @@ def test_stop_opts_out_records_the_ledger_and_confirms_once(
     assert reply.sent_by_label == "keyword:STOP"
     assert reply.sent_by_id is None
 
-    # An automatic confirmation is not an answer: the STOP still needs an agent's eyes.
+    # Answered by Twoway itself: the STOP is in the thread and the preview, and it does not
+    # pile up as unread in Needs attention.
     convo = conversation(number)
-    assert (convo.folder, convo.unread_count) == (Folder.NEEDS_ATTENTION, 1)
+    assert (convo.folder, convo.unread_count) != (Folder.NEEDS_ATTENTION, 1)
+    assert convo.unread_count == 0
+    assert convo.last_message_preview
     updated = RealtimeEvent.objects.filter(kind="contact.updated").get()
     assert updated.data["opt_in_status"] == OptInStatus.OPTED_OUT
 
@@ -474,7 +477,8 @@ def test_stop_twice_confirms_only_the_first_time(org: Organization, number: Phon
     assert Message.objects.filter(direction=Direction.INBOUND).count() == 2
     assert len(ledger(contact, ConsentEventKind.OPT_OUT)) == 1
     assert len(auto_replies()) == 1
-    assert conversation(number).unread_count == 2
+    # Keywords Twoway acted on ask nobody for anything: neither counts as unread.
+    assert conversation(number).unread_count == 0
 
 
 def test_start_opts_back_in_and_confirms(org: Organization, number: PhoneNumber) -> None:

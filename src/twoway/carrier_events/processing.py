@@ -39,6 +39,8 @@ from twoway.carriers.base import (
     event_without_nul,
 )
 from twoway.carriers.registry import UnknownCarrier, carrier_for_account
+from twoway.compliance.keywords import KeywordSet
+from twoway.compliance.organization_keywords import keyword_sets_of
 from twoway.core.errors import TwowayError
 from twoway.messaging.errors import RetryLater, Unprocessable
 from twoway.messaging.inbound import inbound_message_receive
@@ -144,10 +146,11 @@ def _process_batch(events: list[CarrierEvent]) -> bool:
     True when an event may have queued a text to send: any but a plain text or a status report.
     """
     numbers = _numbers_texted(events)
+    keywords = _keywords_of(numbers)
     group: list[tuple[CarrierEvent, ReceivedText]] = []
     may_send = False
     for event in events:
-        received = _batchable(event, numbers)
+        received = _batchable(event, numbers, keywords)
         if received is not None:
             group.append((event, received))
             continue
@@ -158,6 +161,7 @@ def _process_batch(events: list[CarrierEvent]) -> bool:
         _process_alone(event)
         if event.kind == EventKind.VERIFICATION:
             numbers = _numbers_texted(events)  # a number may be held now
+            keywords = _keywords_of(numbers)
     _receive_group(group)
     return may_send
 
@@ -172,6 +176,11 @@ def _numbers_texted(events: list[CarrierEvent]) -> dict[tuple[str, str], PhoneNu
     )
 
 
+def _keywords_of(numbers: dict[tuple[str, str], PhoneNumber]) -> dict[int, KeywordSet]:
+    """The keywords of the organizations texted, one query for the batch."""
+    return keyword_sets_of({n.organization_id for n in numbers.values() if n.organization_id})
+
+
 def _inbound_of(event: CarrierEvent) -> InboundMessage:
     data: dict[str, Any] = dict(event.payload)
     data["media_urls"] = tuple(data.get("media_urls") or ())
@@ -179,7 +188,9 @@ def _inbound_of(event: CarrierEvent) -> InboundMessage:
 
 
 def _batchable(
-    event: CarrierEvent, numbers: dict[tuple[str, str], PhoneNumber]
+    event: CarrierEvent,
+    numbers: dict[tuple[str, str], PhoneNumber],
+    keywords: dict[int, KeywordSet],
 ) -> ReceivedText | None:
     if event.kind != EventKind.INBOUND or event.attempts:
         return None  # an event that failed before is tried alone
@@ -189,7 +200,7 @@ def _batchable(
         return None  # the one-event path records why
     if not event_may_use(event, numbers.get((event.carrier, inbound.to_number))):
         return None  # refused by the one-event path (carrier_events.accounts)
-    return plain_text_to_inbox(event.carrier, inbound, numbers)
+    return plain_text_to_inbox(event.carrier, inbound, numbers, keywords)
 
 
 def _receive_group(group: list[tuple[CarrierEvent, ReceivedText]]) -> None:

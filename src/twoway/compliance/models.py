@@ -10,6 +10,7 @@ class ConsentEventKind(models.TextChoices):
     OPT_IN = "opt_in", "Opted in"
     CONSENT_SENT = "consent_sent", "Consent message sent"
     OPT_OUT_FLAGGED = "opt_out_flagged", "Possible opt-out flagged"
+    FLAG_DISMISSED = "flag_dismissed", "Not an opt-out (flag dismissed)"
 
 
 class ConsentEvent(models.Model):
@@ -35,3 +36,30 @@ class ConsentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.source})"
+
+
+class KeywordActionChoice(models.TextChoices):
+    OPT_OUT = "opt_out", "Opt out"
+    OPT_IN = "opt_in", "Opt in"
+    HELP = "help", "Help"
+
+
+class Keyword(models.Model):
+    """A keyword an organization added to the carrier defaults: a text that is this word or
+    phrase alone does what `action` says, exactly as the defaults do."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="keywords"
+    )
+    word = models.CharField(max_length=40)  # normalised: upper case, words one space apart
+    action = models.CharField(max_length=8, choices=KeywordActionChoice.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["word"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "word"], name="keyword_unique_word")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.word} ({self.get_action_display()})"

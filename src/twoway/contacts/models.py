@@ -96,6 +96,10 @@ class Contact(models.Model):
     consent_status = models.CharField(
         max_length=16, choices=ConsentStatus.choices, default=ConsentStatus.NOT_SENT
     )
+    # Set while a worded opt-out ("please stop texting me") waits for an agent to confirm or
+    # dismiss it; the Possible opt-outs list reads it. Set by `contact_flag_opt_out`, cleared by
+    # `contact_review_opt_out` or any change of `opt_in_status`, each with its ledger entry.
+    opt_out_flagged_at = models.DateTimeField(null=True, blank=True)
     created_from = models.CharField(
         max_length=16, choices=CreatedFrom.choices, default=CreatedFrom.MANUAL
     )
@@ -118,6 +122,11 @@ class Contact(models.Model):
             # Merge suggestions: contacts sharing an e-mail or a name, in any case.
             models.Index("organization", Lower("email"), name="contact_org_email_lower"),
             models.Index("organization", Lower("name"), name="contact_org_name_lower"),
+            models.Index(
+                fields=["organization", "opt_out_flagged_at"],
+                name="contact_org_opt_out_flagged",
+                condition=models.Q(opt_out_flagged_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from django.db.models import Case, QuerySet, Value, When
 
 from twoway.accounts.models import Membership
+from twoway.compliance.models import ConsentEvent, ConsentEventKind
 from twoway.contacts.access import contacts_visible_to, require_contacts_manager
 from twoway.contacts.lookup import contacts_matching
 from twoway.contacts.models import (
@@ -56,3 +57,16 @@ def contact_import_problems(contact_import: ContactImport) -> Iterator[tuple[int
     """The import's error report, by row, read a chunk at a time."""
     problems = contact_import.problems.order_by("row", "pk").values_list("row", "column", "reason")
     return problems.iterator(chunk_size=2000)
+
+
+def flagged_opt_out_text(contact: Contact) -> str:
+    """The words of the worded opt-out waiting for an agent ("" when none waits)."""
+    if contact.opt_out_flagged_at is None:
+        return ""
+    flagged = (
+        ConsentEvent.objects.filter(contact=contact, kind=ConsentEventKind.OPT_OUT_FLAGGED)
+        .order_by("-created_at", "-pk")
+        .values_list("text", flat=True)
+        .first()
+    )
+    return flagged or ""

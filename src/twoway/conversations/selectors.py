@@ -405,3 +405,14 @@ def failed_texts_visible_to(membership: Membership) -> QuerySet[Message]:
         status__in=(Status.FAILED, Status.UNDELIVERED),
         retries__isnull=True,
     ).order_by("-created_at", "-id")
+
+
+def conversations_with_flagged_opt_out(membership: Membership) -> QuerySet[Conversation]:
+    """The member's conversations whose contact sent a worded opt-out that waits for an agent,
+    the longest-waiting first."""
+    return (
+        conversations_visible_to(membership)
+        .filter(contact__opt_out_flagged_at__isnull=False)
+        .select_related("contact", "phone_number")
+        .order_by("contact__opt_out_flagged_at", "pk")
+    )

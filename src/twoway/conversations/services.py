@@ -51,12 +51,19 @@ def body_preview(body: str) -> str:
     return body[:160]
 
 
-def conversation_record_inbound(*, conversation: Conversation, message: Message) -> None:
+def conversation_record_inbound(
+    *, conversation: Conversation, message: Message, attention: bool = True
+) -> None:
     """The contact wrote: Needs attention (see `inbound_folder`), one more unread, even out of
-    the archive."""
+    the archive. A text Twoway answers by itself (STOP, HELP) needs no one (`attention` False):
+    it shows in the thread and the preview, and folder and unread count stay as they were."""
+    moves: dict[str, Any] = (
+        {"folder": inbound_folder(conversation.phone_number), "unread_count": F("unread_count") + 1}
+        if attention
+        else {}
+    )
     Conversation.objects.filter(pk=conversation.pk).update(
-        folder=inbound_folder(conversation.phone_number),
-        unread_count=F("unread_count") + 1,
+        **moves,
         last_message_at=message.created_at,
         last_message_preview=conversation_preview(message),
     )

@@ -11,15 +11,8 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from twoway.accounts.models import OffReply, Organization
-from twoway.compliance.keywords import (
-    KeywordAction,
-    classify,
-    looks_like_opt_out,
-    normalize_keyword,
-)
-from twoway.compliance.models import ConsentEventKind
-from twoway.compliance.services import consent_record
-from twoway.contacts.services import contact_set_opt_in
+from twoway.compliance.keywords import KeywordAction, KeywordSet, looks_like_opt_out
+from twoway.contacts.services import contact_flag_opt_out, contact_set_opt_in
 from twoway.conversations.models import Category, Direction, Message
 from twoway.messaging.routing import InboundRoute
 from twoway.messaging.services import message_send
@@ -34,15 +27,34 @@ DO_NOT_REPLY_INTERVAL = dt.timedelta(hours=24)
 DO_NOT_REPLY_LABEL = "do-not-reply"
 
 
+def answers_itself(
+    body: str, contact: Any, organization: Organization, keywords: KeywordSet
+) -> bool:
+    """True for a text Twoway answers alone, which needs no agent: STOP, START from a contact
+    who had opted out, HELP when there is a HELP reply. "Yes" from a contact who never opted out
+    answers an agent; a worded opt-out waits for one."""
+    found = keywords.match(body)
+    if found is None:
+        return False
+    if found.action is KeywordAction.OPT_IN:
+        return bool(contact.is_opted_out)
+    if found.action is KeywordAction.HELP:
+        return bool(organization.help_text)
+    return True
+
+
 def keywords_apply(
     message: Message,
     contact: Any,
     organization: Organization,
     texted: PhoneNumber,
     notes: list[str],
+    keywords: KeywordSet,
 ) -> bool:
-    """Act on STOP, START and HELP (and flag a worded opt-out); True for a keyword."""
-    action = classify(message.body)
+    """Act on STOP, START and HELP and the organization's own keywords (and flag a worded
+    opt-out); True for a keyword."""
+    found = keywords.match(message.body)
+    action = found.action if found else None
     reply = ""
     # Opt-out and opt-in confirm a change, once: a second STOP gets no second text, and "Yes"
     # from a contact who never opted out is an answer to an agent, not a resubscription.
@@ -62,12 +74,9 @@ def keywords_apply(
             )
     elif action is KeywordAction.HELP:
         reply = organization.help_text
-    elif looks_like_opt_out(message.body):
-        consent_record(
-            organization_id=organization.pk,
-            contact_id=contact.pk,
-            kind=ConsentEventKind.OPT_OUT_FLAGGED,
-            source="keyword",
+    elif not contact.is_opted_out and looks_like_opt_out(message.body, keywords):
+        contact_flag_opt_out(
+            contact=contact,
             text=message.body,
             phone_number=message.from_number,
             message_id=message.pk,
@@ -93,7 +102,7 @@ def keywords_apply(
         to=message.from_number,
         body=organization.render(reply),
         category=Category.AUTO_REPLY,
-        label=f"keyword:{normalize_keyword(message.body)}",
+        label=f"keyword:{found.keyword if found else ''}",
     )
     return True
 

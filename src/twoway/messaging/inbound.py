@@ -5,6 +5,7 @@ batch (`inbound_batch.py` receives plain texts to inboxes together)."""
 from __future__ import annotations
 
 from twoway.carriers.base import InboundMessage
+from twoway.compliance.organization_keywords import keyword_set_of
 from twoway.contacts.models import CreatedFrom
 from twoway.contacts.services import contact_get_or_create_by_phone
 from twoway.conversations.models import Direction, Message, Status
@@ -14,7 +15,7 @@ from twoway.conversations.services import (
     message_created,
 )
 from twoway.core.segments import segment_info
-from twoway.messaging.auto_replies import keywords_apply, off_inbox_answer
+from twoway.messaging.auto_replies import answers_itself, keywords_apply, off_inbox_answer
 from twoway.messaging.errors import Unprocessable
 from twoway.messaging.routing import inbound_route, number_texted, sender_number
 from twoway.realtime.events import event_publish
@@ -65,12 +66,15 @@ def inbound_message_receive(
         carrier=carrier,
         carrier_message_id=inbound.carrier_message_id,
     )
+    keywords = keyword_set_of(organization.pk)
     if conversation is not None:
-        conversation_record_inbound(conversation=conversation, message=message)
+        # Read before the keyword acts: START answers itself only from an opted-out contact.
+        attention = not answers_itself(inbound.body, contact, organization, keywords)
+        conversation_record_inbound(conversation=conversation, message=message, attention=attention)
         event_publish(
             message_created(message, contact=contact.name or from_number, muted=conversation.muted)
         )
-    was_keyword = keywords_apply(message, contact, organization, texted, notes)
+    was_keyword = keywords_apply(message, contact, organization, texted, notes, keywords)
     if conversation is None and not was_keyword and not contact.is_opted_out:
         off_inbox_answer(message, organization, texted, route, notes)
     return message

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from twoway.carriers.base import InboundMessage
-from twoway.compliance.keywords import classify, looks_like_opt_out
+from twoway.compliance.keywords import DEFAULTS, KeywordSet, looks_like_opt_out
 from twoway.contacts.models import Contact, ContactPhone, CreatedFrom
 from twoway.conversations.models import Conversation, Direction, Message, Status
 from twoway.conversations.services import body_preview, inbound_folder
@@ -43,17 +43,22 @@ class ReceivedText:
 
 
 def plain_text_to_inbox(
-    carrier: str, inbound: InboundMessage, numbers: dict[tuple[str, str], PhoneNumber]
+    carrier: str,
+    inbound: InboundMessage,
+    numbers: dict[tuple[str, str], PhoneNumber],
+    keywords: dict[int, KeywordSet],
 ) -> ReceivedText | None:
     """The text as the batch path takes it, or None when it needs the one-event path: to a
-    number we do not have or the system number, reaching no inbox, or a keyword."""
+    number we do not have or the system number, reaching no inbox, or a keyword (the
+    defaults or one of the organization's own, in `keywords` by organization id)."""
     texted = numbers.get((carrier, inbound.to_number))
     if texted is None or texted.is_system:
         return None
     from_number = sender_number(inbound.from_number, texted)
     if inbound_route(texted, from_number).inbox_number is None:
         return None
-    if classify(inbound.body) is not None or looks_like_opt_out(inbound.body):
+    own = keywords.get(texted.organization_id or 0, DEFAULTS)
+    if own.match(inbound.body) is not None or looks_like_opt_out(inbound.body, own):
         return None
     return ReceivedText(carrier, inbound, texted, from_number)
 

@@ -34,6 +34,7 @@ from twoway.conversations.selectors import (
     assignee_choices,
     assignee_filter_choices,
     contact_filter_choices,
+    conversations_with_flagged_opt_out,
     failed_texts_visible_to,
     folder_counts,
     inbox_page,
@@ -130,6 +131,7 @@ def _inbox_context(
         "assignee_options": functools.partial(_assignee_options, membership),
         "contact_options": functools.partial(contact_filter_choices, membership.organization_id),
         "failed_count": functools.partial(_failed_count, membership),
+        "flagged_count": functools.partial(_flagged_count, membership),
     }
 
 
@@ -163,6 +165,10 @@ FAILED_COUNT_CAP = 99
 
 def _failed_count(membership: Membership) -> int:
     return failed_texts_visible_to(membership)[: FAILED_COUNT_CAP + 1].count()
+
+
+def _flagged_count(membership: Membership) -> int:
+    return conversations_with_flagged_opt_out(membership)[: FAILED_COUNT_CAP + 1].count()
 
 
 # The inbox list's bulk actions (its ticked rows), each the one-conversation action's service.

@@ -15,6 +15,7 @@ from twoway.web import (
     inbox,
     invitation,
     notifications,
+    opt_out_review,
     search,
 )
 
@@ -56,6 +57,12 @@ urlpatterns = [
         name="message_retry",
     ),
     path("inbox/failed/", failed.failed_list, name="failed"),
+    path("inbox/possible-opt-outs/", opt_out_review.possible_opt_outs, name="possible_opt_outs"),
+    path(
+        "inbox/c/<int:conversation_id>/opt-out-review/",
+        opt_out_review.conversation_opt_out_review,
+        name="conversation_opt_out_review",
+    ),
     path("inbox/failed/retry/", failed.failed_retry, name="failed_retry"),
     path(
         "inbox/c/<int:conversation_id>/archive/",

@@ -86,9 +86,12 @@ def contact_set_opt_in(
     updated = (
         Contact.objects.filter(pk=contact.pk)
         .exclude(opt_in_status=status)
-        .update(opt_in_status=status)
+        # Either way the question of a flagged worded opt-out is answered.
+        .update(opt_in_status=status, opt_out_flagged_at=None)
     )
     contact.opt_in_status = status
+    if updated:
+        contact.opt_out_flagged_at = None
     if not updated:
         return False
     consent_record(
@@ -100,6 +103,56 @@ def contact_set_opt_in(
         phone_number=phone_number,
         message_id=message_id,
     )
+    return True
+
+
+def contact_flag_opt_out(
+    *, contact: Contact, text: str, phone_number: str, message_id: int | None
+) -> None:
+    """A worded opt-out arrived: keep it for an agent to decide, in the ledger and on the
+    contact (the earliest flag waiting stays; a second one only adds a ledger entry)."""
+    Contact.objects.filter(pk=contact.pk, opt_out_flagged_at__isnull=True).update(
+        opt_out_flagged_at=timezone.now()
+    )
+    contact.refresh_from_db(fields=["opt_out_flagged_at"])
+    consent_record(
+        organization_id=contact.organization_id,
+        contact_id=contact.pk,
+        kind=ConsentEventKind.OPT_OUT_FLAGGED,
+        source="keyword",
+        text=text,
+        phone_number=phone_number,
+        message_id=message_id,
+    )
+
+
+@transaction.atomic
+def contact_review_opt_out(*, contact: Contact, confirmed: bool, by: Membership) -> bool:
+    """An agent decided on a flagged opt-out: confirmed opts the contact out (in the ledger as
+    theirs), dismissed leaves them opted in. False when nothing was waiting (someone else
+    decided first): the decision is taken once."""
+    cleared = Contact.objects.filter(pk=contact.pk, opt_out_flagged_at__isnull=False).update(
+        opt_out_flagged_at=None
+    )
+    contact.opt_out_flagged_at = None
+    if not cleared:
+        return False
+    who = by.user.get_full_name() or by.user.email
+    if confirmed:
+        contact_set_opt_in(
+            contact=contact,
+            opted_in=False,
+            source="manual",
+            text=f"Possible opt-out confirmed by {who}",
+        )
+    else:
+        consent_record(
+            organization_id=contact.organization_id,
+            contact_id=contact.pk,
+            kind=ConsentEventKind.FLAG_DISMISSED,
+            source="manual",
+            text=f"Not an opt-out, decided by {who}",
+        )
     return True
 
 

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from twoway.web.settings import api_keys, balance, contact_fields, index, two_way
+from twoway.web.settings import api_keys, balance, contact_fields, index, keywords, two_way
 
 urlpatterns = [
     path("", index.settings_index, name="settings"),
@@ -13,6 +13,12 @@ urlpatterns = [
         "api-keys/<int:key_id>/revoke/",
         api_keys.api_key_revoke_view,
         name="settings_api_key_revoke",
+    ),
+    path("keywords/", keywords.keywords, name="settings_keywords"),
+    path(
+        "keywords/<int:keyword_id>/delete/",
+        keywords.keyword_delete,
+        name="settings_keyword_delete",
     ),
     path("contact-fields/", contact_fields.contact_fields, name="settings_contact_fields"),
     path("contact-fields/groups/", contact_fields.group_add, name="settings_group_add"),

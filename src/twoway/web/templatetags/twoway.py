@@ -11,6 +11,7 @@ from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString
 from django.utils.timezone import get_current_timezone, localtime
 
+from twoway.contacts.selectors import flagged_opt_out_text as _flagged_opt_out_text
 from twoway.conversations.search import highlight as search_highlight
 from twoway.core.phones import format_for_display
 
@@ -18,6 +19,12 @@ if TYPE_CHECKING:
     from twoway.conversations.models import Conversation
 
 register = template.Library()
+
+
+@register.simple_tag
+def flagged_opt_out_text(contact: object) -> str:
+    """The words of the contact's worded opt-out that waits for an agent (escaped by Django)."""
+    return _flagged_opt_out_text(contact)  # type: ignore[arg-type]
 
 
 @register.filter
