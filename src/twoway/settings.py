@@ -279,6 +279,8 @@ LOGGING = {
 TWOWAY_CARRIERS = {
     "simulator": "twoway.carriers.simulator.adapter.SimulatorCarrier",
     "twilio": "twoway.carriers.twilio.adapter.TwilioCarrier",
+    "telnyx": "twoway.carriers.telnyx.adapter.TelnyxCarrier",
+    "vonage": "twoway.carriers.vonage.adapter.VonageCarrier",
 }
 TWOWAY_DEFAULT_CARRIER = env("TWOWAY_DEFAULT_CARRIER", "simulator")
 TWOWAY_CARRIER_CONFIG: dict[str, dict[str, object]] = {
@@ -288,6 +290,22 @@ TWOWAY_CARRIER_CONFIG: dict[str, dict[str, object]] = {
         "auth_token": env("TWILIO_AUTH_TOKEN"),
         "api_base_url": env("TWILIO_API_BASE_URL", "https://api.twilio.com"),
         "timeout": env_float("TWILIO_TIMEOUT", 10.0),
+    },
+    "telnyx": {
+        "api_key": env("TELNYX_API_KEY"),
+        "public_key": env("TELNYX_PUBLIC_KEY"),
+        "messaging_profile_id": env("TELNYX_MESSAGING_PROFILE_ID"),
+        "api_base_url": env("TELNYX_API_BASE_URL", "https://api.telnyx.com"),
+        "timeout": env_float("TELNYX_TIMEOUT", 10.0),
+    },
+    "vonage": {
+        "api_key": env("VONAGE_API_KEY"),
+        "api_secret": env("VONAGE_API_SECRET"),
+        "signature_secret": env("VONAGE_SIGNATURE_SECRET"),
+        "application_id": env("VONAGE_APPLICATION_ID"),
+        "api_base_url": env("VONAGE_API_BASE_URL", "https://api.nexmo.com"),
+        "rest_base_url": env("VONAGE_REST_BASE_URL", "https://rest.nexmo.com"),
+        "timeout": env_float("VONAGE_TIMEOUT", 10.0),
     },
 }
 # Keys that encrypt carrier accounts' credentials, comma-separated, newest first (the first

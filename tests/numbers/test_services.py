@@ -60,8 +60,8 @@ def add(actor: Membership, number: str = "+14155550142", **fields: object) -> Ph
 # --- Searching ---------------------------------------------------------------------------------
 
 
-def test_both_carriers_sell_numbers() -> None:
-    assert [c.slug for c in provisioning_carriers()] == ["simulator", "twilio"]
+def test_every_carrier_that_sells_numbers_is_offered_in_settings_order() -> None:
+    assert [c.slug for c in provisioning_carriers()] == ["simulator", "twilio", "telnyx", "vonage"]
 
 
 def test_search_leaves_out_numbers_taken_in_any_organization(
