@@ -184,9 +184,10 @@ def test_two_way_loop(
     expect(help_text).to_be_in_viewport()  # the phone keeps its newest text in view
     expect(thread_message(page, "you are texting our team")).to_have_count(1)
     expect(confirmations).to_have_count(1)
-    # Needs attention counts the contact's texts since our last one: START and HELP.
-    expect(page.locator("li.conversation-item.open")).to_have_count(1)
-    expect(page.locator("li.conversation-item.open .unread")).to_have_text("2")
+    # START and HELP were answered by Twoway itself: nothing is left for an agent, so the
+    # conversation stays out of Needs attention, with nothing unread.
+    expect(folder_count(page, "needs_attention")).to_have_text("0")
+    expect(page.locator("li.conversation-item.open")).to_have_count(0)
     assert_not_reloaded(page)
 
     # The pictures the README shows.
