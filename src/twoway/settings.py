@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "twoway.numbers",
     "twoway.contacts",
     "twoway.conversations",
+    "twoway.canned",
     "twoway.compliance",
     "twoway.billing",
     "twoway.carrier_events",

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from tests.conftest import logged_in, make_member
 from twoway.accounts.models import ApiKey, Invitation, Membership, Organization, Role, Team
+from twoway.canned.models import CannedResponse
 from twoway.carrier_accounts.models import CarrierAccount
 from twoway.carrier_accounts.services import carrier_account_create
 from twoway.carrier_events.models import CarrierEvent
@@ -61,6 +62,8 @@ SECRETS = {
     "carrier_account_name": "Secret clinic Twilio",
     "carrier_account_sid": "AC" + "5ec2e7" * 5 + "a9",
     "carrier_auth_token": "7e57ab1e" * 3 + "5ec2e7a9",
+    "canned_name": "Zebediah's recall script",
+    "canned_body": "your-secret-canned-wording",
 }
 
 
@@ -228,6 +231,9 @@ def snapshot(org: Organization) -> dict[str, list[Any]]:
         "carrier_accounts": list(
             CarrierAccount.objects.filter(organization=org).values().order_by("pk")
         ),
+        "canned_responses": list(
+            CannedResponse.objects.filter(organization=org).values().order_by("pk")
+        ),
         # The victim's client's simulated phone: nothing texted from it, its behaviour kept.
         "handset": list(
             SimHandset.objects.filter(number__in=HANDSETS).values("behaviour", "claimed_by")
@@ -352,6 +358,33 @@ def queued_handset(v: Victim) -> dict[str, Any]:
     return {"number": SECRETS["queued_number"]}
 
 
+def canned_id(v: Victim) -> dict[str, Any]:
+    """The victim's organization-wide canned response."""
+    canned, _ = CannedResponse.objects.get_or_create(
+        organization=v.org, owner=None, name=SECRETS["canned_name"], body=SECRETS["canned_body"]
+    )
+    return {"canned_id": canned.pk}
+
+
+def personal_canned_id(v: Victim) -> dict[str, Any]:
+    """A canned response of the victim's administrator's own."""
+    canned, _ = CannedResponse.objects.get_or_create(
+        organization=v.org, owner=v.admin, name=SECRETS["canned_name"], body=SECRETS["canned_body"]
+    )
+    return {"canned_id": canned.pk}
+
+
+def canned_in_conversation(v: Victim) -> dict[str, Any]:
+    return {**conversation_id(v), **canned_id(v)}
+
+
+def personal_canned_in_conversation(v: Victim) -> dict[str, Any]:
+    return {**conversation_id(v), **personal_canned_id(v)}
+
+
+CANNED_EDITS = (("post", {"name": "Taken", "body": "x"}), ("post", {"delete": "1"}))
+
+
 def carrier_account(v: Victim) -> CarrierAccount:
     return CarrierAccount.objects.get(organization=v.org)
 
@@ -378,6 +411,10 @@ TABLE: dict[str, Case] = {
         flagged_conversation, (("post", {"decision": "confirm"}), ("post", {"decision": "dismiss"}))
     ),
     "conversation_export": Case(conversation_id, (("get", EXPORT), ("get", None))),
+    "canned_picker": Case(conversation_id, (("get", None),)),
+    "canned_fill": Case(
+        canned_in_conversation, (("get", None),), also=(personal_canned_in_conversation,)
+    ),
     "contact": Case(contact_id, (("get", None), ("post", {"name": "x", "opted_out": "on"}))),
     "contact_chat": Case(contact_id, (("get", None),)),
     "contact_merge_find": Case(contact_id, (("get", None), ("get", {"q": "Zeb"}))),
@@ -401,6 +438,7 @@ TABLE: dict[str, Case] = {
     "settings_team_delete": Case(team_id),
     "settings_group_edit": Case(group_id, (("post", {"name": "Taken"}), ("post", {"delete": "1"}))),
     "settings_field_edit": Case(field_id, (("post", {"name": "Taken"}), ("post", {"delete": "1"}))),
+    "settings_canned_edit": Case(canned_id, CANNED_EDITS, also=(personal_canned_id,)),
     "settings_number_edit": Case(number_id, (("get", None), ("post", {"label": "Mine now"}))),
     "settings_number_release": Case(number_id),
     "settings_number_verification": Case(
@@ -503,6 +541,22 @@ TABLE: dict[str, Case] = {
         contact_id, (("get", None), ("patch", {"name": "x", "opted_out": True})), api=True
     ),
     "api/v1/contacts/<contact_id>/merge": Case(contact_id, (("post", {"merge": 1}),), api=True),
+    "api/v1/canned-responses/<canned_id>": Case(
+        canned_id,
+        (("get", None), ("patch", {"name": "Taken", "body": "x"}), ("delete", None)),
+        api=True,
+        also=(personal_canned_id,),
+    ),
+    # With the victim's conversation, and with none (the outsider's answer is the same 404).
+    "api/v1/canned-responses/<canned_id>/rendered": Case(
+        canned_id,
+        (
+            ("get", lambda v: {"conversation_id": v.conversation.pk}),
+            ("get", {"conversation_id": 1}),
+        ),
+        api=True,
+        also=(personal_canned_id,),
+    ),
 }
 
 # Django's admin is the operator's (the installation's first admin); an organization's admin is
@@ -569,7 +623,8 @@ def test_another_organizations_admin_gets_nothing(
     else:
         client = logged_in(outsider)
     before = snapshot(victim.org)
-    for url, (method, data) in ((u, r) for u in urls for r in case.requests):
+    for url, (method, given) in ((u, r) for u in urls for r in case.requests):
+        data = given(victim) if callable(given) else given
         if case.api and method != "get":
             response = getattr(client, method)(url, data or {}, content_type="application/json")
         else:

@@ -24,6 +24,8 @@ Who may do what:
   the organization; Limited users see a contact only through their conversations.
 - settings and numbers: Administrative only.
 - API keys: every member creates and revokes their own; admins see and revoke everyone's.
+- canned responses: everyone uses the organization's, admins add and change them; every member
+  keeps their own, which nobody else sees (`canned.access`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from twoway.api import contacts, conversations, messages, numbers, search
+from twoway.api import canned_responses, contacts, conversations, messages, numbers, search
 from twoway.api.auth import ApiKeyAuth
 from twoway.api.errors import install_error_handlers
 
@@ -28,3 +28,4 @@ api.add_router("/conversations", conversations.router)
 api.add_router("/numbers", numbers.router)
 api.add_router("/contacts", contacts.router)
 api.add_router("/search", search.router)
+api.add_router("/canned-responses", canned_responses.router)

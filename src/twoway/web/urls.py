@@ -3,6 +3,7 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from twoway.web import (
+    canned,
     contact_chat,
     contact_export,
     contact_import,
@@ -55,6 +56,16 @@ urlpatterns = [
         "inbox/c/<int:conversation_id>/retry/<uuid:uid>/",
         failed.message_retry,
         name="message_retry",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/canned/",
+        canned.canned_picker,
+        name="canned_picker",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/canned/<int:canned_id>/",
+        canned.canned_fill,
+        name="canned_fill",
     ),
     path("inbox/failed/", failed.failed_list, name="failed"),
     path("inbox/possible-opt-outs/", opt_out_review.possible_opt_outs, name="possible_opt_outs"),

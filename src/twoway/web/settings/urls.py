@@ -1,6 +1,14 @@
 from django.urls import include, path
 
-from twoway.web.settings import api_keys, balance, contact_fields, index, keywords, two_way
+from twoway.web.settings import (
+    api_keys,
+    balance,
+    canned,
+    contact_fields,
+    index,
+    keywords,
+    two_way,
+)
 
 urlpatterns = [
     path("", index.settings_index, name="settings"),
@@ -32,6 +40,13 @@ urlpatterns = [
         "contact-fields/fields/<int:field_id>/",
         contact_fields.field_edit,
         name="settings_field_edit",
+    ),
+    path("canned-responses/", canned.canned_responses, name="settings_canned_responses"),
+    path("canned-responses/add/", canned.canned_add, name="settings_canned_add"),
+    path(
+        "canned-responses/<int:canned_id>/",
+        canned.canned_edit,
+        name="settings_canned_edit",
     ),
     path("", include("twoway.web.settings.accounts_urls")),
     path("", include("twoway.web.settings.numbers_urls")),
