@@ -6,6 +6,7 @@ from __future__ import annotations
 import zoneinfo
 
 import pytest
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from tests.conftest import logged_in, make_conversation, make_member
@@ -90,3 +91,18 @@ def test_an_export_lists_the_media_links(
         conversation=conversation, start=today, end=today, export_format="html"
     ).content.decode()
     assert f'href="https://texts.example.com/media/{mms.pk}/"' in html
+
+
+def test_a_conversation_deleted_for_good_takes_its_files(
+    mms: MessageMedia, django_capture_on_commit_callbacks: object
+) -> None:
+    from twoway.conversations.services import conversation_delete
+
+    name = mms.storage_name
+    assert default_storage.exists(name)
+    conversation = mms.message.conversation
+    assert conversation is not None
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        conversation_delete(conversation=conversation)
+    assert not MessageMedia.objects.exists()
+    assert not default_storage.exists(name)

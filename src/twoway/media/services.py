@@ -143,3 +143,10 @@ def media_fetch_failed(media: MessageMedia, reason: str) -> None:
     media.status = MediaStatus.FAILED
     media.fetch_error = reason[:300]
     media.save(update_fields=["status", "fetch_error", "fetch_attempts"])
+
+
+def media_file_forget(sender: object, instance: MessageMedia, **kwargs: object) -> None:
+    """Once a deleted media row is committed, its file leaves the storage too."""
+    name = instance.storage_name
+    if name:
+        transaction.on_commit(lambda: default_storage.delete(name))
