@@ -17,6 +17,8 @@ Other processes read `GET /_fake/deliveries` and `GET /_fake/requests`, and swit
 /_fake/deliveries?with=at` adds when each delivery's request arrived (time.time()), which a
 benchmark needs to check per-number rate limits as the carrier sees them.
 
+It serves inbound media (`add_media`): a MediaUrl's file, to the account's credentials only.
+
 It also sells numbers: `GET .../AvailablePhoneNumbers/{US|CA}/Local.json?AreaCode=` offers
 555-01xx numbers of that area code not bought yet, `POST .../IncomingPhoneNumbers.json` with
 `PhoneNumber` buys one (21422 when taken); `owned_numbers` holds what was bought.
@@ -47,6 +49,10 @@ AVAILABLE_PATH = re.compile(
     r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/AvailablePhoneNumbers/(?P<country>[A-Z]{2})/Local\.json$"
 )
 INCOMING_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/IncomingPhoneNumbers\.json$")
+# An inbound MMS's file, as Twilio links it in MediaUrlN (HTTP auth with the account's keys).
+MEDIA_PATH = re.compile(
+    r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages/(?P<message>MM[0-9a-f]+)/Media/(?P<media>ME[0-9a-f]+)$"
+)
 
 
 @dataclass
@@ -88,6 +94,10 @@ class FakeState:
         self.deliveries: list[Delivery] = []
         self.answers_by_key: dict[str, dict[str, Any]] = {}
         self.owned_numbers: dict[str, dict[str, Any]] = {}  # bought numbers, by E.164
+        # Inbound media it serves, by path: (content, content type); and how many of the next
+        # media requests fail with a 500 first (to see a fetch retried).
+        self.media: dict[str, tuple[bytes, str]] = {}
+        self.media_failures = 0
         self.stopping = threading.Event()  # wakes hanging handlers at shutdown
 
     def reset(self) -> None:
@@ -97,6 +107,8 @@ class FakeState:
             self.deliveries.clear()
             self.answers_by_key.clear()
             self.owned_numbers.clear()
+            self.media.clear()
+            self.media_failures = 0
 
 
 class _Server(ThreadingHTTPServer):
@@ -129,6 +141,9 @@ class _Handler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         if match := AVAILABLE_PATH.match(path):
             self._available_numbers(match["sid"], match["country"], parse_qs(query))
+            return
+        if match := MEDIA_PATH.match(path):
+            self._media(match["sid"], path)
             return
         state = self.server.state
         with state.lock:
@@ -221,6 +236,27 @@ class _Handler(BaseHTTPRequestHandler):
             # a retrying sender must survive without texting the person twice.
             state.stopping.wait(state.hang_seconds)
         self._send_json(201, answer)
+
+    def _media(self, account_sid: str, path: str) -> None:
+        if self._inventory_refused(account_sid, "GET", {}):
+            return
+        state = self.server.state
+        with state.lock:
+            found = state.media.get(path)
+            failing = state.media_failures > 0
+            if failing:
+                state.media_failures -= 1
+        if failing:
+            self._error(500, 20500, "Internal Server Error")
+        elif found is None:
+            self._error(404, 20404, "The requested resource was not found")
+        else:
+            content, content_type = found
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
 
     # --- Number inventory ---------------------------------------------------------------------
 
@@ -432,6 +468,20 @@ class FakeTwilioServer:
 
     def reset(self) -> None:
         self.state.reset()
+
+    def add_media(
+        self, account_sid: str, content: bytes, content_type: str, *, failures: int = 0
+    ) -> str:
+        """Serve `content` as an inbound MMS's file of `account_sid`; its MediaUrl. The first
+        `failures` media requests answer 500."""
+        path = (
+            f"/2010-04-01/Accounts/{account_sid}/Messages/MM{uuid.uuid4().hex}"
+            f"/Media/ME{uuid.uuid4().hex}"
+        )
+        with self.state.lock:
+            self.state.media[path] = (content, content_type)
+            self.state.media_failures = failures
+        return self.url + path
 
     def start(self) -> FakeTwilioServer:
         # A short poll interval makes stop() quick: shutdown() waits for the next poll.

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "twoway.contacts",
     "twoway.conversations",
     "twoway.canned",
+    "twoway.media",
     "twoway.compliance",
     "twoway.billing",
     "twoway.carrier_events",
@@ -234,7 +235,9 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        # blob: for the composer's previews of the pictures and videos about to be sent.
+        "img-src": [SELF, "data:", "blob:"],
+        "media-src": [SELF, "blob:"],
         "connect-src": [SELF],
         "frame-ancestors": [NONE],
         "form-action": [SELF],
@@ -258,6 +261,9 @@ STORAGES = {
 # Files Twoway keeps (uploaded contact imports, until they are imported) go through the default
 # storage: local files under the data directory, never served by URL.
 MEDIA_ROOT = DATA_DIR / "files"
+# How long the signed link to an outbound MMS's picture or video works for the carrier that
+# fetches it (a retried send signs a fresh one). Carriers reach it under TWOWAY_PUBLIC_URL.
+MMS_URL_MAX_AGE_SECONDS = env_float("MMS_URL_MAX_AGE_SECONDS", 24 * 3600.0)
 # The largest CSV file of contacts an upload or `twoway contacts import` takes, in megabytes.
 CONTACT_IMPORT_MAX_MB = env_float("CONTACT_IMPORT_MAX_MB", 50.0)
 # Serve static files straight from the apps, so no collectstatic step is needed to run.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("webhooks/", include("twoway.carrier_events.urls")),
     path("events/", event_stream, name="events"),
     path("settings/", include("twoway.web.settings.urls")),
+    path("media/", include("twoway.media.urls")),
     path("simulator/", include("twoway.simulator.urls")),
     path("favicon.ico", favicon, name="favicon"),
     path("manifest.webmanifest", manifest, name="manifest"),

@@ -25,6 +25,9 @@ from twoway.accounts.models import RENDERED_MAX_LENGTH
 from twoway.contacts.models import phones_in_order
 from twoway.contacts.validation import custom_value_read
 from twoway.core.text import NUL_MESSAGE, has_nul
+from twoway.media.models import MediaStatus
+from twoway.media.rules import MMS_ENCODING
+from twoway.media.signing import media_public_url
 
 # ---- text and bodies ------------------------------------------------------------------------
 
@@ -154,6 +157,33 @@ class MessageIn(InputSchema):
         return _refuse_nul(value) if isinstance(value, str) else value
 
 
+class MediaOut(OutputSchema):
+    """A picture or video of an MMS."""
+
+    content_type: str = Field(description="Empty while an inbound file is being fetched.")
+    size: int
+    status: Literal["ready", "fetching", "failed"]
+    url: str | None = Field(
+        description="A signed link to the file, valid for MMS_URL_MAX_AGE_SECONDS without a "
+        "key; None until the file is ready."
+    )
+
+
+def media_out(message: Any) -> list[dict[str, Any]]:
+    """An MMS's media; a plain text's are none, read without a query."""
+    if message.encoding != MMS_ENCODING:
+        return []
+    return [
+        {
+            "content_type": item.content_type,
+            "size": item.size,
+            "status": item.status,
+            "url": media_public_url(item) if item.status == MediaStatus.READY else None,
+        }
+        for item in message.media.all()
+    ]
+
+
 class MessageOut(OutputSchema):
     """A message or a note of a conversation; notes (`kind` "note") never reach the contact."""
 
@@ -176,6 +206,17 @@ class MessageOut(OutputSchema):
     created_at: datetime
     sent_at: datetime | None
     delivered_at: datetime | None
+    media: list[MediaOut] = Field(
+        default_factory=list, description="An MMS's pictures and videos, in order."
+    )
+
+    @field_validator("media", mode="before")
+    @classmethod
+    def _media_of(cls, value: Any) -> Any:
+        # Read off a Message, `media` is its related manager: its message says whether it is
+        # an MMS at all.
+        instance = getattr(value, "instance", None)
+        return media_out(instance) if instance is not None else value
 
 
 # The most texts one batch request may carry.

@@ -193,6 +193,14 @@ def event_without_nul(event: CarrierEventData) -> CarrierEventData:
     return dataclasses.replace(event, **changes) if changes else event
 
 
+@dataclass(frozen=True)
+class FetchedMedia:
+    """The file of an inbound MMS, as the carrier handed it over."""
+
+    content: bytes
+    content_type: str  # what the carrier says it is (checked again against the content)
+
+
 # Kinds of number a carrier offers, in our vocabulary (the values of numbers.NumberType).
 NumberKind = Literal["local", "toll_free", "short_code"]
 
@@ -267,6 +275,12 @@ class Carrier(abc.ABC):
     def webhook_response(self, event: CarrierEventData | None) -> tuple[str, str]:
         """Body and content type the carrier expects in answer to a webhook."""
         return "", "text/plain"
+
+    def fetch_media(self, url: str, *, max_bytes: int) -> FetchedMedia:
+        """The file at `url`, a media link of one of this carrier's inbound messages, fetched
+        with this account's credentials; CarrierError when it cannot be (transient: try again
+        later), also for a file larger than `max_bytes`."""
+        raise CarrierError(f"{self.name} does not deliver pictures or videos", transient=False)
 
     # --- Work of its own in the worker (optional) ---------------------------------------------
     # A carrier that plays the network's side inside Twoway (the simulator: delivery reports that

@@ -13,7 +13,9 @@ import io
 import zoneinfo
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from twoway.conversations.models import Conversation, Message
 from twoway.core.errors import InvalidInput
@@ -33,6 +35,7 @@ CSV_COLUMNS = [
     "segments",
     "error",
     "body",
+    "media",
 ]
 
 
@@ -65,6 +68,7 @@ def _export_messages(
             conversation=conversation, created_at__gte=since, created_at__lt=until
         )
         .select_related("sent_by")
+        .prefetch_related("media")
         .order_by("created_at", "id")
     )
 
@@ -90,8 +94,19 @@ def _rows(messages: list[Message], tz: zoneinfo.ZoneInfo) -> list[dict[str, str]
             "segments": "" if m.is_note else str(m.segments),
             "error": " ".join(filter(None, [m.error_code, m.error_message])),
             "body": m.body,
+            "media": " ".join(_media_links(m)),
         }
         for m in messages
+    ]
+
+
+def _media_links(message: Message) -> list[str]:
+    """Links to an MMS's pictures and videos (the media app's, through the relation): they open
+    for members signed in who may see the conversation, so an export shares no file."""
+    return [
+        settings.TWOWAY_PUBLIC_URL + reverse("media_file", args=[item.pk])
+        for item in message.media.all()  # type: ignore[attr-defined]
+        if item.status == "ready"
     ]
 
 

@@ -31,6 +31,8 @@ from twoway.carriers.base import SendRequest
 from twoway.carriers.errors import explain
 from twoway.conversations.models import Direction, Kind, Message, Priority, Status
 from twoway.core.rows import ExistsProbe, RowsStatement, as_uuid, rows_write
+from twoway.media.rules import MMS_ENCODING
+from twoway.media.selectors import media_links_for_carrier
 from twoway.messaging.recording import RECORD_FIELDS, message_fail
 from twoway.numbers.models import PhoneNumber
 
@@ -100,6 +102,7 @@ class _Candidate:
     to_number: str
     body: str
     carrier: str
+    encoding: str
 
 
 def _prefer_index_order() -> None:
@@ -165,7 +168,7 @@ def _claim_statements() -> _ClaimStatements:
     # are no senders (PhoneNumber's default manager leaves them out too).
     due = (
         f"SELECT id, uid, attempts, priority, next_attempt_at, segments, from_number, "  # noqa: S608
-        f"to_number, body, carrier FROM {m.db_table} "
+        f"to_number, body, carrier, encoding FROM {m.db_table} "
         f"WHERE direction = '{Direction.OUTBOUND.value}' AND kind = '{Kind.MESSAGE.value}' "
         "AND next_attempt_at <= %s AND from_number NOT IN ("
         f"SELECT number FROM {n.db_table} WHERE released_at IS NULL AND (next_send_at > %s "
@@ -265,6 +268,9 @@ def claim_due(
         lease_expires_at = max(slot for _, slot, _, _ in slots) + lease
         _mark_claimed([message.id for message, _, _, _ in slots], lease_expires_at)
         _save_next_send_at([(sender[0], sender[2]) for sender in booked.values()])
+    # Only a claim with an MMS in it reads media: plain texts cost no statement more.
+    mms = [message.id for message, _, _, _ in slots if message.encoding == MMS_ENCODING]
+    media_links = media_links_for_carrier(mms) if mms else {}
     return [
         ClaimedSend(
             message_id=message.id,
@@ -280,6 +286,7 @@ def claim_due(
                 to_number=message.to_number,
                 body=message.body,
                 status_callback_url=carrier_webhook_url(message.carrier, account_id),
+                media_urls=media_links.get(message.id, ()),
             ),
         )
         for message, slot, spacing, account_id in slots

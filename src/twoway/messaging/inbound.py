@@ -15,6 +15,8 @@ from twoway.conversations.services import (
     message_created,
 )
 from twoway.core.segments import segment_info
+from twoway.media.rules import MMS_ENCODING, MMS_SEGMENTS
+from twoway.media.services import media_expect
 from twoway.messaging.auto_replies import answers_itself, keywords_apply, off_inbox_answer
 from twoway.messaging.errors import Unprocessable
 from twoway.messaging.routing import inbound_route, number_texted, sender_number
@@ -53,19 +55,27 @@ def inbound_message_receive(
             phone_number=route.inbox_number, contact=contact, contact_number=from_number
         )
     info = segment_info(inbound.body)
+    mms = bool(inbound.media_urls)
     message = Message.objects.create(
         organization=organization,
         conversation=conversation,
         direction=Direction.INBOUND,
         body=inbound.body,
-        encoding=info.encoding,
-        segments=info.segments,
+        encoding=MMS_ENCODING if mms else info.encoding,
+        segments=MMS_SEGMENTS if mms else info.segments,
         status=Status.RECEIVED,
         from_number=from_number,
         to_number=texted.number,
         carrier=carrier,
         carrier_message_id=inbound.carrier_message_id,
     )
+    if mms:
+        media_expect(
+            message=message,
+            urls=inbound.media_urls,
+            carrier=carrier,
+            carrier_account_id=texted.carrier_account_id,
+        )
     keywords = keyword_set_of(organization.pk)
     if conversation is not None:
         # Read before the keyword acts: START answers itself only from an opted-out contact.

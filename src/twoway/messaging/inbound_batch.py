@@ -49,10 +49,10 @@ def plain_text_to_inbox(
     keywords: dict[int, KeywordSet],
 ) -> ReceivedText | None:
     """The text as the batch path takes it, or None when it needs the one-event path: to a
-    number we do not have or the system number, reaching no inbox, or a keyword (the
-    defaults or one of the organization's own, in `keywords` by organization id)."""
+    number we do not have or the system number, reaching no inbox, a keyword (the defaults
+    or one of the organization's own, in `keywords` by organization id), or an MMS."""
     texted = numbers.get((carrier, inbound.to_number))
-    if texted is None or texted.is_system:
+    if texted is None or texted.is_system or inbound.media_urls:  # an MMS has files to fetch
         return None
     from_number = sender_number(inbound.from_number, texted)
     if inbound_route(texted, from_number).inbox_number is None:

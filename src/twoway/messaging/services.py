@@ -5,6 +5,8 @@ People, the API and automation all call `message_send`; the dispatcher takes it 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -38,6 +40,8 @@ from twoway.core.phones import (
 )
 from twoway.core.segments import segment_info
 from twoway.core.text import NUL_MESSAGE, emoji_from_shortcodes, has_nul, is_blank
+from twoway.media.rules import MMS_ENCODING, MMS_SEGMENTS
+from twoway.media.services import CheckedMedia, media_attach
 from twoway.messaging.senders import SenderPlan, sender_plan
 from twoway.numbers.models import PhoneNumber
 from twoway.realtime.events import event_publish
@@ -102,6 +106,7 @@ def message_send(
     created_from: str = CreatedFrom.MANUAL,
     reply_from: PhoneNumber | None = None,
     retry_of: int | None = None,
+    media: Sequence[CheckedMedia] = (),
 ) -> Message:
     """Store an outbound text and queue it; raises a TwowayError a person can read otherwise.
 
@@ -112,13 +117,14 @@ def message_send(
     their callers); `confirm_opted_out` is the person's explicit "send anyway" to an opted-out
     contact, which automation can never give. `reply_from` is for compliance replies only: they
     leave from the number the contact texted, whatever it is. `retry_of` is the failed text
-    this one sends again.
+    this one sends again. `media` (checked by `media.services.media_check`) makes it an MMS,
+    which may have no text.
     """
     if organization is None:
         if phone_number is None or phone_number.organization is None:
             raise InvalidInput("Pick one of your numbers to send from.", code="sender_required")
         organization = phone_number.organization
-    text = validate_body(organization, body, category)
+    text = "" if media and is_blank(body) else validate_body(organization, body, category)
     try:
         to_number = normalize_phone(to, organization.country)
     except InvalidPhoneNumber as exc:
@@ -185,6 +191,7 @@ def message_send(
         label=label,
         contact=contact,
         retry_of=retry_of,
+        media=media,
     )
 
 
@@ -265,6 +272,7 @@ def _queue(
     label: str,
     contact: Contact,
     retry_of: int | None = None,
+    media: Sequence[CheckedMedia] = (),
 ) -> Message:
     info = segment_info(text)
     now = timezone.now()
@@ -274,8 +282,8 @@ def _queue(
         direction=Direction.OUTBOUND,
         category=category,
         body=text,
-        encoding=info.encoding,
-        segments=info.segments,
+        encoding=MMS_ENCODING if media else info.encoding,
+        segments=MMS_SEGMENTS if media else info.segments,
         status=Status.QUEUED,
         from_number=sender.number,
         to_number=to_number,
@@ -287,6 +295,8 @@ def _queue(
         retry_of_id=retry_of,
     )
     balance_charge(message=message)
+    if media:  # after the charge: a refused one stores no files
+        media_attach(message=message, media=media)
     if conversation is not None:
         conversation_record_outbound(
             conversation=conversation, message=message, answers=category == Category.DIRECT

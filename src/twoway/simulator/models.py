@@ -54,6 +54,9 @@ class SimMessage(models.Model):
         related_name="+",
     )
     body = models.TextField()
+    # The handset's own copies of an MMS's pictures and videos, in order: [{"name": storage
+    # name, "content_type": ...}]. A phone keeps what it received, whatever Twoway deletes.
+    media = models.JSONField(default=list, blank=True)
     # The sender's idempotency key: the same key twice is the same message, delivered once.
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     status = models.CharField(max_length=12, default="accepted")

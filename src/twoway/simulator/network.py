@@ -12,13 +12,27 @@ organization's texts: another organization's texts to the phone are delivered as
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
+from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from twoway.carriers.base import CarrierStatus, InboundMessage, StatusUpdate, VerificationUpdate
+from twoway.carriers.base import (
+    CarrierError,
+    CarrierStatus,
+    InboundMessage,
+    StatusUpdate,
+    VerificationUpdate,
+)
+from twoway.media.services import CheckedMedia
+from twoway.media.signing import media_by_token
+from twoway.media.sniffing import EXTENSIONS
 from twoway.simulator.models import HandsetBehaviour, SimHandset, SimMessage
 
 SLUG = "simulator"
@@ -72,10 +86,36 @@ def _senders(keys_and_numbers: list[tuple[str | None, str]]) -> list[int | None]
     ]
 
 
-def network_accept(*, idempotency_key: str, from_number: str, to_number: str, body: str) -> str:
+def _kept(content: bytes, content_type: str) -> dict[str, str]:
+    name = default_storage.save(
+        f"simulator/{uuid.uuid4().hex}{EXTENSIONS.get(content_type, '')}", ContentFile(content)
+    )
+    return {"name": name, "content_type": content_type}
+
+
+def _downloaded(url: str) -> dict[str, str]:
+    """The file behind a signed media link, copied as a handset downloads it: a link that no
+    longer works is refused as a carrier would refuse it."""
+    token = urlsplit(url).path.rstrip("/").rpartition("/")[2]
+    media = media_by_token(token)
+    if media is None:
+        raise CarrierError(f"The media link {url} does not work", code="12300", transient=False)
+    with default_storage.open(media.storage_name, "rb") as file:
+        return _kept(file.read(), media.content_type)
+
+
+def network_accept(
+    *,
+    idempotency_key: str,
+    from_number: str,
+    to_number: str,
+    body: str,
+    media_urls: tuple[str, ...] = (),
+) -> str:
     """Take a message for a handset; the same key twice returns the first message's id."""
     if existing := SimMessage.objects.filter(idempotency_key=idempotency_key).first():
         return str(existing.sid)
+    media = [_downloaded(url) for url in media_urls]
     report_at = timezone.now() + dt.timedelta(seconds=settings.SIMULATOR_DELIVERY_DELAY)
     try:
         with transaction.atomic():
@@ -89,6 +129,7 @@ def network_accept(*, idempotency_key: str, from_number: str, to_number: str, bo
                 direction=SimMessage.MT,
                 business_number=from_number,
                 body=body,
+                media=media,
                 idempotency_key=idempotency_key,
                 report_at=report_at,
             )
@@ -152,9 +193,38 @@ def network_next_report_in() -> float | None:
     return max((upcoming - timezone.now()).total_seconds(), 0.0)
 
 
+# A handset's media link, as the network hands it to Twoway with an inbound MMS.
+# (The phone page's own address of the file.)
+_MEDIA_PATH = re.compile(r"/simulator/[^/]+/media/(?P<sid>[0-9a-f-]{36})/(?P<index>[0-9]{1,2})/$")
+
+
+def handset_media_path(handset_number: str, message: SimMessage, index: int) -> str:
+    return f"/simulator/{handset_number}/media/{message.sid}/{index}/"
+
+
+def network_media(url: str) -> tuple[bytes, str] | None:
+    """The file a handset sent with an MMS, by the link the network gave Twoway: what the
+    carrier's media store answers."""
+    match = _MEDIA_PATH.search(urlsplit(url).path)
+    if match is None:
+        return None
+    message = SimMessage.objects.filter(sid=match["sid"], direction=SimMessage.MO).first()
+    index = int(match["index"])
+    if message is None or index >= len(message.media):
+        return None
+    item = message.media[index]
+    with default_storage.open(item["name"], "rb") as file:
+        return file.read(), item["content_type"]
+
+
 @transaction.atomic
 def handset_send(
-    *, handset_number: str, business_number: str, body: str, played_by_id: int | None = None
+    *,
+    handset_number: str,
+    business_number: str,
+    body: str,
+    played_by_id: int | None = None,
+    media: Sequence[CheckedMedia] = (),
 ) -> SimMessage:
     """The handset texts a business number: the network hands Twoway an inbound event.
     `played_by_id`: the organization whose member played the handset, if one did."""
@@ -166,6 +236,7 @@ def handset_send(
         business_number=business_number,
         played_by_id=played_by_id,
         body=body,
+        media=[_kept(item.content, item.content_type) for item in media],
         status="delivered",
     )
     carrier_event_record(
@@ -175,6 +246,10 @@ def handset_send(
             from_number=handset_number,
             to_number=business_number,
             body=body,
+            media_urls=tuple(
+                settings.TWOWAY_PUBLIC_URL + handset_media_path(handset_number, message, index)
+                for index in range(len(media))
+            ),
         ),
     )
     return message

@@ -18,12 +18,15 @@ organization's or the system number) is a business's line, not a client's phone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import transaction
 from django.db.models import Q
 
 from twoway.accounts.models import Organization
 from twoway.conversations.models import Direction, Message
 from twoway.core.errors import InvalidInput, PermissionDenied
+from twoway.media.services import CheckedMedia
 from twoway.numbers.models import PhoneNumber
 from twoway.simulator.models import HandsetBehaviour, SimHandset, SimMessage
 from twoway.simulator.network import handset_lock, handset_send
@@ -109,15 +112,21 @@ def _play(organization: Organization, handset_number: str) -> SimHandset:
 
 @transaction.atomic
 def handset_play_send(
-    *, organization: Organization, handset_number: str, business_number: str, body: str
+    *,
+    organization: Organization,
+    handset_number: str,
+    business_number: str,
+    body: str,
+    media: Sequence[CheckedMedia] = (),
 ) -> SimMessage:
-    """A member texts `business_number` from the simulated phone."""
+    """A member texts `business_number` from the simulated phone (an MMS with `media`)."""
     _play(organization, handset_number)
     return handset_send(
         handset_number=handset_number,
         business_number=business_number,
         body=body,
         played_by_id=organization.pk,
+        media=media,
     )
 
 

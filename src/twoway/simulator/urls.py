@@ -10,4 +10,5 @@ urlpatterns = [
     path("<str:number>/screen/", views.phone_messages, name="screen"),
     path("<str:number>/send/", views.phone_send, name="send"),
     path("<str:number>/behaviour/", views.phone_behaviour, name="behaviour"),
+    path("<str:number>/media/<uuid:sid>/<int:index>/", views.phone_media, name="media"),
 ]

@@ -8,9 +8,13 @@ page says why, and shows no control that would be refused.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -21,6 +25,7 @@ from twoway.carriers.base import INBOUND_BODY_MAX_LENGTH
 from twoway.conversations.models import Message
 from twoway.core.errors import InvalidInput, NotFound
 from twoway.core.phones import InvalidPhoneNumber, normalize_phone
+from twoway.media.services import media_check
 from twoway.numbers.access import numbers_usable_by
 from twoway.numbers.models import PhoneNumber
 from twoway.simulator.models import HandsetBehaviour, SimHandset, SimMessage
@@ -140,8 +145,9 @@ def phone_send(request: HttpRequest, membership: Membership, number: str) -> Htt
     business_number = request.POST.get("to", "")
     if business_number not in _business_numbers(membership):
         raise InvalidInput("Pick one of your organization's simulated numbers to text.")
-    if not body:
-        raise InvalidInput("Type a message for the phone to send.")
+    media = media_check(request.FILES.getlist("media"))
+    if not body and not media:
+        raise InvalidInput("Type a message or attach a picture for the phone to send.")
     if len(body) > INBOUND_BODY_MAX_LENGTH:
         # No phone sends a longer text, and Twoway's webhooks refuse one from a carrier.
         raise InvalidInput(
@@ -153,10 +159,35 @@ def phone_send(request: HttpRequest, membership: Membership, number: str) -> Htt
         handset_number=handset_number,
         business_number=business_number,
         body=body,
+        media=media,
     )
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "simulator/_screen.html", _phone_context(membership, number))
     return redirect("simulator:phone", number=handset_number)
+
+
+@member_view
+def phone_media(
+    request: HttpRequest, membership: Membership, number: str, sid: str, index: int
+) -> HttpResponse:
+    """A picture or video on the phone's screen, to members who may see that text there."""
+    handset = SimHandset.objects.filter(number=_handset_number(membership, number)).first()
+    message = None
+    if handset is not None:
+        try:
+            message = SimMessage.objects.filter(
+                _visible_messages(membership, handset), handset=handset, sid=sid
+            ).first()
+        except ValidationError:  # not a uuid
+            message = None
+    if message is None or index >= len(message.media):
+        raise NotFound("That picture is not on this phone.")
+    item = message.media[index]
+    response = FileResponse(
+        default_storage.open(item["name"], "rb"), content_type=item["content_type"]
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return cast(HttpResponse, response)  # streamed: member_view passes any response through
 
 
 @require_POST

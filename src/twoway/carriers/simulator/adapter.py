@@ -14,6 +14,7 @@ from twoway.carriers.base import (
     AvailableNumber,
     Carrier,
     CarrierError,
+    FetchedMedia,
     InboundMessage,
     NumberKind,
     ProvisionedNumber,
@@ -40,8 +41,16 @@ class SimulatedNetwork(Protocol):
     """What the adapter needs of the simulated network (a module of these functions)."""
 
     def network_accept(
-        self, *, idempotency_key: str, from_number: str, to_number: str, body: str
+        self,
+        *,
+        idempotency_key: str,
+        from_number: str,
+        to_number: str,
+        body: str,
+        media_urls: tuple[str, ...] = (),
     ) -> str: ...
+
+    def network_media(self, url: str) -> tuple[bytes, str] | None: ...
 
     def network_report_due(self) -> int: ...
 
@@ -51,7 +60,7 @@ class SimulatedNetwork(Protocol):
 class SimulatorCarrier(Carrier):
     slug = "simulator"
     name = "Simulator"
-    supports_mms = False
+    supports_mms = True
     honours_idempotency_key = True
     can_provision_numbers = True
     has_worker_turns = True
@@ -77,9 +86,19 @@ class SimulatorCarrier(Carrier):
             from_number=request.from_number,
             to_number=request.to_number,
             body=request.body,
+            media_urls=request.media_urls,
         )
         self._handed_over += 1  # its report is coming: forget any "nothing coming"
         return SendResult(carrier_message_id=sid, status="sent")
+
+    def fetch_media(self, url: str, *, max_bytes: int) -> FetchedMedia:
+        found = self.network.network_media(url)
+        if found is None:
+            raise CarrierError("The simulated phone's picture is gone", transient=False)
+        content, content_type = found
+        if len(content) > max_bytes:
+            raise CarrierError(f"The media is larger than {max_bytes:,} bytes", transient=False)
+        return FetchedMedia(content=content, content_type=content_type)
 
     def worker_turn(self) -> int:
         return self.network.network_report_due()

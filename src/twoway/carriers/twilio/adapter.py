@@ -23,6 +23,7 @@ from twoway.carriers.base import (
     CarrierEventData,
     CarrierStatus,
     CredentialField,
+    FetchedMedia,
     InboundMessage,
     ProvisionedNumber,
     SendRequest,
@@ -237,6 +238,39 @@ class TwilioCarrier(Carrier):
         if not transient and not code:
             code = str(status)  # a 4xx without Twilio's body still needs a code to show
         raise CarrierError(f"Twilio HTTP {status}: {message}", code=code, transient=transient)
+
+    # --- Inbound media ---------------------------------------------------------------------
+
+    def fetch_media(self, url: str, *, max_bytes: int) -> FetchedMedia:
+        self._require_config()
+        # Twilio's media links need the account's credentials (when the account enforces HTTP
+        # auth on media) and redirect to its file store; httpx drops the credentials when a
+        # redirect leaves Twilio's host, so they never reach the store.
+        try:
+            with self._client.stream(
+                "GET", url, auth=(self.account_sid, self._auth_token), follow_redirects=True
+            ) as response:
+                status = response.status_code
+                if status != 200:
+                    raise CarrierError(
+                        f"Twilio answered HTTP {status} for the media",
+                        code=str(status),
+                        transient=status == 429 or status >= 500,
+                    )
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise CarrierError(
+                            f"The media is larger than {max_bytes:,} bytes", transient=False
+                        )
+                    chunks.append(chunk)
+                content_type = response.headers.get("content-type", "")
+        except httpx.UnsupportedProtocol as exc:
+            raise CarrierError(f"Not a usable media URL: {exc}", transient=False) from exc
+        except httpx.TransportError as exc:
+            raise CarrierError(f"Could not reach Twilio: {exc}", transient=True) from exc
+        return FetchedMedia(content=b"".join(chunks), content_type=content_type)
 
     # --- Number inventory ------------------------------------------------------------------
 
