@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -35,6 +37,7 @@ from twoway.contacts.models import (
     CustomField,
 )
 from twoway.conversations.models import Conversation, Direction, Folder, Message, Status
+from twoway.media.models import MessageMedia
 from twoway.numbers.models import PhoneNumber
 from twoway.numbers.services import SIMULATED_SYSTEM_NUMBER, system_number_ensure_simulated
 from twoway.simulator.models import SimHandset, SimMessage
@@ -285,6 +288,32 @@ def flagged_conversation(v: Victim) -> dict[str, Any]:
     return {"conversation_id": v.conversation.pk}
 
 
+def victim_picture(v: Victim) -> MessageMedia:
+    """A picture on the victim's text, stored, as an MMS they sent keeps it."""
+    name = default_storage.save("media/victim-picture.png", ContentFile(b"\x89PNG\r\n\x1a\n"))
+    found, _ = MessageMedia.objects.get_or_create(
+        organization=v.org,
+        message=v.message,
+        position=0,
+        defaults={"status": "ready", "content_type": "image/png", "size": 8, "storage_name": name},
+    )
+    return found
+
+
+def media_id(v: Victim) -> dict[str, Any]:
+    return {"media_id": victim_picture(v).pk}
+
+
+def phone_media(v: Victim) -> dict[str, Any]:
+    """The victim's text on their client's simulated phone, with a picture on its screen."""
+    picture = victim_picture(v)
+    shown = SimMessage.objects.filter(handset__number=SECRETS["contact_number"]).first()
+    assert shown is not None
+    shown.media = [{"name": picture.storage_name, "content_type": "image/png"}]
+    shown.save(update_fields=["media"])
+    return {"number": SECRETS["contact_number"], "sid": shown.sid, "index": 0}
+
+
 def keyword_id(v: Victim) -> dict[str, Any]:
     found, _ = Keyword.objects.get_or_create(organization=v.org, word="PARAR", action="opt_out")
     return {"keyword_id": found.pk}
@@ -446,6 +475,11 @@ TABLE: dict[str, Case] = {
     ),
     "settings_api_key_revoke": Case(lambda v: {"key_id": v.key.pk}),
     "settings_keyword_delete": Case(keyword_id),
+    # A member's view of a picture; a carrier's signed link is the other route, and a token
+    # that is not a valid signature of the victim's picture gets nothing.
+    "media_file": Case(media_id, (("get", None),)),
+    "media_public": Case(lambda v: {"token": f"{victim_picture(v).uid}:forged"}, (("get", None),)),
+    "simulator:media": Case(phone_media, (("get", None),), echoes=HANDSET),
     "settings_carrier_account_edit": Case(
         lambda v: {"account_id": carrier_account(v).pk},
         (("get", None), ("post", {"name": "Mine now", "auth_token": "0" * 32})),
