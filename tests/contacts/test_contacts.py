@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
+import re
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from tests.conftest import logged_in
+from tests.messaging.test_inbound import receive
 from twoway.accounts.models import ApiKey, Membership, Organization
 from twoway.compliance.models import ConsentEvent
 from twoway.contacts.models import Contact, ContactPhone, OptInStatus
+from twoway.numbers.models import PhoneNumber
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +40,21 @@ def test_contacts_page_lists_name_phones_and_opt_in(
     found = logged_in(standard).get("/contacts/", {"q": "555-0123"}).content.decode()
     assert "Pat Client" in found
     assert "Pat Client" not in logged_in(standard).get("/contacts/", {"q": "zzz"}).content.decode()
+
+
+def test_the_table_sorts_by_the_last_text_in_or_out(
+    contact: Contact, org: Organization, standard: Membership, number: PhoneNumber
+) -> None:
+    quiet = Contact.objects.create(organization=org, name="Quiet Client")
+    receive(number, "Still on for today?", frm="+14155550177")  # a new lead
+    later = ContactPhone.objects.get(organization=org, number="+14155550177")
+    Contact.objects.filter(pk=contact.pk).update(
+        last_activity_at=timezone.now() - datetime.timedelta(days=2)
+    )
+    page = logged_in(standard).get("/contacts/", {"sort": "-activity"}).content.decode()
+    rows = re.findall(r'data-contact="(\d+)"', page)
+    assert rows == [str(later.contact_id), str(contact.pk), str(quiet.pk)]
+    assert "Recent activity first" in page and "Never" in page
 
 
 def test_opting_out_on_the_card_writes_the_ledger(contact: Contact, standard: Membership) -> None:

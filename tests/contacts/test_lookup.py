@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
+from django.db import connection
+from django.utils import timezone
 
 from twoway.accounts.models import Membership, Organization
+from twoway.contacts import lookup
 from twoway.contacts.lookup import ContactCursor, ContactFilters, contact_suggestions, contacts_page
+from twoway.contacts.lookup_plan import matches_are_few
 from twoway.contacts.models import (
     Contact,
     ContactGroup,
@@ -101,11 +107,21 @@ def test_sorts_both_ways_with_unnamed_last(book: dict[str, Contact], standard: M
     assert _names(standard, sort="-created") == ["Sam No-Phone", "", "Lee Ortiz", "Dana Whitfield"]
 
 
-@pytest.mark.parametrize("sort", ["name", "-name", "created", "-created"])
-def test_pages_show_every_contact_once(org: Organization, standard: Membership, sort: str) -> None:
-    # Names repeat (ties broken by id) and some are empty, across page boundaries.
+def _many(org: Organization) -> None:
+    """Names and last activities that repeat (ties broken by id), some empty."""
+    at = timezone.now()
     for n in range(23):
-        Contact.objects.create(organization=org, name=["Ann", "Bo", "", "Cy"][n % 4] + str(n % 3))
+        Contact.objects.create(
+            organization=org,
+            name=["Ann", "Bo", "", "Cy"][n % 4] + str(n % 3),
+            email=f"c{n}@example.com" if n % 7 else "",
+            last_activity_at=None if n % 5 == 0 else at - datetime.timedelta(minutes=n % 4),
+        )
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "created", "-created", "-activity"])
+def test_pages_show_every_contact_once(org: Organization, standard: Membership, sort: str) -> None:
+    _many(org)
     filters = ContactFilters(sort=sort)
     seen: list[int] = []
     after = ""
@@ -120,6 +136,56 @@ def test_pages_show_every_contact_once(org: Organization, standard: Membership, 
     assert set(seen) == set(everyone)
     whole = [c.pk for c in contacts_page(standard, filters, size=100).contacts]
     assert seen == whole  # the pages, one after another, are the table in order
+
+
+def test_recent_activity_first_then_those_never_texted(
+    book: dict[str, Contact], standard: Membership
+) -> None:
+    at = timezone.now()
+    Contact.objects.filter(pk=book["lee"].pk).update(last_activity_at=at)
+    Contact.objects.filter(pk=book["dana"].pk).update(last_activity_at=at - datetime.timedelta(1))
+    # Never texted: newest first.
+    assert _names(standard, sort="-activity") == ["Lee Ortiz", "Dana Whitfield", "Sam No-Phone", ""]
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "created", "-created", "-activity"])
+def test_matches_read_whole_and_sorted_page_as_a_walk_does(
+    org: Organization, standard: Membership, sort: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL reads a search's few matches and sorts them; the pages must not change.
+    _many(org)
+    filters = ContactFilters(query="example", sort=sort)
+
+    def pages(few: bool) -> list[list[int]]:
+        monkeypatch.setattr(lookup, "matches_are_few", lambda *args: few)
+        found, after = [], ""
+        while True:
+            page = contacts_page(standard, filters, after=after, size=4)
+            found.append([c.pk for c in page.contacts])
+            after = page.next_cursor
+            if not after:
+                return found
+
+    walked = pages(False)
+    assert sum(len(page) for page in walked) == 19  # those with an e-mail, named or not
+    assert pages(True) == walked
+
+
+def test_suggestions_read_whole_and_sorted_are_those_walked(
+    book: dict[str, Contact], standard: Membership, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(12):
+        _contact(book["dana"].organization, f"Dana {n}")
+    monkeypatch.setattr(lookup, "matches_are_few", lambda *args: False)
+    walked = [c.pk for c in contact_suggestions(standard, "dana")]
+    monkeypatch.setattr(lookup, "matches_are_few", lambda *args: True)
+    assert [c.pk for c in contact_suggestions(standard, "dana")] == walked
+    assert len(walked) == 8
+
+
+def test_only_postgresql_reads_matches_whole(book: dict[str, Contact]) -> None:
+    rare = Contact.objects.filter(name="Lee Ortiz")
+    assert matches_are_few(rare) == (connection.vendor == "postgresql")
 
 
 def test_a_bad_cursor_is_refused(standard: Membership) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 from importlib import import_module
 
 import pytest
 from django.apps import apps
+from django.utils import timezone
 
 from twoway.accounts.models import Organization
 from twoway.contacts.models import Contact, CreatedFrom
+from twoway.conversations.models import Conversation
+from twoway.numbers.models import PhoneNumber
 
 pytestmark = pytest.mark.django_db
 
@@ -33,3 +37,32 @@ def test_existing_names_are_split_at_the_last_word(org: Organization) -> None:
     assert split[4] == ("x" * 100, "x" * 50 + " " + "y" * 30, names[4])
     lead.refresh_from_db()
     assert lead.lead_texted_at == lead.created_at
+
+
+def test_last_activity_is_filled_from_the_conversations(
+    org: Organization, number: PhoneNumber
+) -> None:
+    from django.db import connection
+
+    last_activity = import_module("twoway.contacts.migrations.0007_contact_last_activity")
+    texted = Contact.objects.create(organization=org, name="Texted")
+    quiet = Contact.objects.create(organization=org, name="Never texted")
+    at = timezone.now()
+    for hours, handset in [(1, "+12025550101"), (3, "+12025550102")]:
+        Conversation.objects.create(
+            organization=org,
+            contact=texted,
+            phone_number=number,
+            contact_number=handset,
+            last_message_at=at - datetime.timedelta(hours=hours),
+        )
+    Conversation.objects.create(
+        organization=org, contact=quiet, phone_number=number, contact_number="+12025550103"
+    )
+    Contact.objects.update(last_activity_at=None)
+    with connection.cursor() as cursor:
+        cursor.execute(last_activity.BACKFILL)
+    texted.refresh_from_db()
+    quiet.refresh_from_db()
+    assert texted.last_activity_at == at - datetime.timedelta(hours=1)
+    assert quiet.last_activity_at is None

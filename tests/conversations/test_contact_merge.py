@@ -189,6 +189,22 @@ def test_survivor_keeps_everything_of_both(
     )
 
 
+@pytest.mark.parametrize("later", ["survivor", "merged", "neither"])
+def test_the_survivor_keeps_the_later_last_activity(
+    standard: Membership, known: Contact, lead: Contact, later: str
+) -> None:
+    at = timezone.now()
+    texted = {"survivor": (at, at - dt.timedelta(hours=1)), "merged": (None, at)}
+    survivor_at, merged_at = texted.get(later, (None, None))
+    Contact.objects.filter(pk=known.pk).update(last_activity_at=survivor_at)
+    Contact.objects.filter(pk=lead.pk).update(last_activity_at=merged_at)
+    known.refresh_from_db()
+    lead.refresh_from_db()
+    survivor = _merge(standard, known, lead)
+    survivor.refresh_from_db()
+    assert survivor.last_activity_at == (None if later == "neither" else at)
+
+
 def test_chosen_values_survive(
     standard: Membership, known: Contact, lead: Contact, tier: CustomField
 ) -> None:

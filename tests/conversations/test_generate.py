@@ -67,6 +67,10 @@ def test_conversations_agree_with_their_messages(generated: InboxGenerated) -> N
         numbers = {conversation.contact_number, conversation.phone_number.number}
         assert all({m.from_number, m.to_number} == numbers for m in texts)
         assert conversation.contact.phones.filter(number=conversation.contact_number).exists()
+    contacts = Contact.objects.filter(organization_id=generated.organization_id)
+    for contact in contacts.prefetch_related("conversations"):
+        times = [c.last_message_at for c in contact.conversations.all() if c.last_message_at]
+        assert contact.last_activity_at == max(times, default=None)
 
 
 def test_planted_words_and_access(generated: InboxGenerated) -> None:

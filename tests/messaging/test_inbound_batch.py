@@ -337,12 +337,21 @@ def _stored(org: Organization) -> dict[str, Any]:
     for convo in conversations.values():
         newest = convo.messages.order_by("-created_at", "-id").first()
         assert newest is None or convo.last_message_at == newest.created_at
+    latest: dict[int, Any] = {}
+    for convo in conversations.values():
+        at = latest.get(convo.contact_id)
+        latest[convo.contact_id] = max(filter(None, (at, convo.last_message_at)), default=None)
     stored_contacts = sorted(
         (
             plain(row)
             | {
                 "source_number_id": numbers.get(row["source_number_id"]),
                 "lead_texted_at": row["lead_texted_at"] is not None,
+                # Their conversations' last message, whichever path wrote it.
+                "last_activity_at": (
+                    row["last_activity_at"] is not None
+                    and row["last_activity_at"] == latest.get(row["id"])
+                ),
             }
             for row in Contact.objects.filter(organization=org).values()
         ),

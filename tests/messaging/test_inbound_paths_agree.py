@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from django.db.models import Max
 
 from tests.conftest import make_conversation
 from twoway.accounts.models import Organization
@@ -93,6 +94,11 @@ def snapshot() -> dict[str, Any]:
         )
         for c in Conversation.objects.all()
     )
+    latest = dict(
+        Conversation.objects.values("contact_id")
+        .annotate(at=Max("last_message_at"))
+        .values_list("contact_id", "at")
+    )
     contacts = sorted(
         (
             phones[c.pk],
@@ -101,6 +107,9 @@ def snapshot() -> dict[str, Any]:
             c.source_number_id,
             c.lead_texted_at is not None,
             c.opt_in_status,
+            # Last activity: their conversations' last message, whichever path wrote it.
+            c.last_activity_at is not None,
+            c.last_activity_at == latest.get(c.pk),
         )
         for c in Contact.objects.all()
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from django.db.models import Max
 
 from tests.conftest import make_conversation, make_member
 from twoway.accounts.models import Membership, Organization, Role
@@ -106,6 +107,11 @@ def snapshot(results: list[Message | TwowayError]) -> dict[str, Any]:
         )
         for c in Conversation.objects.all()
     )
+    latest = dict(
+        Conversation.objects.values("contact_id")
+        .annotate(at=Max("last_message_at"))
+        .values_list("contact_id", "at")
+    )
     contacts = sorted(
         (
             phones.get(c.pk),
@@ -114,6 +120,9 @@ def snapshot(results: list[Message | TwowayError]) -> dict[str, Any]:
             c.opt_in_status,
             c.consent_status,
             c.organization_id,
+            # Last activity: their conversations' last message, whichever path wrote it.
+            c.last_activity_at is not None,
+            c.last_activity_at == latest.get(c.pk),
         )
         for c in Contact.objects.all()
     )

@@ -18,11 +18,23 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, TextField, Value
+from django.db.models import (
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Replace, Upper
 
 from twoway.accounts.models import Membership
 from twoway.contacts.access import contacts_visible_to
+from twoway.contacts.lookup_plan import SORTED_SUGGESTIONS_MAX, matches_are_few
 from twoway.contacts.models import Contact, ContactPhone, CreatedFrom, OptInStatus
 from twoway.core.errors import InvalidInput
 from twoway.core.phones import InvalidPhoneNumber, normalize_phone
@@ -37,6 +49,7 @@ SORTS = {
     "-name": "Name (Z to A)",
     "-created": "Newest first",
     "created": "Oldest first",
+    "-activity": "Recent activity first",
 }
 
 # The fields a search's words are looked for in, joined into one text (and, on PostgreSQL,
@@ -212,42 +225,78 @@ def _after(field: str, value: Any, pk: int, descending: bool) -> Q:
     )
 
 
-def _ordered(contacts: QuerySet[Contact], field: str, descending: bool) -> QuerySet[Contact]:
-    sign = "-" if descending else ""
-    return contacts.order_by(f"{sign}{field}", f"{sign}pk")
+def _sort_key(field: str, unindexed: bool) -> Any:
+    """A sort key: the field, or for `unindexed` the same values spelt so that no index gives
+    them in order, so that PostgreSQL reads the matches and sorts them (`lookup_plan`)."""
+    if not unindexed:
+        return F(field)
+    if field == "pk":
+        return F("pk") + 0
+    if field == "name":
+        return Func(F(field), Value(""), template="(%(expressions)s)", arg_joiner=" || ")
+    return ExpressionWrapper(F(field) + datetime.timedelta(0), output_field=DateTimeField())
 
 
-def _by_created(
-    contacts: QuerySet[Contact], cursor: ContactCursor | None, descending: bool, size: int
-) -> tuple[list[Contact], bool]:
-    if cursor is not None:
+def _ordered(
+    contacts: QuerySet[Contact], field: str, descending: bool, unindexed: bool
+) -> QuerySet[Contact]:
+    keys = (_sort_key(field, unindexed), _sort_key("pk", unindexed))
+    return contacts.order_by(*(key.desc() if descending else key.asc() for key in keys))
+
+
+@dataclass(frozen=True)
+class _Sort:
+    """How the table reads a sort: `field` in order, and the contacts with no value of it
+    (`empty`) after all the others, by id in the same direction."""
+
+    field: str
+    empty: Q
+    descending: bool
+
+    def value(self, text: str) -> Any:
+        """A cursor's value as the field holds it."""
+        if self.field == "name":
+            return text
         try:
-            at = datetime.datetime.fromisoformat(cursor.value)
+            return datetime.datetime.fromisoformat(text)
         except ValueError as exc:
             raise InvalidInput("That page of contacts does not exist.") from exc
-        contacts = contacts.filter(_after("created_at", at, cursor.pk, descending))
-    rows = list(_ordered(contacts, "created_at", descending)[: size + 1])
-    return rows[:size], len(rows) > size
+
+    def cursor(self, contact: Contact) -> ContactCursor:
+        value = getattr(contact, self.field)
+        if self.field == "name":
+            return ContactCursor(bool(value), value, contact.pk)
+        return ContactCursor(value is not None, value.isoformat() if value else "", contact.pk)
 
 
-def _by_name(
-    contacts: QuerySet[Contact], cursor: ContactCursor | None, descending: bool, size: int
+def _sort_of(name: str) -> _Sort:
+    descending = name.startswith("-")
+    if name.endswith("created"):
+        return _Sort("created_at", Q(pk__in=[]), descending)
+    if name.endswith("activity"):
+        return _Sort("last_activity_at", Q(last_activity_at__isnull=True), descending)
+    return _Sort("name", Q(name=""), descending)
+
+
+def _page(
+    contacts: QuerySet[Contact], sort: _Sort, cursor: ContactCursor | None, size: int, few: bool
 ) -> tuple[list[Contact], bool]:
+    """`size` rows in the sort from after `cursor`, and whether more follow. `few`: the
+    contacts are a search's few matches, read and sorted (`lookup_plan`)."""
     rows: list[Contact] = []
     if cursor is None or cursor.named:
-        named = contacts.exclude(name="")
+        valued = contacts.exclude(sort.empty)
         if cursor is not None:
-            named = named.filter(_after("name", cursor.value, cursor.pk, descending))
-        rows = list(_ordered(named, "name", descending)[: size + 1])
+            after = _after(sort.field, sort.value(cursor.value), cursor.pk, sort.descending)
+            valued = valued.filter(after)
+        rows = list(_ordered(valued, sort.field, sort.descending, few)[: size + 1])
         if len(rows) > size:
             return rows[:size], True
-    unnamed = contacts.filter(name="")
+    empty = contacts.filter(sort.empty)
     if cursor is not None and not cursor.named:
-        unnamed = (
-            unnamed.filter(pk__lt=cursor.pk) if descending else unnamed.filter(pk__gt=cursor.pk)
-        )
-    more = list(_ordered(unnamed, "pk", descending)[: size + 1 - len(rows)])
-    rows += more
+        after_pk = Q(pk__lt=cursor.pk) if sort.descending else Q(pk__gt=cursor.pk)
+        empty = empty.filter(after_pk)
+    rows += list(_ordered(empty, "pk", sort.descending, few)[: size + 1 - len(rows)])
     return rows[:size], len(rows) > size
 
 
@@ -255,20 +304,12 @@ def contacts_page(
     membership: Membership, filters: ContactFilters, after: str = "", size: int = PAGE_SIZE
 ) -> ContactPage:
     """A page of the table, in the filters' sort, from after the `after` cursor."""
-    contacts = contacts_filtered(membership, filters).prefetch_related("phones")
+    contacts = contacts_filtered(membership, filters)
     cursor = ContactCursor.parse(after) if after else None
-    descending = filters.sort.startswith("-")
-    if filters.sort.endswith("created"):
-        rows, more = _by_created(contacts, cursor, descending, size)
-    else:
-        rows, more = _by_name(contacts, cursor, descending, size)
-    next_cursor = ""
-    if more and rows:
-        last = rows[-1]
-        if filters.sort.endswith("created"):
-            next_cursor = str(ContactCursor(True, last.created_at.isoformat(), last.pk))
-        else:
-            next_cursor = str(ContactCursor(bool(last.name), last.name, last.pk))
+    sort = _sort_of(filters.sort)
+    few = bool(filters.query) and matches_are_few(contacts)
+    rows, more = _page(contacts.prefetch_related("phones"), sort, cursor, size, few)
+    next_cursor = str(sort.cursor(rows[-1])) if more and rows else ""
     return ContactPage(rows, next_cursor)
 
 
@@ -315,5 +356,6 @@ def contact_suggestions(
     contacts = contacts_matching(
         contacts_visible_to(membership), query, membership.organization.country
     )
-    found = list(contacts.prefetch_related("phones").order_by("-pk")[:limit])
+    newest = _ordered(contacts, "pk", True, matches_are_few(contacts, SORTED_SUGGESTIONS_MAX))
+    found = list(newest.prefetch_related("phones")[:limit])
     return sorted(found, key=lambda contact: (contact.name == "", contact.name, contact.pk))

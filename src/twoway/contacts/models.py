@@ -109,6 +109,10 @@ class Contact(models.Model):
     )
     # When a lead first texted (its own field, not `created_at`: a merge may carry it over).
     lead_texted_at = models.DateTimeField(null=True, blank=True)
+    # When the contact last texted or was texted, in any of their conversations: the table's
+    # "Recent activity first". Written by `contacts.activity` wherever a conversation's last
+    # message moves.
+    last_activity_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -117,6 +121,9 @@ class Contact(models.Model):
         indexes = [
             models.Index(fields=["organization", "name", "id"], name="contact_org_name"),
             models.Index(fields=["organization", "created_at", "id"], name="contact_org_created"),
+            models.Index(
+                fields=["organization", "last_activity_at", "id"], name="contact_org_activity"
+            ),
             models.Index(fields=["organization", "client_type"], name="contact_org_client_type"),
             models.Index(fields=["organization", "home_location"], name="contact_org_location"),
             # Merge suggestions: contacts sharing an e-mail or a name, in any case.

@@ -9,6 +9,7 @@ from django.db.models import F
 
 from twoway.accounts.models import Membership, Team
 from twoway.contacts.models import Contact
+from twoway.contacts.services.activity import contact_activity_record
 from twoway.conversations.models import Conversation, Direction, Folder, Kind, Message
 from twoway.conversations.tasks import deleted_texts_forget
 from twoway.core.errors import InvalidInput
@@ -67,6 +68,7 @@ def conversation_record_inbound(
         last_message_at=message.created_at,
         last_message_preview=conversation_preview(message),
     )
+    contact_activity_record(conversation.contact_id, message.created_at)
     conversation.refresh_from_db()
     _publish_conversation(conversation)
 
@@ -108,6 +110,7 @@ def conversation_record_outbound(
     if answers:
         fields.update(folder=Folder.PARTICIPATING, unread_count=0)
     Conversation.objects.filter(pk=conversation.pk).update(**fields)
+    contact_activity_record(conversation.contact_id, message.created_at)
     conversation.refresh_from_db()
     _publish_conversation(conversation)
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from twoway.carriers.base import InboundMessage
 from twoway.compliance.keywords import DEFAULTS, KeywordSet, looks_like_opt_out
 from twoway.contacts.models import Contact, ContactPhone, CreatedFrom
+from twoway.contacts.services.activity import contacts_activity_record
 from twoway.conversations.models import Conversation, Direction, Message, Status
 from twoway.conversations.services import body_preview, inbound_folder
 from twoway.core.rows import bound_cursor, pairs_in, rows_insert, rows_update
@@ -113,7 +114,10 @@ def texts_receive_together(group: list[ReceivedText]) -> None:
     by_conversation: dict[int, list[_Text]] = {}
     for text in texts:
         by_conversation.setdefault(text.conversation_id, []).append(text)
-    now_read = _conversations_record_inbound(by_conversation)
+    now_read, contact_of = _conversations_record_inbound(by_conversation)
+    contacts_activity_record(
+        {contact_of[pk]: its[-1].created_at for pk, its in by_conversation.items()}
+    )
     events: list[DomainEvent] = []
     for conversation_id, its_texts in by_conversation.items():
         folder, unread_count, muted = now_read[conversation_id]
@@ -190,10 +194,11 @@ def _messages_stored(keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
 
 def _conversations_record_inbound(
     by_conversation: dict[int, list[_Text]],
-) -> dict[int, tuple[str, int, bool]]:
+) -> tuple[dict[int, tuple[str, int, bool]], dict[int, int]]:
     """What `conversation_record_inbound` does, for every conversation of the batch in one
     `UPDATE ... FROM (VALUES ...) RETURNING` (docs/decisions.md): folder, unread count plus the
-    texts received, last message and preview. Returns each one's folder, unread count, muted.
+    texts received, last message and preview. Returns each one's folder, unread count, muted,
+    and each one's contact (whose last activity moves too).
 
     PostgreSQL takes the values as one array per column (see `rows_insert`)."""
     db = connections[router.db_for_write(Conversation)]
@@ -224,9 +229,12 @@ def _conversations_record_inbound(
             "folder = v.new_folder, unread_count = unread_count + v.received,"
             " last_message_at = v.at, last_message_preview = v.preview"
         ),
-        returning="id, folder, unread_count, muted",
+        returning="id, folder, unread_count, muted, contact_id",
     )
-    return {row[0]: (row[1], row[2], bool(row[3])) for row in updated}
+    return (
+        {row[0]: (row[1], row[2], bool(row[3])) for row in updated},
+        {row[0]: row[4] for row in updated},
+    )
 
 
 def _contacts_for(group: list[ReceivedText]) -> dict[tuple[int, str], tuple[int, str]]:

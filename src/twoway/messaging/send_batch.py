@@ -30,6 +30,7 @@ from django.utils import timezone
 from twoway.accounts.models import Membership, Organization
 from twoway.billing.services import BalanceCharges
 from twoway.contacts.models import Contact, ContactPhone, CreatedFrom
+from twoway.contacts.services.activity import contacts_activity_record
 from twoway.conversations.models import Category, Conversation, Direction, Folder, Message, Status
 from twoway.conversations.services import conversation_preview, message_created
 from twoway.core.errors import InvalidInput, PermissionDenied, TwowayError
@@ -347,6 +348,13 @@ class _Group:
             self.balances[organization_id].write(message_ids)
         events = _record_in_conversations(
             pending.texts, messages, new={c.pk for c in pending.new_conversations}
+        )
+        contacts_activity_record(
+            {
+                item.conversation.contact_id: message.created_at
+                for item, message in zip(pending.texts, messages, strict=True)
+                if item.conversation is not None
+            }
         )
         events_publish(events)
         for item, message in zip(pending.texts, messages, strict=True):

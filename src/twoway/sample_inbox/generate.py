@@ -26,6 +26,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from twoway.accounts.models import Membership, Organization, Role
@@ -219,6 +220,13 @@ def inbox_generate(
             ),
         )
         writer.reset_sequences([Contact, Conversation])
+        # Each contact's last activity: the last message of its conversations.
+        latest = Conversation.objects.filter(contact_id=OuterRef("pk")).order_by(
+            F("last_message_at").desc(nulls_last=True)
+        )
+        Contact.objects.filter(organization=organization).update(
+            last_activity_at=Subquery(latest.values("last_message_at")[:1])
+        )
     writer.analyze([Contact, ContactPhone, Conversation, Message])
     progress(f"{count} messages written")
     return InboxGenerated(

@@ -67,6 +67,9 @@ def contact_absorb(
     survivor.name = plan.name or survivor.name or merged.name
     lead = _lead(survivor, merged)
     survivor.lead_texted_at, survivor.source_number_id = lead.lead_texted_at, lead.source_number_id
+    # The merged contact's conversations become the survivor's, and their last texts with them.
+    activity = [at for at in (survivor.last_activity_at, merged.last_activity_at) if at]
+    survivor.last_activity_at = max(activity, default=None)
     # A consent message one of them never had goes out again before the next text: their
     # numbers are different phones, and the consent was given on one of them.
     if ConsentStatus.NOT_SENT in (survivor.consent_status, merged.consent_status):
@@ -104,6 +107,7 @@ def contact_absorb(
             *(choice.name for choice in plan.fields),
             "name",
             "lead_texted_at",
+            "last_activity_at",
             "source_number",
             "consent_status",
             "opt_in_status",
