@@ -375,7 +375,6 @@ def test_only_admins_of_the_organization_update(
         ({"number_type": "fax"}, "number_type"),
         ({"routing_mode": "robot"}, "routing_mode"),
         ({"label": "x" * 101}, "label"),
-        ({"mms_enabled": True}, "mms_enabled"),  # the simulator sends no MMS
     ],
 )
 def test_update_refuses_bad_values(
@@ -384,6 +383,17 @@ def test_update_refuses_bad_values(
     with pytest.raises(InvalidNumberField) as refused:
         number_update(actor=admin, number=number, **fields)  # type: ignore[arg-type]
     assert refused.value.field == field
+
+
+def test_mms_refused_on_a_carrier_that_sends_none(admin: Membership, org: Organization) -> None:
+    vonage = PhoneNumber.objects.create(
+        organization=org, number="+14155550124", carrier="vonage", mps_limit=30
+    )
+    with pytest.raises(InvalidNumberField) as refused:
+        number_update(actor=admin, number=vonage, mms_enabled=True)
+    assert refused.value.field == "mms_enabled"
+    vonage.refresh_from_db()
+    assert not vonage.mms_enabled
 
 
 def test_mms_on_a_carrier_that_sends_it(admin: Membership, twilio_number: PhoneNumber) -> None:

@@ -18,7 +18,7 @@ def flag_waiting_opt_outs(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("compliance", "0002_keywords"),
-        ("contacts", "0006_contact_export"),
+        ("contacts", "0007_contact_last_activity"),
     ]
 
     operations = [
