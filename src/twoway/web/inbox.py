@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from twoway.accounts.access import initiate_refusal
 from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
 from twoway.contacts.models import CreatedFrom
@@ -419,10 +420,12 @@ def composer_counter(request: HttpRequest, membership: Membership) -> HttpRespon
     typed = request.POST.get("body", "")
     body = emoji_from_shortcodes(typed)
     counter = segment_info(body)
+    max_length = membership.organization.max_message_length
     context: dict[str, object] = {
         "counter": counter,
-        "max_length": membership.organization.max_message_length,
+        "max_length": max_length,
         "length": len(body),
+        "over": max(0, len(body) - max_length),
     }
     plain = replace_lookalikes(typed)
     if counter.encoding == UCS2 and plain != typed:
@@ -449,8 +452,9 @@ def new_conversation(request: HttpRequest, membership: Membership) -> HttpRespon
         },
         "counter": segment_info(""),
     }
-    if not membership.can_initiate:
-        context["error"] = "Your role can answer existing conversations but not start new ones."
+    refusal = initiate_refusal(membership)
+    if refusal is not None:
+        context["error"] = refusal.message
         return render(request, "web/new_conversation.html", context, status=403)
     if request.method == "POST":
         to, body = request.POST.get("to", ""), request.POST.get("body", "")

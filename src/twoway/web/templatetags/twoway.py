@@ -11,6 +11,7 @@ from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString
 from django.utils.timezone import get_current_timezone, localtime
 
+from twoway.conversations.access import answer_refusal as conversation_answer_refusal
 from twoway.conversations.search import highlight as search_highlight
 from twoway.core.phones import format_for_display
 
@@ -24,6 +25,12 @@ register = template.Library()
 def phone(value: str) -> str:
     """(202) 555-0172 for a North American E.164 number, international format otherwise."""
     return format_for_display(value or "")
+
+
+@register.filter
+def answer_refusal(conversation: Conversation) -> str:
+    """Why nobody can answer the conversation any more (its number released); empty if they can."""
+    return conversation_answer_refusal(conversation)
 
 
 @register.filter
