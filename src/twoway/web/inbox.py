@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from twoway.accounts.access import initiate_refusal
 from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
+from twoway.accounts.names import person_name
 from twoway.contacts.models import CreatedFrom
 from twoway.conversations.access import (
     access_conversation,
@@ -90,9 +91,7 @@ def _assignee_options(membership: Membership) -> list[tuple[str, list[tuple[str,
     """The assignee filter's teams and people, as (group, [(value, label)])."""
     choices = assignee_filter_choices(membership)
     teams = [(f"team:{t.pk}", f"Team {t.name}") for t in choices["teams"]]
-    people = [
-        (f"user:{m.user_id}", m.user.get_full_name() or m.user.email) for m in choices["members"]
-    ]
+    people = [(f"user:{m.user_id}", person_name(m.user)) for m in choices["members"]]
     return [("Teams", teams), ("People", people)]
 
 

@@ -11,6 +11,7 @@ from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString
 from django.utils.timezone import get_current_timezone, localtime
 
+from twoway.accounts.names import person_name
 from twoway.conversations.access import answer_refusal as conversation_answer_refusal
 from twoway.conversations.search import highlight as search_highlight
 from twoway.core.phones import format_for_display
@@ -25,6 +26,12 @@ register = template.Library()
 def phone(value: str) -> str:
     """(202) 555-0172 for a North American E.164 number, international format otherwise."""
     return format_for_display(value or "")
+
+
+@register.filter
+def person(user: object) -> str:
+    """A person's display name (`accounts.names.person_name`)."""
+    return person_name(user)
 
 
 @register.filter
@@ -90,7 +97,7 @@ def conversation_items(
         )
         muted = '<span class="muted-flag" title="Muted">muted</span>' if c.muted else ""
         if c.assignee:
-            name = c.assignee.get_full_name() or c.assignee.email
+            name = person_name(c.assignee)
             tag = f'<span class="assignee-tag" data-assignee>{escape(name)}</span>'
         elif c.assignee_team:
             team = escape(c.assignee_team.name)
