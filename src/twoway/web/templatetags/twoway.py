@@ -13,10 +13,12 @@ from django.utils.timezone import get_current_timezone, localtime
 
 from twoway.accounts.names import person_name
 from twoway.conversations.access import answer_refusal as conversation_answer_refusal
+from twoway.conversations.consent_state import consent_message_state
 from twoway.conversations.search import highlight as search_highlight
 from twoway.core.phones import format_for_display
 
 if TYPE_CHECKING:
+    from twoway.contacts.models import Contact
     from twoway.conversations.models import Conversation
 
 register = template.Library()
@@ -26,6 +28,12 @@ register = template.Library()
 def phone(value: str) -> str:
     """(202) 555-0172 for a North American E.164 number, international format otherwise."""
     return format_for_display(value or "")
+
+
+@register.filter
+def consent_state(contact: Contact) -> str:
+    """What became of the contact's consent message (`conversations.consent_state`)."""
+    return consent_message_state(contact)
 
 
 @register.filter
