@@ -288,7 +288,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         subprocess.Popen([*base, "worker"]),
     ]
     print(f"Twoway is running on http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
+    if notice := public_url_notice():
+        print(notice, flush=True)
     return _supervise(children)
+
+
+def public_url_notice() -> str:
+    """What `serve` says when TWOWAY_PUBLIC_URL is unset: links in e-mails and the carriers'
+    callbacks need the address the world reaches Twoway at."""
+    from django.conf import settings
+
+    if settings.TWOWAY_PUBLIC_URL:
+        return ""
+    return (
+        "TWOWAY_PUBLIC_URL is not set: set it to the address people and carriers reach Twoway "
+        "at (such as https://texts.example.com) so that links in e-mails and carriers' "
+        "delivery reports reach it."
+    )
 
 
 def _supervise(children: list[subprocess.Popen[Any]]) -> int:

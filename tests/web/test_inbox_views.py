@@ -145,6 +145,14 @@ def test_counter_counts_segments_like_the_pipeline(admin_client: Client) -> None
     assert 'data-encoding="UCS-2"' in html and "😀" in html
 
 
+def test_past_the_maximum_length_the_counter_says_only_that(admin_client: Client) -> None:
+    html = admin_client.post("/inbox/counter/", {"body": "A" * 551}).content.decode()
+    assert "551 characters: 1 more than the 550 your organization allows." in html
+    assert "characters left" not in html and " segments<" not in html
+    html = admin_client.post("/inbox/counter/", {"body": "A" * 550}).content.decode()
+    assert "characters left" in html and "more than the" not in html
+
+
 def test_the_counter_counts_the_text_as_it_will_be_sent(admin_client: Client) -> None:
     html = admin_client.post("/inbox/counter/", {"body": "Done :thumbs_up:"}).content.decode()
     assert 'data-encoding="UCS-2"' in html and "“👍”" in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import logged_in
@@ -83,3 +84,62 @@ def _entry_ids(html: str) -> list[int]:
     import re
 
     return [int(pk) for pk in re.findall(r'data-entry="(\d+)"', html)]
+
+
+def test_an_administrator_adds_credit_recorded_in_the_ledger(
+    admin: Membership, org: Organization
+) -> None:
+    balance_grant(organization=org, amount=1)
+    client = logged_in(admin)
+    response = client.post("/settings/balance/", {"amount": "250", "note": "Invoice 1042"})
+    assert response.status_code == 302
+    html = client.get(response["Location"]).content.decode()
+    assert "Added 250 segments of credit." in html
+    assert "<strong data-balance>251</strong> segments left" in html
+    entry = BalanceEntry.objects.filter(organization=org).first()
+    assert entry is not None
+    assert (entry.delta, entry.balance_after, entry.note) == (250, 251, "Invoice 1042")
+    assert entry.created_by_id == admin.user_id
+
+
+@pytest.mark.parametrize(
+    ("posted", "reason"),
+    [
+        ({"amount": ""}, "Give the number of segments to add."),
+        ({"amount": "ten"}, "as a whole number"),
+        ({"amount": "0"}, "Add at least 1 segment."),
+        ({"amount": "-5"}, "Add at least 1 segment."),
+        ({"amount": "2000000"}, "Add at most 1,000,000 segments at a time."),
+        ({"amount": "5", "note": "x" * 201}, "Keep the note to 200 characters"),
+    ],
+)
+def test_a_wrong_credit_is_refused_with_the_reason_and_adds_nothing(
+    admin: Membership, org: Organization, posted: dict[str, str], reason: str
+) -> None:
+    response = logged_in(admin).post("/settings/balance/", posted)
+    assert response.status_code == 422
+    assert reason in response.content.decode()
+    assert not BalanceEntry.objects.filter(organization=org).exists()
+
+
+def test_only_administrators_add_credit_and_only_with_the_csrf_token(
+    admin: Membership, standard: Membership, org: Organization
+) -> None:
+    response = logged_in(standard).post("/settings/balance/", {"amount": "100"})
+    assert response.status_code == 403
+    forged = Client(enforce_csrf_checks=True)
+    forged.force_login(admin.user)
+    assert forged.post("/settings/balance/", {"amount": "100"}).status_code == 403
+    assert not BalanceEntry.objects.filter(organization=org).exists()
+
+
+def test_the_exhausted_balance_says_where_credit_is_added(
+    admin: Membership, org: Organization, number: PhoneNumber
+) -> None:
+    from twoway.billing.services import BalanceExhausted
+
+    balance_grant(organization=org, amount=1)
+    balance_grant(organization=org, amount=-1)
+    with pytest.raises(BalanceExhausted) as caught:
+        message_send(phone_number=number, to="+12025550172", body="Hi", membership=admin)
+    assert "An administrator can add credit under Settings, SMS balance." in caught.value.message

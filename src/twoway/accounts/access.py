@@ -55,6 +55,27 @@ def require_admin(membership: Membership) -> None:
         raise PermissionDenied("Only administrators can do that.", code="admin_only")
 
 
+NO_SMS_PERMISSION = (
+    "You do not have the “Send SMS to clients” permission: an administrator of your "
+    "organization can give it to you under Settings, Users."
+)
+ROLE_CANNOT_INITIATE = "Your role can answer existing conversations but not start new ones."
+
+
+def sms_permission_missing() -> PermissionDenied:
+    return PermissionDenied(NO_SMS_PERMISSION, code="no_sms_permission")
+
+
+def initiate_refusal(membership: Membership) -> PermissionDenied | None:
+    """Why the member may not start a conversation, naming what they lack (the permission
+    before the role: a Standard user without it is held back by it alone); None if they may."""
+    if not membership.can_send_sms:
+        return sms_permission_missing()
+    if not membership.can_initiate:
+        return PermissionDenied(ROLE_CANNOT_INITIATE, code="cannot_initiate")
+    return None
+
+
 def api_keys_visible_to(membership: Membership) -> QuerySet[ApiKey]:
     """A member's own keys; an admin's view is every key of the organization."""
     keys = ApiKey.objects.filter(organization_id=membership.organization_id)

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from twoway.accounts.access import require_admin
 from twoway.accounts.models import Invitation, Membership, Organization, Role, Team
+from twoway.accounts.names import person_name
 from twoway.core.errors import InvalidInput, NotFound, PermissionDenied
 from twoway.core.phones import is_country_code
 
@@ -143,7 +144,7 @@ def invitation_create(
         expires_at=now + INVITATION_VALID_FOR,
     )
     link = invitation_link(invitation, base_url=base_url)
-    inviter = invited_by.user.get_full_name() or invited_by.user.email or "An administrator"
+    inviter = person_name(invited_by.user) or "An administrator"
     transaction.on_commit(lambda: _invitation_email_send(invitation, link, inviter))
     return invitation
 

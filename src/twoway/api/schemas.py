@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from twoway.accounts.models import RENDERED_MAX_LENGTH
+from twoway.accounts.names import person_name
 from twoway.contacts.models import phones_in_order
 from twoway.contacts.validation import custom_value_read
 from twoway.core.text import NUL_MESSAGE, has_nul
@@ -291,7 +292,7 @@ class ConversationOut(Schema):
         user = conversation.assignee
         if user is None:
             return None
-        return {"id": user.pk, "name": user.get_full_name() or user.email}
+        return {"id": user.pk, "name": person_name(user)}
 
 
 class AssignIn(InputSchema):

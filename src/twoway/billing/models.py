@@ -14,6 +14,9 @@ class SmsAccount(models.Model):
     )
     balance = models.IntegerField(default=0, help_text="Segments left to send")
 
+    class Meta:
+        verbose_name = "SMS account"
+
     def __str__(self) -> str:
         return f"{self.organization}: {self.balance} segments"
 
@@ -41,6 +44,7 @@ class BalanceEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "balance entries"
         ordering = ["-id"]
         constraints = [
             # A message is charged once and refunded at most once, whatever retries.

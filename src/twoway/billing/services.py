@@ -67,7 +67,8 @@ def balance_exhausted(cost: int, balance: int) -> BalanceExhausted:
     return BalanceExhausted(
         f"Your SMS balance is used up: this message needs {cost} segment"
         f"{'s' if cost != 1 else ''} and {balance} "
-        f"{'is' if balance == 1 else 'are'} left. Ask your administrator to add more."
+        f"{'is' if balance == 1 else 'are'} left. An administrator can add credit under "
+        "Settings, SMS balance."
     )
 
 

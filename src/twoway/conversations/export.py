@@ -17,6 +17,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from twoway.accounts.names import person_name
 from twoway.conversations.models import Conversation, Message
 from twoway.core.errors import InvalidInput
 from twoway.core.phones import format_for_display
@@ -77,7 +78,7 @@ def _author(message: Message) -> str:
     if message.is_inbound:
         return "contact"
     if message.sent_by is not None:
-        return message.sent_by.email
+        return person_name(message.sent_by)
     return message.sent_by_label or "automation"
 
 

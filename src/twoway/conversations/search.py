@@ -30,7 +30,7 @@ from twoway.accounts.models import Membership
 from twoway.conversations.models import Conversation, Folder, Message
 from twoway.conversations.search_index import CONTACT_FTS, MESSAGE_FTS, number_digits
 from twoway.conversations.selectors import ContactFilter
-from twoway.numbers.access import access_phone_number, numbers_usable_by
+from twoway.numbers.access import access_phone_number, numbers_seen_by
 
 MAX_LIMIT = 200
 CONTACT_LIMIT = 20
@@ -357,7 +357,7 @@ def conversation_search(
     if number_id is not None:
         number_ids = [access_phone_number(membership, number_id).pk]
     else:
-        number_ids = list(numbers_usable_by(membership).values_list("pk", flat=True))
+        number_ids = list(numbers_seen_by(membership).values_list("pk", flat=True))
     visible = _visible(membership, number_ids, folder)
     if contact_filter:
         visible = contact_filter.apply(visible)

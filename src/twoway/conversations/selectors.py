@@ -15,6 +15,7 @@ from django.db import connections
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from twoway.accounts.models import Membership, Team
+from twoway.accounts.names import person_name
 from twoway.contacts.lookup import organization_filter_values
 from twoway.contacts.models import Contact
 from twoway.contacts.selectors import contact_groups
@@ -68,7 +69,7 @@ def assignee_choices(conversation: Conversation) -> dict[str, Any]:
     if conversation.assignee_id and not members.filter(user_id=conversation.assignee_id).exists():
         user = conversation.assignee
         assert user is not None
-        name = user.get_full_name() or user.email
+        name = person_name(user)
         kept = (f"user:{user.pk}", f"{name} (cannot see this number now)")
     elif (
         conversation.assignee_team_id

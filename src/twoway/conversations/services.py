@@ -8,6 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from twoway.accounts.models import Membership, Team
+from twoway.accounts.names import person_name
 from twoway.contacts.models import Contact
 from twoway.contacts.services.activity import contact_activity_record
 from twoway.conversations.models import Conversation, Direction, Folder, Kind, Message
@@ -245,7 +246,7 @@ def conversation_delete(*, conversation: Conversation) -> None:
 
 
 def _person(user: Any) -> str:
-    return str(user.get_full_name() or user.email)
+    return person_name(user)
 
 
 def _assignee_label(conversation: Conversation) -> str:

@@ -27,13 +27,14 @@ from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from twoway.accounts.access import initiate_refusal, sms_permission_missing
 from twoway.accounts.models import Membership, Organization
 from twoway.billing.services import BalanceCharges
 from twoway.contacts.models import Contact, ContactPhone, CreatedFrom
 from twoway.contacts.services.activity import contacts_activity_record
 from twoway.conversations.models import Category, Conversation, Direction, Folder, Message, Status
 from twoway.conversations.services import conversation_preview, message_created
-from twoway.core.errors import InvalidInput, PermissionDenied, TwowayError
+from twoway.core.errors import InvalidInput, TwowayError
 from twoway.core.phones import InvalidPhoneNumber, normalize_phone
 from twoway.core.rows import pairs_in, rows_insert, rows_update
 from twoway.core.segments import SegmentInfo, segment_info
@@ -219,10 +220,7 @@ class _Group:
                     f"{plan.sender.display} cannot send SMS.", code="sender_disabled"
                 )
             if not text.membership.can_reply:
-                raise PermissionDenied(
-                    "You do not have the “Send SMS to clients” permission.",
-                    code="no_sms_permission",
-                )
+                raise sms_permission_missing()
         except TwowayError as exc:
             self.results[item.index] = exc
             return False
@@ -242,11 +240,9 @@ class _Group:
             self.conversations.get((number.pk, item.to_number)) if number is not None else None
         )
         try:
-            if conversation is None and not text.membership.can_initiate:
-                raise PermissionDenied(
-                    "Your role can answer existing conversations but not start new ones.",
-                    code="cannot_initiate",
-                )
+            refusal = initiate_refusal(text.membership) if conversation is None else None
+            if refusal is not None:
+                raise refusal
             check_opt_out(contact, text.category, text.confirm_opted_out, item.to_number)
             if needs_consent_message(organization, contact, text.category):
                 self._one_by_one(item)

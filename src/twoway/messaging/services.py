@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from twoway.accounts.access import initiate_refusal, sms_permission_missing
 from twoway.accounts.models import RENDERED_MAX_LENGTH, Membership, Organization
 from twoway.billing.services import balance_charge, balance_lock
 from twoway.contacts.models import ConsentStatus, Contact, CreatedFrom
@@ -141,9 +142,7 @@ def message_send(
     if not plan.sender.sms_enabled:
         raise InvalidInput(f"{plan.sender.display} cannot send SMS.", code="sender_disabled")
     if membership is not None and not membership.can_reply:
-        raise PermissionDenied(
-            "You do not have the “Send SMS to clients” permission.", code="no_sms_permission"
-        )
+        raise sms_permission_missing()
 
     if category != Category.AUTO_REPLY:
         balance_lock(organization.pk)
@@ -155,11 +154,10 @@ def message_send(
         conversation = Conversation.objects.filter(
             phone_number=plan.conversation_number, contact_number=to_number
         ).first()
-    if conversation is None and membership is not None and not membership.can_initiate:
-        raise PermissionDenied(
-            "Your role can answer existing conversations but not start new ones.",
-            code="cannot_initiate",
-        )
+    if conversation is None and membership is not None:
+        refusal = initiate_refusal(membership)
+        if refusal is not None:
+            raise refusal
     check_opt_out(contact, category, confirm_opted_out, to_number)
     if conversation is None and plan.conversation_number is not None:
         conversation, _ = conversation_get_or_create(

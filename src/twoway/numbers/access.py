@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 
-from django.db.models import Q, QuerySet
+from django.db.models import Manager, Q, QuerySet
 
 from twoway.accounts.models import Membership, Role, Team
 from twoway.core.errors import NotFound
@@ -16,14 +16,24 @@ from twoway.numbers.models import PhoneNumber
 def numbers_usable_by(membership: Membership) -> QuerySet[PhoneNumber]:
     """Numbers the member may send from and whose inbox they see (the number's inbox settings):
     all of them for admins; for others those open to everyone or listing them or their team."""
-    numbers = PhoneNumber.objects.filter(organization_id=membership.organization_id)
+    return _open_to(membership, PhoneNumber.objects)
+
+
+def numbers_seen_by(membership: Membership) -> QuerySet[PhoneNumber]:
+    """The numbers whose conversations the member reads: those they may use, and the released
+    ones that were open to them, whose history stays (read only: nothing leaves from them)."""
+    return _open_to(membership, PhoneNumber.all_objects)
+
+
+def _open_to(membership: Membership, manager: Manager[PhoneNumber]) -> QuerySet[PhoneNumber]:
+    numbers = manager.filter(organization_id=membership.organization_id)
     if not membership.is_admin:
         allowed = (
             Q(access_everyone=True)
             | Q(access_users=membership)
             | Q(access_teams__members=membership)
         )
-        numbers = numbers.filter(pk__in=PhoneNumber.objects.filter(allowed).values("pk"))
+        numbers = numbers.filter(pk__in=manager.filter(allowed).values("pk"))
     return numbers.order_by("id")
 
 

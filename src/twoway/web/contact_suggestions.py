@@ -6,21 +6,19 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from twoway.accounts.access import initiate_refusal
 from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
 from twoway.contacts.lookup import contact_suggestions
 from twoway.contacts.models import phones_in_order
-from twoway.core.errors import PermissionDenied
 from twoway.core.text import CONTACT_QUERY_MAX_LENGTH, query_problem
 
 
 @member_view
 def to_suggestions(request: HttpRequest, membership: Membership) -> HttpResponse:
-    if not membership.can_initiate:
-        raise PermissionDenied(
-            "Your role can answer existing conversations but not start new ones.",
-            code="cannot_initiate",
-        )
+    refusal = initiate_refusal(membership)
+    if refusal is not None:
+        raise refusal
     typed = request.GET.get("to", "").strip()
     if query_problem(typed, CONTACT_QUERY_MAX_LENGTH):
         typed = ""  # nothing to suggest: the form itself says what is wrong on Send

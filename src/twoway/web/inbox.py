@@ -14,8 +14,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from twoway.accounts.access import initiate_refusal
 from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
+from twoway.accounts.names import person_name
 from twoway.contacts.models import CreatedFrom
 from twoway.conversations.access import (
     access_conversation,
@@ -92,9 +94,7 @@ def _assignee_options(membership: Membership) -> list[tuple[str, list[tuple[str,
     """The assignee filter's teams and people, as (group, [(value, label)])."""
     choices = assignee_filter_choices(membership)
     teams = [(f"team:{t.pk}", f"Team {t.name}") for t in choices["teams"]]
-    people = [
-        (f"user:{m.user_id}", m.user.get_full_name() or m.user.email) for m in choices["members"]
-    ]
+    people = [(f"user:{m.user_id}", person_name(m.user)) for m in choices["members"]]
     return [("Teams", teams), ("People", people)]
 
 
@@ -453,10 +453,12 @@ def composer_counter(request: HttpRequest, membership: Membership) -> HttpRespon
     typed = request.POST.get("body", "")
     body = emoji_from_shortcodes(typed)
     counter = segment_info(body)
+    max_length = membership.organization.max_message_length
     context: dict[str, object] = {
         "counter": counter,
-        "max_length": membership.organization.max_message_length,
+        "max_length": max_length,
         "length": len(body),
+        "over": max(0, len(body) - max_length),
     }
     plain = replace_lookalikes(typed)
     if counter.encoding == UCS2 and plain != typed:
@@ -483,8 +485,9 @@ def new_conversation(request: HttpRequest, membership: Membership) -> HttpRespon
         },
         "counter": segment_info(""),
     }
-    if not membership.can_initiate:
-        context["error"] = "Your role can answer existing conversations but not start new ones."
+    refusal = initiate_refusal(membership)
+    if refusal is not None:
+        context["error"] = refusal.message
         return render(request, "web/new_conversation.html", context, status=403)
     if request.method == "POST":
         to, body = request.POST.get("to", ""), request.POST.get("body", "")

@@ -11,11 +11,15 @@ from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString
 from django.utils.timezone import get_current_timezone, localtime
 
+from twoway.accounts.names import person_name
 from twoway.contacts.selectors import flagged_opt_out_text as _flagged_opt_out_text
+from twoway.conversations.access import answer_refusal as conversation_answer_refusal
+from twoway.conversations.consent_state import consent_message_state
 from twoway.conversations.search import highlight as search_highlight
 from twoway.core.phones import format_for_display
 
 if TYPE_CHECKING:
+    from twoway.contacts.models import Contact
     from twoway.conversations.models import Conversation
 
 register = template.Library()
@@ -31,6 +35,24 @@ def flagged_opt_out_text(contact: object) -> str:
 def phone(value: str) -> str:
     """(202) 555-0172 for a North American E.164 number, international format otherwise."""
     return format_for_display(value or "")
+
+
+@register.filter
+def consent_state(contact: Contact) -> str:
+    """What became of the contact's consent message (`conversations.consent_state`)."""
+    return consent_message_state(contact)
+
+
+@register.filter
+def person(user: object) -> str:
+    """A person's display name (`accounts.names.person_name`)."""
+    return person_name(user)
+
+
+@register.filter
+def answer_refusal(conversation: Conversation) -> str:
+    """Why nobody can answer the conversation any more (its number released); empty if they can."""
+    return conversation_answer_refusal(conversation)
 
 
 @register.filter
@@ -90,7 +112,7 @@ def conversation_items(
         )
         muted = '<span class="muted-flag" title="Muted">muted</span>' if c.muted else ""
         if c.assignee:
-            name = c.assignee.get_full_name() or c.assignee.email
+            name = person_name(c.assignee)
             tag = f'<span class="assignee-tag" data-assignee>{escape(name)}</span>'
         elif c.assignee_team:
             team = escape(c.assignee_team.name)

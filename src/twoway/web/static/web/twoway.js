@@ -143,7 +143,13 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
     if (event.detail.successful && form.matches && form.matches("form[data-reset-on-success]")) {
+      // Only what was typed empties: a picked choice (the phone's To number) stays picked,
+      // where reset() would put it back to the one the page was drawn with.
+      var picked = Array.prototype.map.call(form.querySelectorAll("select"), function (select) {
+        return [select, select.value];
+      });
       form.reset();
+      picked.forEach(function (pair) { pair[0].value = pair[1]; });
     }
   });
   // The inbox list marks the open conversation; it is redrawn live, so it asks for the open
