@@ -270,6 +270,21 @@ def failed_text(v: Victim) -> dict[str, Any]:
     return {"conversation_id": v.conversation.pk, "uid": v.message.uid}
 
 
+def scheduled_text(v: Victim) -> dict[str, Any]:
+    """The victim's text, scheduled for tomorrow, so that it could still be changed or
+    cancelled."""
+    Message.objects.filter(pk=v.message.pk).update(
+        direction=Direction.OUTBOUND,
+        status=Status.SCHEDULED,
+        category="direct",
+        send_at=timezone.now() + timezone.timedelta(days=1),
+    )
+    return {"conversation_id": v.conversation.pk, "uid": v.message.uid}
+
+
+SCHEDULED_CHANGE = {"body": "Changed by someone else", "send_at": "2030-01-01T09:00:00-05:00"}
+
+
 def number_id(v: Victim) -> dict[str, Any]:
     return {"number_id": v.number.pk}
 
@@ -459,7 +474,10 @@ TABLE: dict[str, Case] = {
         refused=frozenset({403}),
     ),
     # API (keyed by route: ninja names its URLs after the view functions)
-    "api/v1/messages/<uid>": Case(lambda v: {"uid": v.message.uid}, (("get", None),), api=True),
+    "api/v1/messages/<uid>": Case(
+        scheduled_text, (("get", None), ("patch", SCHEDULED_CHANGE)), api=True
+    ),
+    "api/v1/messages/<uid>/cancel": Case(scheduled_text, (("post", {}),), api=True),
     "api/v1/conversations/<conversation_id>": Case(
         conversation_id, (("get", None), ("delete", None)), api=True
     ),
