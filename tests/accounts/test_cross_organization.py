@@ -366,6 +366,13 @@ TABLE: dict[str, Case] = {
     "conversation_send": Case(conversation_id, (("post", {"body": "hi"}),)),
     "conversation_note": Case(conversation_id, (("post", {"body": "hi"}),)),
     "message_retry": Case(failed_text, (("post", {}),)),
+    "conversation_schedule": Case(
+        conversation_id, (("post", {"body": "Hi", "send_at": "2030-01-01T09:00"}),)
+    ),
+    "scheduled_text_edit": Case(
+        scheduled_text, (("post", {"body": "Changed", "send_at": "2030-01-01T09:00"}),)
+    ),
+    "scheduled_text_cancel": Case(scheduled_text, (("post", {}),)),
     "conversation_archive": Case(conversation_id),
     "conversation_unarchive": Case(conversation_id),
     "conversation_unread": Case(conversation_id),

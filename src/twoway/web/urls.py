@@ -15,6 +15,7 @@ from twoway.web import (
     inbox,
     invitation,
     notifications,
+    scheduled,
     search,
 )
 
@@ -54,6 +55,21 @@ urlpatterns = [
         "inbox/c/<int:conversation_id>/retry/<uuid:uid>/",
         failed.message_retry,
         name="message_retry",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/schedule/",
+        scheduled.conversation_schedule,
+        name="conversation_schedule",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/scheduled/<uuid:uid>/edit/",
+        scheduled.scheduled_text_edit,
+        name="scheduled_text_edit",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/scheduled/<uuid:uid>/cancel/",
+        scheduled.scheduled_text_cancel,
+        name="scheduled_text_cancel",
     ),
     path("inbox/failed/", failed.failed_list, name="failed"),
     path("inbox/failed/retry/", failed.failed_retry, name="failed_retry"),
