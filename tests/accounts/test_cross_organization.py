@@ -319,6 +319,21 @@ def keyword_id(v: Victim) -> dict[str, Any]:
     return {"keyword_id": found.pk}
 
 
+def scheduled_text(v: Victim) -> dict[str, Any]:
+    """The victim's text, scheduled for tomorrow, so that it could still be changed or
+    cancelled."""
+    Message.objects.filter(pk=v.message.pk).update(
+        direction=Direction.OUTBOUND,
+        status=Status.SCHEDULED,
+        category="direct",
+        send_at=timezone.now() + timezone.timedelta(days=1),
+    )
+    return {"conversation_id": v.conversation.pk, "uid": v.message.uid}
+
+
+SCHEDULED_CHANGE = {"body": "Changed by someone else", "send_at": "2030-01-01T09:00:00-05:00"}
+
+
 def number_id(v: Victim) -> dict[str, Any]:
     return {"number_id": v.number.pk}
 
@@ -427,6 +442,13 @@ TABLE: dict[str, Case] = {
     "conversation_send": Case(conversation_id, (("post", {"body": "hi"}),)),
     "conversation_note": Case(conversation_id, (("post", {"body": "hi"}),)),
     "message_retry": Case(failed_text, (("post", {}),)),
+    "conversation_schedule": Case(
+        conversation_id, (("post", {"body": "Hi", "send_at": "2030-01-01T09:00"}),)
+    ),
+    "scheduled_text_edit": Case(
+        scheduled_text, (("post", {"body": "Changed", "send_at": "2030-01-01T09:00"}),)
+    ),
+    "scheduled_text_cancel": Case(scheduled_text, (("post", {}),)),
     "conversation_archive": Case(conversation_id),
     "conversation_unarchive": Case(conversation_id),
     "conversation_unread": Case(conversation_id),
@@ -549,7 +571,10 @@ TABLE: dict[str, Case] = {
         refused=frozenset({403}),
     ),
     # API (keyed by route: ninja names its URLs after the view functions)
-    "api/v1/messages/<uid>": Case(lambda v: {"uid": v.message.uid}, (("get", None),), api=True),
+    "api/v1/messages/<uid>": Case(
+        scheduled_text, (("get", None), ("patch", SCHEDULED_CHANGE)), api=True
+    ),
+    "api/v1/messages/<uid>/cancel": Case(scheduled_text, (("post", {}),), api=True),
     "api/v1/conversations/<conversation_id>": Case(
         conversation_id, (("get", None), ("delete", None)), api=True
     ),

@@ -374,6 +374,7 @@ def test_openapi_document_lists_every_path_and_the_key_scheme(client: Client) ->
         "/api/v1/messages",
         "/api/v1/messages/batch",
         "/api/v1/messages/{uid}",
+        "/api/v1/messages/{uid}/cancel",
         "/api/v1/conversations",
         "/api/v1/conversations/{conversation_id}/messages",
         "/api/v1/conversations/{conversation_id}/notes",

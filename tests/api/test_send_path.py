@@ -72,6 +72,7 @@ def comparable(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in ("id", "created_at", "conversation_id")}
 
 
+TOMORROW = (timezone.now() + timezone.timedelta(days=1)).isoformat()
 CASES = [
     {"from": SENDER, "to": "415-555-0123", "body": "Your table is ready"},
     {"from": SENDER, "to": SENDER, "body": "To ourselves"},  # 400 own_number
@@ -79,6 +80,10 @@ CASES = [
     {"from": SENDER, "to": "415-555-0199", "body": "Opted out"},  # 403 opted_out
     {"from": SENDER, "to": "415-555-0123"},  # 422, ninja's format
     {"to": "415-555-0123", "body": "No sender"},  # 400 sender_required
+    # Scheduled: 201 with status "scheduled"; a time without offset 422; a past one 400.
+    {"from": SENDER, "to": "415-555-0124", "body": "Later", "send_at": TOMORROW},
+    {"from": SENDER, "to": "415-555-0124", "body": "Later", "send_at": "2030-01-01T09:00:00"},
+    {"from": SENDER, "to": "415-555-0124", "body": "Later", "send_at": "2020-01-01T09:00:00Z"},
 ]
 
 
@@ -98,7 +103,8 @@ def test_every_answer_is_the_views_own(app: Any, org: Organization, key: str) ->
     assert lean(app, body, None) == through_django(body, None)
     assert lean(app, body, "nope")[0] == 401
     assert lean(app, b"{nope", key) == through_django(b"{nope", key)
-    assert Message.objects.count() == 2  # the two accepted texts, one per path
+    assert Message.objects.count() == 4  # the two accepted texts, one per path
+    assert Message.objects.filter(status="scheduled").count() == 2
 
 
 def test_the_same_headers_as_the_view(app: Any, key: str) -> None:

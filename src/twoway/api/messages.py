@@ -15,14 +15,17 @@ from twoway.accounts.models import Membership
 from twoway.api.auth import request_membership
 from twoway.api.schemas import (
     ERROR_RESPONSES,
+    ErrorOut,
+    MessageChangeIn,
     MessageIn,
     MessageOut,
     MessagesBatchIn,
     MessagesBatchOut,
 )
-from twoway.conversations.access import access_message
+from twoway.conversations.access import access_message, access_message_change
 from twoway.conversations.models import Message
 from twoway.core.errors import TwowayError
+from twoway.messaging.scheduling import scheduled_cancel, scheduled_edit
 from twoway.messaging.send_batch import TextToSend, texts_send
 
 # by_alias: MessageOut writes its `from_` field as "from".
@@ -37,6 +40,7 @@ def text_to_send(membership: Membership, payload: MessageIn) -> TextToSend:
         body=payload.body,
         category=payload.category,
         confirm_opted_out=payload.confirm_opted_out,
+        send_at=payload.send_at,
     )
 
 
@@ -47,7 +51,8 @@ def send_message(request: HttpRequest, payload: MessageIn) -> Status[Message]:
     The key acts as its owner: `from` must be a number they may use, they need "Send SMS to
     clients" (403 `no_sms_permission`), and a Limited user's key may only answer existing
     conversations (403 `cannot_initiate`). Opted-out contacts: 403 `opted_out` unless
-    `confirm_opted_out` (never for marketing).
+    `confirm_opted_out` (never for marketing). With `send_at` the text is scheduled: it is
+    answered with status `scheduled`, and the worker sends it at that time.
     """
     [result] = texts_send([text_to_send(request_membership(request), payload)])
     if isinstance(result, TwowayError):
@@ -102,3 +107,30 @@ def _explain(error: ValidationError) -> str:
 def get_message(request: HttpRequest, uid: UUID) -> Message:
     """A message with its current delivery status."""
     return access_message(request_membership(request), uid)
+
+
+# A scheduled text that was already sent (or cancelled) cannot be changed: 409.
+CHANGE_RESPONSES = {**ERROR_RESPONSES, 409: ErrorOut}
+
+
+@router.patch(
+    "/{uid}", response={200: MessageOut, **CHANGE_RESPONSES}, operation_id="message_change"
+)
+def change_message(request: HttpRequest, uid: UUID, payload: MessageChangeIn) -> Message:
+    """Change a scheduled text's `body`, its `send_at`, or both (409 `not_scheduled` once it
+    is queued, sent or cancelled). Its reserved segments follow its new length."""
+    membership = request_membership(request)
+    message = access_message_change(membership, uid)
+    return scheduled_edit(
+        message=message, membership=membership, body=payload.body, send_at=payload.send_at
+    )
+
+
+@router.post(
+    "/{uid}/cancel", response={200: MessageOut, **CHANGE_RESPONSES}, operation_id="message_cancel"
+)
+def cancel_message(request: HttpRequest, uid: UUID) -> Message:
+    """Cancel a scheduled text: it stays as `canceled`, its segments given back (409
+    `not_scheduled` once it is queued, sent or cancelled)."""
+    membership = request_membership(request)
+    return scheduled_cancel(message=access_message_change(membership, uid), membership=membership)

@@ -146,6 +146,20 @@ class MessageIn(InputSchema):
         False,
         description="Send a direct or transactional text to a contact who opted out anyway.",
     )
+    send_at: datetime | None = Field(
+        None,
+        description="Send it later, at this time: ISO 8601 with its offset from UTC "
+        "(`2027-01-05T09:30:00-05:00`; a time without one is a 422), in the future and at most "
+        "a year ahead (400 `send_at_past`, `send_at_too_far`). The text is stored as "
+        "`scheduled` and reserves its segments now; a contact who opted out cannot be sent a "
+        "scheduled text (403 `opted_out`), and one who opts out before its time is not sent it.",
+        examples=["2027-01-05T09:30:00-05:00"],
+    )
+
+    @field_validator("send_at", mode="after")
+    @classmethod
+    def _refuse_naive(cls, value: datetime | None) -> datetime | None:
+        return aware_time(value)
 
     @field_validator("from_", mode="before")
     @classmethod
@@ -207,6 +221,9 @@ class MessageOut(OutputSchema):
     created_at: datetime
     sent_at: datetime | None
     delivered_at: datetime | None
+    send_at: datetime | None = Field(
+        description="When a scheduled text is (or was) due; None for texts sent at once."
+    )
     media: list[MediaOut] = Field(
         default_factory=list, description="An MMS's pictures and videos, in order."
     )
@@ -218,6 +235,33 @@ class MessageOut(OutputSchema):
         # an MMS at all.
         instance = getattr(value, "instance", None)
         return media_out(instance) if instance is not None else value
+
+
+class MessageChangeIn(InputSchema):
+    """What to change of a scheduled text: its words, its time, or both."""
+
+    body: Annotated[NulFree, lengths(1, RENDERED_MAX_LENGTH)] | None = Field(
+        None, description="The new text, checked as `POST /messages` checks one."
+    )
+    send_at: datetime | None = Field(
+        None, description="The new time: ISO 8601 with its offset, as `POST /messages` takes it."
+    )
+
+    @field_validator("send_at", mode="after")
+    @classmethod
+    def _refuse_naive(cls, value: datetime | None) -> datetime | None:
+        return aware_time(value)
+
+
+def aware_time(value: datetime | None) -> datetime | None:
+    """A time with its offset from UTC: a time without one could mean any time zone."""
+    if value is not None and value.utcoffset() is None:
+        raise PydanticCustomError(
+            "send_at_naive",
+            "Give the time with its offset from UTC, e.g. 2027-01-05T09:30:00-05:00 or "
+            "2027-01-05T14:30:00Z.",
+        )
+    return value
 
 
 # The most texts one batch request may carry.

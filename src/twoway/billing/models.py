@@ -25,6 +25,8 @@ class EntryReason(models.TextChoices):
     GRANT = "grant", "Credit added"
     SEND = "send", "Message sent"
     REFUND = "refund", "Message not sent, refunded"
+    # A scheduled text whose words changed: the difference its new segments cost (+ or -).
+    REBOOK = "rebook", "Scheduled message changed"
 
 
 class BalanceEntry(models.Model):
@@ -47,10 +49,11 @@ class BalanceEntry(models.Model):
         verbose_name_plural = "balance entries"
         ordering = ["-id"]
         constraints = [
-            # A message is charged once and refunded at most once, whatever retries.
+            # A message is charged once and refunded at most once, whatever retries (a
+            # scheduled text may be rebooked as often as it is changed).
             models.UniqueConstraint(
                 fields=["message", "reason"],
-                condition=models.Q(message__isnull=False),
+                condition=models.Q(message__isnull=False, reason__in=["send", "refund"]),
                 name="balance_entry_once_per_message",
             )
         ]

@@ -1,7 +1,8 @@
 """SMS balance: each sent segment is paid for from the organization's balance, receiving is free.
 
-A message reserves its segments when it is queued and gets them back if it is never sent
-(failed before a carrier took it, or canceled). Compliance auto-replies (the STOP confirmation
+A message reserves its segments when it is queued (or scheduled: changing a scheduled text's
+words books the difference) and gets them back if it is never sent (failed before a carrier
+took it, or canceled). Compliance auto-replies (the STOP confirmation
 and its like) are never charged nor held back: carriers require them.
 """
 
@@ -124,10 +125,33 @@ def balance_refund(*, message: Message) -> None:
     """Give back what a message reserved, once, when it was never sent."""
     account = _locked_account(message.organization_id)
     charges = BalanceEntry.objects.filter(message=message)
-    charge = charges.filter(reason=EntryReason.SEND).first()
-    if account is None or charge is None or charges.filter(reason=EntryReason.REFUND).exists():
+    reserved = _reserved(message)
+    if account is None or not reserved or charges.filter(reason=EntryReason.REFUND).exists():
         return
-    _move(account, -charge.delta, EntryReason.REFUND, message)
+    _move(account, reserved, EntryReason.REFUND, message)
+
+
+@transaction.atomic
+def balance_rebook(*, message: Message, segments: int) -> None:
+    """A scheduled text whose words changed holds what its new `segments` cost: the difference
+        is charged (BalanceExhausted when it does not fit) or given back, as an entry of its own
+    (`rebook`)."""
+    account = _locked_account(message.organization_id)
+    if account is None or message.category == Category.AUTO_REPLY:
+        return
+    delta = _reserved(message) - max(segments, 1)
+    if delta == 0:
+        return
+    if account.balance + delta < 0:
+        raise balance_exhausted(-delta, account.balance)
+    _move(account, delta, EntryReason.REBOOK, message)
+
+
+def _reserved(message: Message) -> int:
+    """Segments a message holds: its charge, and what changes to it (scheduled) rebooked."""
+    reasons = (EntryReason.SEND, EntryReason.REBOOK)
+    entries = BalanceEntry.objects.filter(message=message, reason__in=reasons)
+    return -sum(entries.values_list("delta", flat=True))
 
 
 def balance_lock(organization_id: int) -> None:

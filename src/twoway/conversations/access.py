@@ -126,3 +126,14 @@ def access_message(membership: Membership, uid: UUID) -> Message:
     if message is None:
         raise NotFound("That message does not exist.")
     return message
+
+
+def access_message_change(membership: Membership, uid: UUID) -> Message:
+    """Changing or cancelling a (scheduled) text: a message the member sees, and "Send SMS to
+    clients", as sending it took."""
+    message = access_message(membership, uid)
+    if not membership.can_reply:
+        raise PermissionDenied(
+            "You do not have the “Send SMS to clients” permission.", code="no_sms_permission"
+        )
+    return message

@@ -186,6 +186,8 @@ class Message(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # When a scheduled text is due (`messaging.scheduling`): the worker queues it then.
+    send_at = models.DateTimeField(null=True, blank=True)
     # The dispatcher's queue fields: the message table is the queue.
     priority = models.PositiveSmallIntegerField(default=Priority.CONVERSATION)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -225,6 +227,12 @@ class Message(models.Model):
                 fields=["lease_expires_at"],
                 condition=models.Q(status="sending"),
                 name="message_lease_idx",
+            ),
+            # Scheduled texts by due time: the worker's promotion reads only the due ones.
+            models.Index(
+                fields=["send_at"],
+                condition=models.Q(status="scheduled"),
+                name="message_scheduled_idx",
             ),
             # The Failed list: only failed and undelivered texts have an entry.
             models.Index(

@@ -31,3 +31,10 @@ class PermissionDenied(TwowayError):
 class InvalidInput(TwowayError):
     code = "invalid"
     status = 400
+
+
+class Conflict(TwowayError):
+    """The request is fine but what it acts on has moved on (a scheduled text already sent)."""
+
+    code = "conflict"
+    status = 409

@@ -10,13 +10,14 @@ conversations' folders and previews and the realtime events, each in one stateme
 worker is woken once. A text a check refused writes nothing.
 
 A text that needs more than queuing (the consent message goes first to a contact who has not
-had it) goes through `message_send` itself, in order: what the group held so far is written
-first, and later texts to the same contact follow it there, so each contact sees its texts in
-the order given.
+had it; a text scheduled for later) goes through `message_send` itself, in order: what the
+group held so far is written first, and later texts to the same contact follow it there, so
+each contact sees its texts in the order given.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ class TextToSend:
     label: str = "api"
     created_from: str = CreatedFrom.API
     retry_of: int | None = None  # the failed text this one sends again (Retry)
+    send_at: dt.datetime | None = None  # when to send it; None: now
 
 
 SendResult = Message | TwowayError
@@ -122,6 +124,7 @@ def one_text_send(text: TextToSend, *, phone_number: PhoneNumber | None) -> Mess
         label=text.label,
         created_from=text.created_from,
         retry_of=text.retry_of,
+        send_at=text.send_at,
     )
 
 
@@ -229,7 +232,7 @@ class _Group:
     def _queue_or_refuse(self, item: _Checked) -> None:
         organization, text = item.organization, item.text
         key = (organization.pk, item.to_number)
-        if key in self.one_by_one:
+        if key in self.one_by_one or text.send_at is not None:
             self._one_by_one(item)
             return
         contact = self.contacts.get(key)

@@ -5,6 +5,7 @@ People, the API and automation all call `message_send`; the dispatcher takes it 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from django.db import transaction
@@ -43,6 +44,7 @@ from twoway.core.segments import segment_info
 from twoway.core.text import NUL_MESSAGE, emoji_from_shortcodes, has_nul, is_blank
 from twoway.media.rules import MMS_ENCODING, MMS_SEGMENTS
 from twoway.media.services import CheckedMedia, media_attach
+from twoway.messaging.send_times import schedule_time_check
 from twoway.messaging.senders import SenderPlan, sender_plan
 from twoway.numbers.models import PhoneNumber
 from twoway.realtime.events import event_publish
@@ -108,8 +110,10 @@ def message_send(
     reply_from: PhoneNumber | None = None,
     retry_of: int | None = None,
     media: Sequence[CheckedMedia] = (),
+    send_at: dt.datetime | None = None,
 ) -> Message:
-    """Store an outbound text and queue it; raises a TwowayError a person can read otherwise.
+    """Store an outbound text and queue it (or schedule it for `send_at`); raises a TwowayError
+    a person can read otherwise.
 
     `phone_number` is the organization's number whose conversation the text belongs to; the
     category decides which number it really leaves from (`senders.sender_plan`). Transactional
@@ -119,8 +123,11 @@ def message_send(
     contact, which automation can never give. `reply_from` is for compliance replies only: they
     leave from the number the contact texted, whatever it is. `retry_of` is the failed text
     this one sends again. `media` (checked by `media.services.media_check`) makes it an MMS,
-    which may have no text.
+    which may have no text. A scheduled text is checked now as any text is, and again at its
+    time (`messaging.scheduling`); a consent message it needs goes at once.
     """
+    if send_at is not None:
+        schedule_time_check(send_at)
     if organization is None:
         if phone_number is None or phone_number.organization is None:
             raise InvalidInput("Pick one of your numbers to send from.", code="sender_required")
@@ -159,6 +166,13 @@ def message_send(
         if refusal is not None:
             raise refusal
     check_opt_out(contact, category, confirm_opted_out, to_number)
+    if send_at is not None and contact.is_opted_out:
+        # Promotion fails a text whose contact is opted out at its time: a confirmation given
+        # now would not count then.
+        raise OptedOutError(
+            f"{contact.name or to_number} has opted out of texts; a text to them can only be "
+            "sent now, after confirming, not scheduled."
+        )
     if conversation is None and plan.conversation_number is not None:
         conversation, _ = conversation_get_or_create(
             phone_number=plan.conversation_number, contact=contact, contact_number=to_number
@@ -190,6 +204,7 @@ def message_send(
         contact=contact,
         retry_of=retry_of,
         media=media,
+        send_at=send_at,
     )
 
 
@@ -271,6 +286,7 @@ def _queue(
     contact: Contact,
     retry_of: int | None = None,
     media: Sequence[CheckedMedia] = (),
+    send_at: dt.datetime | None = None,
 ) -> Message:
     info = segment_info(text)
     now = timezone.now()
@@ -282,14 +298,16 @@ def _queue(
         body=text,
         encoding=MMS_ENCODING if media else info.encoding,
         segments=MMS_SEGMENTS if media else info.segments,
-        status=Status.QUEUED,
+        # A scheduled text has no next attempt until promotion queues it: no claim sees it.
+        status=Status.QUEUED if send_at is None else Status.SCHEDULED,
         from_number=sender.number,
         to_number=to_number,
         carrier=sender.carrier,
         sent_by_id=membership.user_id if membership else None,
         sent_by_label=label,
         priority=priority_of(category),
-        next_attempt_at=now,
+        next_attempt_at=now if send_at is None else None,
+        send_at=send_at,
         retry_of_id=retry_of,
     )
     balance_charge(message=message)

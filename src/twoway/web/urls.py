@@ -17,6 +17,7 @@ from twoway.web import (
     invitation,
     notifications,
     opt_out_review,
+    scheduled,
     search,
 )
 
@@ -66,6 +67,21 @@ urlpatterns = [
         "inbox/c/<int:conversation_id>/canned/<int:canned_id>/",
         canned.canned_fill,
         name="canned_fill",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/schedule/",
+        scheduled.conversation_schedule,
+        name="conversation_schedule",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/scheduled/<uuid:uid>/edit/",
+        scheduled.scheduled_text_edit,
+        name="scheduled_text_edit",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/scheduled/<uuid:uid>/cancel/",
+        scheduled.scheduled_text_cancel,
+        name="scheduled_text_cancel",
     ),
     path("inbox/failed/", failed.failed_list, name="failed"),
     path("inbox/possible-opt-outs/", opt_out_review.possible_opt_outs, name="possible_opt_outs"),

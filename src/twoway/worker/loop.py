@@ -32,7 +32,7 @@ from twoway.carrier_events.processing import (
 )
 from twoway.carriers.base import Carrier
 from twoway.carriers.registry import carrier_slugs, get_carrier
-from twoway.messaging import claiming, recording, sending
+from twoway.messaging import claiming, recording, scheduling, sending
 from twoway.realtime.wakeup import WakeListener
 
 log = logging.getLogger("twoway.worker")
@@ -65,6 +65,9 @@ CARRIER_TURN_SECONDS = 0.1
 # a nudge lost, an event whose retry time came): a look on every pass cost a busy worker ~15% of
 # its CPU (bench send).
 EVENTS_CHECK_SECONDS = 1.0
+# How often a busy loop looks for scheduled texts that fell due: an idle loop wakes at the next
+# one's time (`_idle_timeout`), so a text leaves within a second of its time either way.
+SCHEDULED_CHECK_SECONDS = 0.25
 # The pacer looks at the stop flag at least this often (a signal handler must not take its lock).
 PACER_TICK_SECONDS = 0.5
 
@@ -89,6 +92,7 @@ class Worker:
         self.next_connection_check = 0.0
         self.next_carrier_turn = 0.0
         self.next_events_check = 0.0
+        self.next_scheduled_check = 0.0
         # Carrier events may be waiting: announced, or the last look found a batch of them.
         self.events_waiting = True
         # The last claim found every send thread's share taken: a finishing send wakes the loop.
@@ -193,6 +197,7 @@ class Worker:
         self._record_outcomes()
         busy = self._process_events()
         busy |= self._carriers_turn()
+        busy |= self._promote_scheduled()
         busy |= self._claim()
         return busy or bool(self.outcomes)
 
@@ -207,6 +212,19 @@ class Worker:
         processed = carrier_events_process_pending(limit=carrier_events_batch_limit())
         self.events_waiting = processed > 0  # more may have come behind the batch
         return processed > 0
+
+    def _promote_scheduled(self) -> bool:
+        """Queue the scheduled texts that fell due, when the look's time has come: True when a
+        full batch was moved (more may be due at once). The claim after it sends them."""
+        now = time.monotonic()
+        if now < self.next_scheduled_check:
+            return False
+        self.next_scheduled_check = now + SCHEDULED_CHECK_SECONDS
+        promoted = scheduling.scheduled_promote()
+        if promoted >= scheduling.PROMOTE_BATCH:
+            self.next_scheduled_check = now
+            return True
+        return False
 
     def _carriers_turn(self) -> bool:
         now = time.monotonic()
@@ -350,6 +368,10 @@ class Worker:
         # idle like this between most sends (5% of its CPU at 1,000 sends/s, measured).
         waits = [] if self.full else [claiming.next_due_in(partition=self.partition)]
         waits.extend(carrier.worker_next_turn_in() for carrier in self.turn_takers)
+        # Woken at the next scheduled text's time, the loop promotes it on that pass.
+        if (scheduled := scheduling.next_scheduled_in()) is not None:
+            self.next_scheduled_check = min(self.next_scheduled_check, time.monotonic() + scheduled)
+            waits.append(scheduled)
         for wait in waits:
             if wait is not None:
                 timeout = min(timeout, max(wait, 0.01))
