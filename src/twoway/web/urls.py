@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from twoway.web import (
     canned,
+    composer_emoji,
     contact_chat,
     contact_export,
     contact_import,
@@ -35,6 +36,7 @@ urlpatterns = [
     path("inbox/new/", inbox.new_conversation, name="new_conversation"),
     path("inbox/new/suggestions/", contact_suggestions.to_suggestions, name="to_suggestions"),
     path("inbox/counter/", inbox.composer_counter, name="composer_counter"),
+    path("inbox/emoji-names/", composer_emoji.emoji_names, name="emoji_names"),
     path("inbox/c/<int:conversation_id>/", inbox.conversation_detail, name="conversation"),
     path(
         "inbox/c/<int:conversation_id>/panel/",
