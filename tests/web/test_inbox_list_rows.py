@@ -100,7 +100,8 @@ def test_the_list_shows_every_kind_of_row(rows: list[Conversation], admin: Membe
     assert "data-assignee>Team Front &quot;desk&quot; &amp; co</span>" in page
     assert '<span class="who">+44 7911 123456</span>' in page
     assert '<span class="who">55555</span>' in page
-    assert '<time datetime="2026-01-05T03:07:09.123456+00:00">Jan 5, 03:07</time>' in page
+    # In the organization's time zone (New York): 03:07 UTC is 22:07 the evening before.
+    assert '<time datetime="2026-01-04T22:07:09.123456-05:00">Jan 4, 22:07</time>' in page
     assert '<time datetime=""></time>' in page
     assert f'<li class="conversation-item open" data-conversation="{rows[1].pk}">' in page
     assert f'data-open-conversation="{rows[1].pk}" aria-current="true">' in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from typing import Any
 
 import pytest
@@ -80,7 +81,8 @@ def test_filters_narrow_the_results(
     other = say(make_conversation(second), "wire fixed")
     page = lambda **params: admin_client.get(reverse("search"), {"q": "wire", **params})  # noqa: E731
     assert page(number=second.pk).content.decode().count("data-message=") == 1
-    today = timezone.localdate().isoformat()
+    # The date filters read dates in the organization's time zone.
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(org.time_zone)).isoformat()
     html = page(**{"from": today}).content.decode()
     assert str(other.uid) in html and html.count("data-message=") == 1
     assert page(folder=Folder.ARCHIVED).content.decode().count("data-message=") == 0

@@ -271,10 +271,9 @@ def test_edit_form_errors_are_shown_and_nothing_is_saved(
     response = admin_client.post(edit_url(number), settings_post(number, mps_limit="5000"))
     assert response.status_code == 422
     response = admin_client.post(
-        edit_url(number), settings_post(number, label="changed", mms_enabled="on")
+        edit_url(number), settings_post(number, label="changed", mps_limit="-1")
     )
     assert response.status_code == 422
-    assert "cannot send MMS" in response.content.decode()
     number.refresh_from_db()
     assert (number.label, number.mps_limit, number.mms_enabled) == ("", Decimal(100), False)
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString
 from django.utils.timezone import get_current_timezone, localtime
+from django.utils.timezone import now as timezone_now
 
 from twoway.accounts.names import person_name
 from twoway.contacts.selectors import flagged_opt_out_text as _flagged_opt_out_text
@@ -72,7 +73,13 @@ def time_tag(value: datetime.datetime | None) -> SafeString:
 
 
 def _time_element(value: datetime.datetime, month: str) -> str:
-    return f'<time datetime="{value.isoformat()}">{month} {value.day}, {value:%H:%M}</time>'
+    # The year only when it is not this one: search and exports reach back years.
+    year = "" if value.year == _this_year() else f" {value.year},"
+    return f'<time datetime="{value.isoformat()}">{month} {value.day},{year} {value:%H:%M}</time>'
+
+
+def _this_year() -> int:
+    return timezone_now().astimezone(get_current_timezone()).year
 
 
 def _url_around_id(name: str) -> tuple[str, str]:
