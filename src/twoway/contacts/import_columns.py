@@ -27,6 +27,9 @@ FIELDS: dict[str, str] = {
     "time_zone": "Time zone",
     "groups": "Groups",
     "opted_out": "Opted out",
+    # The export's column: a status, never a yes or no, which would mean the opposite of a yes
+    # under "Opted out".
+    "opt_in": "Opt-in (Opted in or Opted out)",
 }
 CUSTOM_PREFIX = "custom:"
 
@@ -44,6 +47,7 @@ _GUESSES: dict[str, tuple[str, ...]] = {
         "number",
         "sms",
         "primaryphone",
+        "phones",
     ),
     "phone:mobile": ("mobile", "cell", "cellphone", "mobilephone", "mobilenumber", "cellnumber"),
     "phone:work": ("workphone", "businessphone", "officephone", "work"),
@@ -64,6 +68,7 @@ _GUESSES: dict[str, tuple[str, ...]] = {
         "dnc",
         "smsoptout",
     ),
+    "opt_in": ("optin", "optinstatus"),
 }
 _BY_NAME = {name: field for field, names in _GUESSES.items() for name in names}
 
@@ -139,6 +144,12 @@ def mapping_check(
             "Choose the column that holds the phone numbers: contacts are imported, and found "
             "again, by their phone number.",
             code="no_phone_column",
+        )
+    if "opted_out" in used and "opt_in" in used:
+        raise InvalidInput(
+            f"“{used['opted_out']}” and “{used['opt_in']}” both say whether a contact opted "
+            "out; choose one of them.",
+            code="bad_mapping",
         )
     if "name" in used and ("first_name" in used or "last_name" in used):
         raise InvalidInput(

@@ -12,6 +12,7 @@ from twoway.contacts.import_columns import CUSTOM_PREFIX, Column
 from twoway.contacts.models import ContactGroup, CustomField
 from twoway.contacts.validation import (
     NAME_MAX_LENGTH,
+    PHONE_LABEL_MAX_LENGTH,
     clean_custom_value,
     clean_text,
     display_name,
@@ -19,11 +20,18 @@ from twoway.contacts.validation import (
 )
 from twoway.core.errors import InvalidInput
 from twoway.core.phones import InvalidPhoneNumber, normalize_phone
+from twoway.core.text import csv_cell_read
 
-# A cell of groups lists them with any of these between.
-_GROUP_SEPARATORS = re.compile(r"[;,|]")
+# A cell of groups lists them with any of these between; the export puts semicolons, so a
+# group's name with a comma in it ("Recall, 2026") is read whole between them.
+_GROUP_SEPARATORS = re.compile(r"[,|]")
+_GROUP_LIST_SEPARATOR = ";"
 _YES = {"yes", "y", "true", "t", "1", "x", "opted out", "optedout", "unsubscribed", "stop"}
 _NO = {"no", "n", "false", "f", "0", "", "opted in", "optedin", "subscribed"}
+_OPT_IN_STATUSES = {"opted in": False, "opted out": True, "": False}
+# A phone cell may list several numbers, each after its label as the export writes them
+# ("work: +1 202-555-0141; +1 202-555-0142").
+_PHONE_SEPARATOR = ";"
 
 
 @dataclass(frozen=True)
@@ -93,7 +101,8 @@ class RowReader:
             )
         values = RowValues(row=record.row)
         for column in self.columns:
-            cell = cells[column.index] if column.index < len(cells) else ""
+            # A file this product exported has a quote before cells a spreadsheet would run.
+            cell = csv_cell_read(cells[column.index]) if column.index < len(cells) else ""
             try:
                 self._take(values, column, cell)
             except (InvalidInput, InvalidPhoneNumber) as exc:
@@ -107,19 +116,16 @@ class RowReader:
         name = column.field
         text = cell.strip()
         if name.startswith("phone"):
-            if text:
-                number = normalize_phone(text, self.region)
+            for label, typed in _phones_in(text, column_label=name.partition(":")[2]):
+                number = normalize_phone(typed, self.region)
                 if all(number != known for known, _ in values.phones):
-                    values.phones.append((number, name.partition(":")[2]))
+                    values.phones.append((number, label))
         elif name == "name":
             first, last = name_split(text)
             self._text(values, "first_name", first)
             self._text(values, "last_name", last)
         elif name == "groups":
-            for group_name in _GROUP_SEPARATORS.split(text):
-                group_name = group_name.strip()
-                if not group_name:
-                    continue
+            for group_name in self._group_names(text):
                 group_id = self.groups.get(group_name.casefold())
                 if group_id is None:
                     raise InvalidInput(
@@ -135,12 +141,30 @@ class RowReader:
                     f"“{text[:100]}” is neither yes nor no (also: true or false, 1 or 0)."
                 )
             values.opted_out = answer in _YES
+        elif name == "opt_in":
+            status = text.casefold()
+            if status not in _OPT_IN_STATUSES:
+                raise InvalidInput(
+                    f"“{text[:100]}” is neither Opted in nor Opted out. For a yes or no, match "
+                    "the column with Opted out."
+                )
+            values.opted_out = values.opted_out or _OPT_IN_STATUSES[status]
         elif name.startswith(CUSTOM_PREFIX):
             custom_field = self.custom_fields[name]
             if value := clean_custom_value(custom_field, text):
                 values.custom[custom_field.pk] = value
         else:
             self._text(values, name, text)
+
+    def _group_names(self, text: str) -> list[str]:
+        names = []
+        for part in text.split(_GROUP_LIST_SEPARATOR):
+            part = part.strip()
+            if part.casefold() in self.groups:
+                names.append(part)
+            else:
+                names += [name.strip() for name in _GROUP_SEPARATORS.split(part)]
+        return [name for name in names if name]
 
     def _text(self, values: RowValues, name: str, text: str) -> None:
         if value := clean_text(name, text):
@@ -167,3 +191,18 @@ class RowReader:
                 )
             ]
         return []
+
+
+def _phones_in(text: str, *, column_label: str) -> list[tuple[str, str]]:
+    """(label, number as typed) for each number of a phone cell; a number without a label of its
+    own has the column's. A number holds no colon, so the last one ends a label."""
+    phones = []
+    for part in text.split(_PHONE_SEPARATOR):
+        label, colon, typed = part.rpartition(":")
+        label = label.strip() if colon else column_label
+        if not typed.strip():
+            continue
+        if len(label) > PHONE_LABEL_MAX_LENGTH:
+            raise InvalidInput(f"A phone label can be at most {PHONE_LABEL_MAX_LENGTH} characters.")
+        phones.append((label, typed.strip()))
+    return phones

@@ -49,6 +49,14 @@ def csv_cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
+def csv_cell_read(value: str) -> str:
+    """A cell as it was before `csv_cell` guarded it: the quote it put before a formula's first
+    character taken off, any other quote kept (a name like 'Tis is the person's own)."""
+    if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
 def emoji_from_shortcodes(text: str) -> str:
     """`:name:` shortcodes turned into their emoji, with the names people type in chat apps
     (`:thumbs_up:`, `:+1:`, `:smile:`: the emoji package's aliases); anything else between

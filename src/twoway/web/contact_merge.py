@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from twoway.accounts.decorators import member_view
 from twoway.accounts.models import Membership
 from twoway.contacts.access import access_contact
+from twoway.contacts.duplicates import PAIRS_SHOWN, duplicate_pairs
 from twoway.contacts.lookup import ContactFilters, contacts_page
 from twoway.contacts.merging import KEEP_OTHER, KEEP_THIS, contact_duplicates
 from twoway.contacts.models import Contact, phones_in_order
@@ -49,6 +50,27 @@ def contact_merge_find(
     duplicates = contact_duplicates(membership, contact)
     context["duplicates"] = [(c, phones_in_order(c.phones.all())) for c in duplicates]
     return render(request, "web/contact_merge_find.html", context)
+
+
+@member_view
+def contact_duplicates_list(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The organization's possible duplicates, each pair with Merge (the older survives, or
+    the newer with Keep ... instead on the merge page)."""
+    found = duplicate_pairs(membership)
+    context = {
+        "membership": membership,
+        "pairs": [
+            (
+                pair,
+                phones_in_order(pair.older.phones.all()),
+                phones_in_order(pair.newer.phones.all()),
+            )
+            for pair in found.pairs
+        ],
+        "more": found.more,
+        "shown": PAIRS_SHOWN,
+    }
+    return render(request, "web/contact_duplicates.html", context)
 
 
 def _picked(request: HttpRequest, prefix: str) -> dict[str, str]:

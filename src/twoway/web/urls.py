@@ -137,6 +137,11 @@ urlpatterns = [
     path("contacts/", contacts.contact_list, name="contacts"),
     path("contacts/export/", contact_export.contact_export_create, name="contact_export_create"),
     path(
+        "contacts/duplicates/",
+        contact_merge.contact_duplicates_list,
+        name="contact_duplicates",
+    ),
+    path(
         "contacts/export/<int:export_id>/",
         contact_export.contact_export_page,
         name="contact_export",
