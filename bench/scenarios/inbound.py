@@ -456,15 +456,27 @@ def _check(
     unprocessed = facts["events_unprocessed"] + facts["events_with_error"]
     ctx.record(BENCH, "all", "unprocessed_events", unprocessed, "count", ok=unprocessed == 0)
 
-    # Conversations: one per (number, contact), in Needs attention, unread = texts received.
+    # Conversations: one per (number, contact), every text received in it; unread = those
+    # texts but the STOPs, which Twoway answers itself, and in Needs attention when any is.
     expected: Counter[tuple[str, str]] = Counter(
         (planned[sid].number, planned[sid].contact) for sid in stored if sid in planned
     )
+    unread: Counter[tuple[str, str]] = Counter(
+        (planned[sid].number, planned[sid].contact)
+        for sid in stored
+        if sid in planned and not planned[sid].stop
+    )
     seen = {(number, contact): row for number, contact, *row in facts["conversations"]}
+
+    def conversation_right(key: tuple[str, str], count: int) -> bool:
+        folder, unread_count, received = seen[key]
+        attention = folder == "needs_attention" or not unread[key]
+        return attention and (unread_count, received) == (unread[key], count)
+
     bad = [
         key
         for key, count in expected.items()
-        if key not in seen or seen[key] != ["needs_attention", count, count]
+        if key not in seen or not conversation_right(key, count)
     ]
     bad += [key for key in seen if key not in expected]
     ctx.record(BENCH, "all", "conversations_wrong", len(bad), "count", ok=not bad)

@@ -92,10 +92,18 @@ def test_contact_patch_refuses_what_it_does_not_understand(
 
 
 def test_a_message_with_an_unknown_key_is_not_sent(api: Client) -> None:
-    """`send_at` was ignored and the text went at once."""
+    """A misspelt `send_at` must not be ignored and the text sent at once."""
+    body = {"from": "+14155550100", "to": "415-555-0123", "body": "Hi", "send_at_": "tomorrow"}
+    response = _json(api, "post", "/api/v1/messages", body)
+    assert _problems(response) == [("send_at_", "Extra inputs are not permitted")]
+    assert not Message.objects.exists()
+
+
+def test_a_send_at_that_is_no_time_is_refused(api: Client) -> None:
     body = {"from": "+14155550100", "to": "415-555-0123", "body": "Hi", "send_at": "tomorrow"}
     response = _json(api, "post", "/api/v1/messages", body)
-    assert _problems(response) == [("send_at", "Extra inputs are not permitted")]
+    assert response.status_code == 422
+    assert [field for field, _ in _problems(response)] == ["send_at"]
     assert not Message.objects.exists()
 
 
