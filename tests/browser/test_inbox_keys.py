@@ -144,6 +144,8 @@ def test_the_actions_are_a_menu_on_a_phone_and_buttons_at_1024(
     text_in(page, server, CLIENTS[0], "And the address?")  # back from the archive
     pages.inbox_item(page, server, "And the address?").get_by_role("link").click()
     expect(page.get_by_role("button", name="⋯ Actions")).to_be_hidden()
+    # The panel is redrawn as the conversation opens: measure the one that stays.
+    expect(page.locator("#thread li.message").filter(has_text="And the address?")).to_be_visible()
     panel = page.locator("#conversation-panel").bounding_box()
     assert panel is not None
     for name in ("Mark as unread", "Mute", "Assign"):

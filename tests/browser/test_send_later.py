@@ -59,7 +59,7 @@ def test_a_scheduled_text_is_sent_at_its_time_and_another_edited_and_cancelled(
     box = page.get_by_label("Message", exact=True)
     box.fill("Your cleaning is in an hour")
     page.get_by_text("Send later", exact=True).click()
-    expect(page.get_by_text("Times in America/New_York")).to_be_visible()
+    expect(page.get_by_text("Times in America/New_York", exact=True)).to_be_visible()
     page.get_by_label("Send at").first.fill(_picker_value(8))
     page.get_by_role("button", name="Schedule", exact=True).click()
     soon = thread.filter(has_text="Your cleaning is in an hour")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,8 +67,9 @@ def e164(display: str) -> str:
 
 
 def kept_until_dates() -> list[str]:
-    """How the page can spell the end of the hold (a test running across midnight UTC)."""
-    today = dt.datetime.now(dt.UTC).date()
+    """How the page can spell the end of the hold: a date in the organization's time zone
+    (New York), for a test that may run across its midnight."""
+    today = dt.datetime.now(zoneinfo.ZoneInfo("America/New_York")).date()
     days = [today + dt.timedelta(days=HOLD_DAYS + delta) for delta in (0, 1)]
     return [f"{day:%B} {day.day}, {day.year}" for day in days]
 
