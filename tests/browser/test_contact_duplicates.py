@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 expect.set_options(timeout=TIMEOUT)
 
-EMAIL, PASSWORD = "owner@heron.test", "heron-correct-horse-battery"
+EMAIL, PASSWORD = "owner@duplicate-dental.test", "heron-correct-horse-battery"
 
 
 def test_possible_duplicates_lead_to_the_merge_page(
@@ -31,7 +31,15 @@ def test_possible_duplicates_lead_to_the_merge_page(
     twoway_cli: Callable[..., str],
     screenshots_dir: Path,
 ) -> None:
-    twoway_cli("createadmin", "--email", EMAIL, "--password", PASSWORD, "--organization", "Heron")
+    twoway_cli(
+        "createadmin",
+        "--email",
+        EMAIL,
+        "--password",
+        PASSWORD,
+        "--organization",
+        "Duplicate Dental",
+    )
     page.set_viewport_size({"width": 1280, "height": 800})
     pages.log_in(page, twoway_server, EMAIL, PASSWORD)
     start_conversation(page, twoway_server, "202-555-0141", "Your cleaning is on Friday at 9.")

@@ -2,7 +2,7 @@
 worded opt-out waits in the thread until an agent confirms it, live, and the Possible opt-outs
 list shows it meanwhile.
 
-In an organization of its own ("Oscar Dental"), created on the running server with the `twoway`
+In an organization of its own ("Keyword Dental"), created on the running server with the `twoway`
 command, so the other browser tests' organizations are left alone.
 """
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 PASSWORD = "oscar-correct-horse-battery"
-BOSS = "boss@oscar.test"
+BOSS = "boss@keyword-dental.test"
 WORDY = "+12025550139"
 SPANISH = "+12025550140"
 TIMEOUT = 20_000
@@ -33,7 +33,7 @@ TIMEOUT = 20_000
 @pytest.fixture(scope="module")
 def oscar(twoway_cli: Callable[..., str]) -> None:
     out = twoway_cli(
-        "createadmin", "--email", BOSS, "--password", PASSWORD, "--organization", "Oscar Dental"
+        "createadmin", "--email", BOSS, "--password", PASSWORD, "--organization", "Keyword Dental"
     )
     assert "Its texting number is" in out, out
 
