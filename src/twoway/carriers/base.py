@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -122,6 +123,16 @@ _PHONE_PUNCTUATION = re.compile(r"[ ().-]")
 _SHORT_CODE = re.compile(r"[0-9]{3,8}")
 _ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
 _COUNT = re.compile(r"[0-9]{1,4}")
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A carrier's JSON answer or webhook as an object; {} when it is not JSON or not an object,
+    so a caller reads missing keys instead of catching decoding errors."""
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}
 
 
 def without_nul(text: str) -> str:

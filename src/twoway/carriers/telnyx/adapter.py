@@ -3,7 +3,6 @@ Ed25519, numbers searched and ordered over the same API."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ from twoway.carriers.base import (
     StatusUpdate,
     WebhookParseError,
     WebhookRequest,
+    json_object,
     webhook_address,
     webhook_body,
     webhook_id,
@@ -162,7 +162,7 @@ class TelnyxCarrier(Carrier):
             # Timeouts, refused connections, resets: Telnyx may come back, so retry later.
             logger.warning("Telnyx %s failed: %s", doing, exc)
             raise CarrierError(f"Could not reach Telnyx: {exc}", transient=True) from exc
-        payload = _json_object(response.content)
+        payload = json_object(response.content)
         status = response.status_code
         if 200 <= status < 300:
             data = payload.get("data")
@@ -275,7 +275,7 @@ class TelnyxCarrier(Carrier):
         )
 
     def parse_webhook(self, request: WebhookRequest) -> InboundMessage | StatusUpdate | None:
-        envelope = _json_object(request.body)
+        envelope = json_object(request.body)
         data = envelope.get("data")
         if not isinstance(data, dict):
             raise WebhookParseError("Telnyx webhook is not JSON with a data object")
@@ -388,11 +388,3 @@ def _locality(regions: Any) -> str:
     }
     place = names.get("location") or names.get("rate_center")
     return ", ".join(part for part in (place, names.get("state")) if part)
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(raw)
-    except ValueError:
-        return {}
-    return payload if isinstance(payload, dict) else {}

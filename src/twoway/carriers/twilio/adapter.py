@@ -31,6 +31,7 @@ from twoway.carriers.base import (
     StatusUpdate,
     WebhookParseError,
     WebhookRequest,
+    json_object,
     webhook_address,
     webhook_body,
     webhook_count,
@@ -183,7 +184,9 @@ class TwilioCarrier(Carrier):
             # Timeouts, refused connections, resets: the carrier may come back, so retry later.
             logger.warning("Twilio send %s failed: %s", request.idempotency_key, exc)
             raise CarrierError(f"Could not reach Twilio: {exc}", transient=True) from exc
-        return self._result(response.status_code, _json_object(response), response.reason_phrase)
+        return self._result(
+            response.status_code, json_object(response.content), response.reason_phrase
+        )
 
     def _send_direct(
         self,
@@ -347,7 +350,7 @@ class TwilioCarrier(Carrier):
             ) from exc
         except httpx.TransportError as exc:
             raise CarrierError(f"Could not reach Twilio: {exc}", transient=True) from exc
-        payload = _json_object(response)
+        payload = json_object(response.content)
         status = response.status_code
         if 200 <= status < 300:
             return payload
@@ -459,14 +462,6 @@ def _signed_params(request: WebhookRequest) -> Any:
 
 def _proxy_configured() -> bool:
     return bool({"http", "https", "all"} & set(urllib.request.getproxies()))
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any]:
-    try:
-        payload = response.json()
-    except ValueError:
-        return {}
-    return payload if isinstance(payload, dict) else {}
 
 
 def _capabilities(item: Mapping[str, Any]) -> dict[str, bool]:

@@ -10,7 +10,6 @@ takes as it takes an application's JWT, so no private key has to be stored.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -32,6 +31,7 @@ from twoway.carriers.base import (
     StatusUpdate,
     WebhookParseError,
     WebhookRequest,
+    json_object,
     webhook_address,
     webhook_body,
     webhook_id,
@@ -171,7 +171,7 @@ class VonageCarrier(Carrier):
             json=body,
             auth=(self.api_key, self._api_secret),
         )
-        payload = _json_object(response.content)
+        payload = json_object(response.content)
         status = response.status_code
         if 200 <= status < 300:
             message_id = payload.get("message_uuid")
@@ -190,7 +190,7 @@ class VonageCarrier(Carrier):
             response = self._request(method, url, doing, params={**credentials, **fields})
         else:
             response = self._request(method, url, doing, data={**credentials, **fields})
-        payload = _json_object(response.content)
+        payload = json_object(response.content)
         code = str(payload.get("error-code") or "")
         status = response.status_code
         if 200 <= status < 300 and code in ("", "200"):
@@ -271,7 +271,7 @@ class VonageCarrier(Carrier):
         )
 
     def parse_webhook(self, request: WebhookRequest) -> InboundMessage | StatusUpdate | None:
-        payload = _json_object(request.body)
+        payload = json_object(request.body)
         if not payload:
             raise WebhookParseError("Vonage webhook is not a JSON object")
         message_id = webhook_id(str(payload.get("message_uuid") or ""), "message_uuid")
@@ -334,11 +334,3 @@ def _send_refusal(status: int, payload: Mapping[str, Any], reason: str) -> Carri
     else:
         kept = "" if transient else str(status)
     return CarrierError(f"Vonage HTTP {status}: {detail}", code=kept, transient=transient)
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(raw)
-    except ValueError:
-        return {}
-    return payload if isinstance(payload, dict) else {}
