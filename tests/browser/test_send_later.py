@@ -1,5 +1,6 @@
 """Send later: a text scheduled a few seconds ahead is listed as scheduled, then reaches the
-simulated phone at its time; another is edited, then cancelled and never sent.
+simulated phone at its time; another is edited (a reply arriving meanwhile does not undo the
+typing), then cancelled and never sent.
 
 In an organization of its own ("Sendlater Dental"), created on the running server with the
 `twoway` command, with handsets of its own.
@@ -42,6 +43,15 @@ def _picker_value(seconds: float) -> str:
     return when.replace(microsecond=0, tzinfo=None).isoformat()
 
 
+def text_in(page: Page, server: TwowayServer, handset: str, body: str) -> None:
+    phone = page.context.new_page()
+    phone.goto(f"{server.url}/simulator/{handset}/")
+    phone.get_by_label("Text message").fill(body)
+    phone.get_by_role("button", name="Send", exact=True).click()
+    expect(phone.get_by_label("Text message")).to_have_value("")
+    phone.close()
+
+
 def test_a_scheduled_text_is_sent_at_its_time_and_another_edited_and_cancelled(
     page: Page, twoway_server: TwowayServer, sendlater_org: None, screenshots_dir: Path
 ) -> None:
@@ -77,6 +87,18 @@ def test_a_scheduled_text_is_sent_at_its_time_and_another_edited_and_cancelled(
     # The first one leaves at its time (its delivery redraws the thread), then the other is
     # edited and cancelled.
     expect(soon.locator(".status")).to_have_text("Delivered", timeout=30_000)
+    later.get_by_text("Edit", exact=True).click()
+    later.get_by_label("Scheduled text").fill("Bring your insurance card, please")
+
+    # A reply while Edit is open does not throw the typing away; closing Edit shows the reply.
+    text_in(page, server, CLIENT, "Will do, thanks")
+    # The inbox list, redrawn live, counts the reply's conversation under Needs attention.
+    expect(page.locator('#conversation-list [data-count="needs_attention"]')).to_have_text("1")
+    expect(later.get_by_label("Scheduled text")).to_have_value("Bring your insurance card, please")
+    expect(thread.filter(has_text="Will do, thanks")).to_have_count(0)
+    later.get_by_text("Edit", exact=True).click()
+    expect(thread.filter(has_text="Will do, thanks")).to_have_count(1)
+
     later.get_by_text("Edit", exact=True).click()
     later.get_by_label("Scheduled text").fill("Bring your insurance card and ID")
     later.get_by_role("button", name="Save", exact=True).click()
