@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from twoway.compliance.models import ConsentEvent, ConsentEventKind, ConsentSource
+from twoway.compliance.models import ConsentEvent, ConsentSource
 from twoway.core.phones import format_for_display
 
 NEWEST_FIRST = ("-created_at", "-pk")
@@ -94,7 +94,7 @@ def consent_csv_row(entry: ConsentEvent, zone: datetime.tzinfo) -> list[str]:
     number = entry.phone_number or ""
     return [
         entry.created_at.astimezone(zone).isoformat(timespec="seconds"),
-        ConsentEventKind(entry.kind).label if entry.kind in ConsentEventKind.values else entry.kind,
+        entry.get_kind_display(),
         entry.get_source_display(),
         consent_event_who(entry),
         contact.name,
