@@ -350,6 +350,24 @@ def contact_id(v: Victim) -> dict[str, Any]:
     return {"contact_id": v.contact.pk}
 
 
+def contact_with_ledger(v: Victim) -> dict[str, Any]:
+    """The victim's contact, with the text that opted them out in the consent ledger."""
+    victim_ledger_entry(v)
+    return contact_id(v)
+
+
+def victim_ledger_entry(v: Victim) -> ConsentEvent:
+    entry, _ = ConsentEvent.objects.get_or_create(
+        organization=v.org,
+        contact=v.contact,
+        kind="opt_out",
+        source="keyword",
+        text=SECRETS["message_body"],
+        phone_number=SECRETS["contact_number"],
+    )
+    return entry
+
+
 def group_id(v: Victim) -> dict[str, Any]:
     group, _ = ContactGroup.objects.get_or_create(organization=v.org, name="Their regulars")
     return {"group_id": group.pk}
@@ -468,6 +486,7 @@ TABLE: dict[str, Case] = {
     ),
     "contact": Case(contact_id, (("get", None), ("post", {"name": "x", "opted_out": "on"}))),
     "contact_chat": Case(contact_id, (("get", None),)),
+    "contact_consent_history": Case(contact_with_ledger, (("get", None), ("get", {"page": "1"}))),
     "contact_merge_find": Case(contact_id, (("get", None), ("get", {"q": "Zeb"}))),
     "contact_merge": Case(
         lambda v: {"contact_id": v.contact.pk, "other_id": v.contact.pk},
@@ -740,6 +759,35 @@ def test_api_ids_of_another_organization_are_not_found(
     assert victim.conversation.pk not in {c["id"] for c in listed}
     contacts = client.get("/api/v1/contacts").json()["items"]
     assert victim.contact.pk not in {c["id"] for c in contacts}
+
+
+def test_the_consent_ledger_shows_no_other_organizations_entries(
+    victim: Victim, outsider: Membership
+) -> None:
+    """The ledger page, its export and the API take no id in their URLs, so the table cannot
+    reach them: the outsider's own ledger, searched for the victim's contact, has none of it."""
+    entry = victim_ledger_entry(victim)
+    _, raw = ApiKey.issue(owner=outsider, name="outsider")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    client = logged_in(outsider)
+    before = snapshot(victim.org)
+    for query in ("", "?contact=Zebediah", "?contact=4155550177", "?kind=opt_out&source=keyword"):
+        for url in ("/settings/consent-ledger/", "/settings/consent-ledger/export.csv"):
+            response = client.get(url + query)
+            assert response.status_code == 200, url
+            content = (
+                b"".join(response.streaming_content) if response.streaming else response.content
+            )
+            assert _leaks(content, victim) == [], url + query
+            assert f'data-consent-entry="{entry.pk}"' not in content.decode()
+        listed = api.get("/api/v1/consent" + query)
+        assert listed.status_code == 200 and listed.json()["items"] == []
+    by_id = api.get(f"/api/v1/consent?contact_id={victim.contact.pk}")
+    assert by_id.status_code == 404 and _leaks(by_id.content, victim) == []
+    # A control: the victim's own administrator sees the entry.
+    own = logged_in(victim.admin).get("/settings/consent-ledger/").content.decode()
+    assert SECRETS["message_body"] in own
+    assert snapshot(victim.org) == before
 
 
 def test_the_leak_check_sees_the_victims_data_when_it_is_shown(victim: Victim) -> None:

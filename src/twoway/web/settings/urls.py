@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from twoway.web import consent_ledger
 from twoway.web.settings import (
     api_keys,
     balance,
@@ -16,6 +17,12 @@ urlpatterns = [
     path("two-way/on/", two_way.two_way_on, name="settings_two_way_on"),
     path("two-way/off/", two_way.two_way_off, name="settings_two_way_off"),
     path("balance/", balance.balance, name="settings_balance"),
+    path("consent-ledger/", consent_ledger.consent_ledger, name="settings_consent_ledger"),
+    path(
+        "consent-ledger/export.csv",
+        consent_ledger.consent_ledger_export,
+        name="settings_consent_ledger_export",
+    ),
     path("api-keys/", api_keys.api_keys, name="settings_api_keys"),
     path(
         "api-keys/<int:key_id>/revoke/",
