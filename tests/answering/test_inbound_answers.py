@@ -132,7 +132,7 @@ def test_a_keyword_rule_answers_at_any_hour_and_needs_no_attention(
     conversation = Conversation.objects.get(contact_number=HANDSET)
     assert conversation.folder != Folder.NEEDS_ATTENTION
     clock.now = at(TUESDAY, 11)
-    text_in(number, "ＨＯＵＲＳ", HANDSET)
+    text_in(number, "\uff28\uff2f\uff35\uff32\uff33", HANDSET)  # full-width HOURS
     assert [who for who, _ in answers_to(HANDSET)] == ["Keyword rule: HOURS"] * 2
 
 
