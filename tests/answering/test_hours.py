@@ -51,7 +51,8 @@ def test_several_ranges_a_day_are_kept_in_order() -> None:
         ([("9:00", "9:00")], "hours_order", "is not after"),
         ([("9:00", "13:00"), ("12:00", "17:00")], "hours_overlap", "Monday: two ranges overlap"),
         ([("9am", "17:00")], "hours_time", "“9am” is not a time"),
-        ([("", "17:00")], "hours_time", "the opening time"),
+        ([("", "17:00")], "hours_time", "Monday: a range needs both"),
+        ([], "hours_missing", "Monday is marked open but has no hours"),
     ],
 )
 def test_a_bad_range_is_refused_with_a_sentence(

@@ -66,6 +66,17 @@ def test_a_missing_first_name_is_left_out_of_the_away_message(
     assert answers_to(HANDSET) == [("Away message", "Hi, we are closed; we answer from 9:00.")]
 
 
+def test_an_away_message_fills_the_organization_and_drops_a_field_gone_since(
+    org: Organization, number: PhoneNumber, clock: Clock
+) -> None:
+    body = "{business_name} is closed ({agent_name}). Your {gone_field} is safe."
+    away_on(org, canned(org, "Closed", body))
+    text_in(number, "Hi", HANDSET)
+    assert answers_to(HANDSET) == [
+        ("Away message", "Acme Dental is closed (Acme Dental). Your is safe.")
+    ]
+
+
 def test_in_business_hours_or_switched_off_there_is_no_away_message(
     org: Organization, number: PhoneNumber, clock: Clock, away: None
 ) -> None:

@@ -57,12 +57,14 @@ def test_an_admin_saves_hours_and_a_bad_range_saves_nothing(
     for form, says in [
         (hours_form(d2=[("17:00", "09:00")]), "Wednesday: 09:00 is not after 17:00"),
         (hours_form(d3=[("09:00", "13:00"), ("12:00", "17:00")]), "Thursday: two ranges overlap"),
+        ({"open_4": "on", "from_4_0": "17:00"}, "Friday: a range needs both"),
+        ({"open_6": "on"}, "Sunday is marked open but has no hours"),
     ]:
         refused = admin_client.post(f"{PAGE}hours/", form)
         assert refused.status_code == 422
         assert says in refused.content.decode()
         # What was typed stays in the form to be corrected.
-        assert 'value="17:00"' in refused.content.decode()
+        assert 'value="17:00"' in refused.content.decode() or "Sunday" in says
     assert Answering.objects.get(organization=org).hours == hours
 
 
@@ -211,3 +213,16 @@ def test_twoway_keywords_names_the_rule_and_the_away_message(
     assert everywhere[2]["away"] is False
     branch = lines("--number", number.number)
     assert branch[0]["rule"] == {"keyword": "HOURS", "number": number.number, "response": "Branch"}
+
+
+def test_deleting_the_canned_response_removes_its_rules_and_stops_the_away_message(
+    admin: Membership, admin_client: Client, org: Organization
+) -> None:
+    closed = canned(org, "Closed", "We are closed.")
+    keyword_rule_add(actor=admin, keyword="HOURS", response_id=closed.pk, phone_number_id=None)
+    away_message_set(actor=admin, enabled=True, response_id=closed.pk)
+    closed.delete()
+    assert not KeywordRule.objects.exists()
+    answering = Answering.objects.get(organization=org)
+    assert answering.away_response is None
+    assert 'name="enabled" checked' not in admin_client.get(PAGE).content.decode()

@@ -28,13 +28,25 @@ def _minutes(text: str, day: str, which: str) -> int:
 
 
 def hours_clean(week: Mapping[int, Sequence[tuple[str, str]]]) -> dict[str, list[list[str]]]:
-    """The stored form of a week (weekday 0 Monday → [(open, close), ...]), refusing a range
-    that closes before it opens or overlaps another; a day with no range is closed."""
+    """The stored form of a week (weekday 0 Monday → [(open, close), ...], only the open days),
+    refusing a range that closes before it opens or overlaps another, and an open day without
+    one; a day left out is closed."""
     cleaned: dict[str, list[list[str]]] = {}
     for day_index in range(7):
         day = WEEKDAYS[day_index]
+        if day_index in week and not week[day_index]:
+            raise InvalidInput(
+                f"{day} is marked open but has no hours: give its opening and closing time, "
+                "or untick it to close all day.",
+                code="hours_missing",
+            )
         ranges = []
         for opens, closes in week.get(day_index, ()):
+            if not opens.strip() or not closes.strip():
+                raise InvalidInput(
+                    f"{day}: a range needs both an opening and a closing time.",
+                    code="hours_time",
+                )
             start, end = _minutes(opens, day, "opening"), _minutes(closes, day, "closing")
             if end <= start:
                 raise InvalidInput(

@@ -108,7 +108,8 @@ _LOOSE_SPACE = re.compile(r"[ \t]+([,.!?;:])|[ \t]{2,}")
 def merge_fields_fill_automated(*, body: str, contact: Contact, organization: Organization) -> str:
     """The text Twoway sends alone (an away message, a keyword rule's answer): no person sends
     it, so `{agent_name}` is the organization's name, and a field the contact has no value for
-    is left out ("Hi {first_name}," reads "Hi,"), since no one is there to fill it in."""
+    (or one that is no merge field any more) is left out ("Hi {first_name}," reads "Hi,"),
+    since no one is there to fill it in."""
     filled = _fill(body, contact, organization, organization.name, keep_empty=False)
     tidy = _LOOSE_SPACE.sub(lambda m: m.group(1) or " ", filled.text)
     return tidy.strip()
@@ -141,7 +142,7 @@ def _fill(
         if key not in fields:
             if key not in unknown:
                 unknown.append(key)
-            return match.group(0)
+            return match.group(0) if keep_empty else ""
         value = values[key].strip()
         if not value:
             if key not in empty:
