@@ -226,3 +226,14 @@ def test_deleting_the_canned_response_removes_its_rules_and_stops_the_away_messa
     answering = Answering.objects.get(organization=org)
     assert answering.away_response is None
     assert 'name="enabled" checked' not in admin_client.get(PAGE).content.decode()
+
+
+def test_twoway_keywords_refuses_a_number_of_another_organization(
+    org: Organization, other_org: Organization, capsys: pytest.CaptureFixture[str]
+) -> None:
+    theirs = PhoneNumber.objects.create(
+        organization=other_org, number="+14155550191", carrier="simulator"
+    )
+    assert cli.main(["keywords", "--organization", org.name, "--number", theirs.number]) == 2
+    assert f"has no number {theirs.number}" in capsys.readouterr().err
+    assert cli.main(["keywords", "--number", theirs.number]) == 2
