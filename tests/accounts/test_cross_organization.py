@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from tests.conftest import logged_in, make_member
 from twoway.accounts.models import ApiKey, Invitation, Membership, Organization, Role, Team
+from twoway.answering.models import Answering, KeywordRule
 from twoway.canned.models import CannedResponse
 from twoway.carrier_accounts.models import CarrierAccount
 from twoway.carrier_accounts.services import carrier_account_create
@@ -219,6 +220,8 @@ def snapshot(org: Organization) -> dict[str, list[Any]]:
         ),
         "teams": list(Team.objects.filter(organization=org).values("pk", "name").order_by("pk")),
         "keywords": list(Keyword.objects.filter(organization=org).values().order_by("pk")),
+        "keyword_rules": list(KeywordRule.objects.filter(organization=org).values().order_by("pk")),
+        "answering": list(Answering.objects.filter(organization=org).values()),
         "consent": list(ConsentEvent.objects.filter(organization=org).values().order_by("pk")),
         "contact_groups": list(
             ContactGroup.objects.filter(organization=org).values("pk", "name").order_by("pk")
@@ -317,6 +320,12 @@ def phone_media(v: Victim) -> dict[str, Any]:
 def keyword_id(v: Victim) -> dict[str, Any]:
     found, _ = Keyword.objects.get_or_create(organization=v.org, word="PARAR", action="opt_out")
     return {"keyword_id": found.pk}
+
+
+def keyword_rule_id(v: Victim) -> dict[str, Any]:
+    response = CannedResponse.objects.create(organization=v.org, name="Hours", body="9 to 5")
+    found = KeywordRule.objects.create(organization=v.org, keyword="HOURS", response=response)
+    return {"rule_id": found.pk}
 
 
 def scheduled_text(v: Victim) -> dict[str, Any]:
@@ -516,6 +525,7 @@ TABLE: dict[str, Case] = {
     ),
     "settings_api_key_revoke": Case(lambda v: {"key_id": v.key.pk}),
     "settings_keyword_delete": Case(keyword_id),
+    "settings_keyword_rule_delete": Case(keyword_rule_id),
     # A member's view of a picture; a carrier's signed link is the other route, and a token
     # that is not a valid signature of the victim's picture gets nothing.
     "media_file": Case(media_id, (("get", None),)),

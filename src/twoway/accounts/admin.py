@@ -2,8 +2,9 @@ from django.contrib import admin
 
 from twoway.accounts.models import ApiKey, Membership, Organization
 
-# Stored switches of features not built yet (drip campaigns, blasts, and the business hours
-# away messages would keep): kept in the rows, never offered until the feature works.
+# Stored switches of features not built yet (drip campaigns, blasts), and the first columns of
+# business hours, which `answering.Answering` holds instead (a week of ranges): kept in the
+# rows, never offered.
 UNBUILT_ORGANIZATION_FIELDS = (
     "drips_enabled",
     "blasts_enabled",

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from twoway.web import consent_ledger
 from twoway.web.settings import (
+    answering,
     api_keys,
     balance,
     canned,
@@ -34,6 +35,15 @@ urlpatterns = [
         "keywords/<int:keyword_id>/delete/",
         keywords.keyword_delete,
         name="settings_keyword_delete",
+    ),
+    path("answering/", answering.answering, name="settings_answering"),
+    path("answering/hours/", answering.hours_save, name="settings_answering_hours"),
+    path("answering/away/", answering.away_save, name="settings_answering_away"),
+    path("answering/rules/", answering.rule_add, name="settings_keyword_rule_add"),
+    path(
+        "answering/rules/<int:rule_id>/delete/",
+        answering.rule_delete,
+        name="settings_keyword_rule_delete",
     ),
     path("contact-fields/", contact_fields.contact_fields, name="settings_contact_fields"),
     path("contact-fields/groups/", contact_fields.group_add, name="settings_group_add"),
