@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from twoway.api import canned_responses, contacts, conversations, messages, numbers, search
+from twoway.api import (
+    canned_responses,
+    contacts,
+    conversations,
+    messages,
+    numbers,
+    search,
+    webhooks,
+)
 from twoway.api.auth import ApiKeyAuth
 from twoway.api.errors import install_error_handlers
 
@@ -29,3 +37,4 @@ api.add_router("/numbers", numbers.router)
 api.add_router("/contacts", contacts.router)
 api.add_router("/search", search.router)
 api.add_router("/canned-responses", canned_responses.router)
+api.add_router("/webhooks", webhooks.router)
