@@ -22,8 +22,8 @@ from twoway.webhooks.services import (
     endpoint_delete,
     endpoint_enable,
     endpoint_secret_rotate,
-    endpoint_update,
     endpoint_test_event_send,
+    endpoint_update,
 )
 
 
