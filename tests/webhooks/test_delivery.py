@@ -222,3 +222,29 @@ def test_a_slow_receiver_times_out(endpoint: WebhookEndpoint, settings: Any) -> 
         assert run_webhook_jobs() == ["No answer in time."]
     finally:
         listener.close()
+
+
+def test_a_lost_try_is_swept_up_once_its_claim_ran_out(
+    endpoint: WebhookEndpoint, receiver: Receiver
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from twoway.webhooks.tasks import webhook_deliveries_sweep
+
+    received(endpoint, 7, 2)
+    DBTaskResult.objects.all().delete()  # the runner died with the jobs
+    assert webhook_deliveries_sweep.func() == 0  # not overdue yet
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now() - dt.timedelta(minutes=5))
+    assert webhook_deliveries_sweep.func() == 1  # the conversation's first; it brings the next
+    assert run_webhook_jobs() == ["delivered (200)", "delivered (200)"]
+
+
+def test_old_finished_deliveries_are_pruned(endpoint: WebhookEndpoint, receiver: Receiver) -> None:
+    from twoway.webhooks.tasks import webhook_deliveries_prune
+
+    received(endpoint, 7, 1)
+    run_webhook_jobs()
+    received(endpoint, 8, 1)  # pending: kept however old
+    WebhookDelivery.objects.update(created_at=timezone.now() - dt.timedelta(days=31))
+    assert webhook_deliveries_prune.func() == 1
+    assert list(WebhookDelivery.objects.values_list("status", flat=True)) == ["pending"]
