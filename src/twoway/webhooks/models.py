@@ -68,6 +68,7 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        verbose_name_plural = "webhook deliveries"
         indexes = [models.Index(fields=["endpoint", "status", "conversation_id", "id"])]
 
     def __str__(self) -> str:
