@@ -60,3 +60,19 @@ def test_test_event_and_resend_show_in_the_log(
 
 def test_standard_users_cannot_open_webhooks(standard: Membership) -> None:
     assert logged_in(standard).get("/settings/webhooks/").status_code == 403
+
+
+def test_a_disabled_endpoint_gets_no_new_events_until_enabled(
+    admin: Membership, endpoint: WebhookEndpoint, receiver: Receiver
+) -> None:
+    from tests.webhooks.test_delivery import received
+
+    client = logged_in(admin)
+    client.post(f"/settings/webhooks/{endpoint.pk}/enable/", {"enabled": "0"})
+    page = client.get(f"/settings/webhooks/{endpoint.pk}/").content.decode()
+    assert "It gets no new events" in page and "Enable" in page
+    received(endpoint, 7, 1)
+    assert not WebhookDelivery.objects.exists()
+    client.post(f"/settings/webhooks/{endpoint.pk}/enable/", {"enabled": "1"})
+    received(endpoint, 7, 1)
+    assert run_webhook_jobs() == ["delivered (200)"]

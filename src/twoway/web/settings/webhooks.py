@@ -129,9 +129,9 @@ def webhook_enable(request: HttpRequest, membership: Membership, endpoint_id: in
     endpoint_enable(endpoint=endpoint, enabled=enabled)
     messages.success(
         request,
-        "Enabled: events go out again, those that waited first."
+        "Enabled: it gets events again, those already owed to it first."
         if enabled
-        else "Disabled: events wait until it is enabled again.",
+        else "Disabled: it gets no new events until it is enabled again.",
     )
     return redirect("settings_webhook", endpoint.pk)
 
