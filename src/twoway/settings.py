@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "twoway.simulator",
     "twoway.realtime",
     "twoway.notifications",
+    "twoway.webhooks.apps.WebhooksConfig",
     "twoway.web",
 ]
 
@@ -377,6 +378,12 @@ CARRIER_EVENTS_RETENTION_DAYS = int(env("CARRIER_EVENTS_RETENTION_DAYS", "30"))
 # Realtime events only let an open inbox catch up after a reconnect (seconds to minutes), so a
 # day is plenty (0: for ever).
 REALTIME_EVENTS_RETENTION_HOURS = int(env("REALTIME_EVENTS_RETENTION_HOURS", "24"))
+# Outgoing webhooks go only to public addresses unless this is on (a receiver on this machine or
+# the office network); and wait this long for an endpoint's answer.
+TWOWAY_WEBHOOKS_ALLOW_PRIVATE = env_bool("TWOWAY_WEBHOOKS_ALLOW_PRIVATE", False)
+TWOWAY_WEBHOOKS_TIMEOUT_SECONDS = env_float("TWOWAY_WEBHOOKS_TIMEOUT_SECONDS", 5.0)
+# Days a delivered or given-up webhook delivery stays in its endpoint's log (0: for ever).
+WEBHOOK_DELIVERIES_RETENTION_DAYS = int(env("WEBHOOK_DELIVERIES_RETENTION_DAYS", "30"))
 # Chores enqueued once per period, aligned on the clock, however many runners there are
 # (jobs/schedule.py): {name: {"task": dotted path, "every_seconds": N, "kwargs": {...}}}.
 TWOWAY_PERIODIC_JOBS: dict[str, dict[str, object]] = {
@@ -398,6 +405,15 @@ TWOWAY_PERIODIC_JOBS: dict[str, dict[str, object]] = {
     },
     "contact_imports_prune": {
         "task": "twoway.contacts.tasks.contact_imports_prune",
+        "every_seconds": HOUSEKEEPING_INTERVAL_SECONDS,
+    },
+    "webhook_deliveries_prune": {
+        "task": "twoway.webhooks.tasks.webhook_deliveries_prune",
+        "every_seconds": HOUSEKEEPING_INTERVAL_SECONDS,
+    },
+    # A delivery whose try was lost (its runner killed mid-request) is tried again.
+    "webhook_deliveries_sweep": {
+        "task": "twoway.webhooks.tasks.webhook_deliveries_sweep",
         "every_seconds": HOUSEKEEPING_INTERVAL_SECONDS,
     },
 }

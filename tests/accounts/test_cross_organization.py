@@ -43,6 +43,7 @@ from twoway.numbers.models import PhoneNumber
 from twoway.numbers.services import SIMULATED_SYSTEM_NUMBER, system_number_ensure_simulated
 from twoway.simulator.models import SimHandset, SimMessage
 from twoway.simulator.network import handset_get
+from twoway.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,9 @@ SECRETS = {
     "carrier_auth_token": "7e57ab1e" * 3 + "5ec2e7a9",
     "canned_name": "Zebediah's recall script",
     "canned_body": "your-secret-canned-wording",
+    "webhook_url": "https://hooks.secret-clinic.test/twoway",
+    "webhook_secret": "whsec_c2VjcmV0LWNsaW5pYy13ZWJob29rLWtleQ==",
+    "webhook_body": "secret-webhook-delivery-body",
 }
 
 
@@ -250,6 +254,13 @@ def snapshot(org: Organization) -> dict[str, list[Any]]:
             .order_by("pk")
         ),
         "events": CarrierEvent.objects.count(),
+        "webhook_endpoints": list(
+            WebhookEndpoint.objects.filter(organization=org).values().order_by("pk")
+        ),
+        "webhook_deliveries": list(
+            WebhookDelivery.objects.filter(endpoint__organization=org).values().order_by("pk")
+        ),
+        "webhook_attempts": WebhookAttempt.objects.count(),
     }
 
 
@@ -460,6 +471,30 @@ def carrier_account(v: Victim) -> CarrierAccount:
     return CarrierAccount.objects.get(organization=v.org)
 
 
+def webhook_endpoint(v: Victim) -> WebhookEndpoint:
+    """The victim's endpoint (written as is: its test host resolves nowhere), with a delivery."""
+    endpoint, created = WebhookEndpoint.objects.get_or_create(
+        organization=v.org,
+        url=SECRETS["webhook_url"],
+        defaults={"event_types": ["message.received"], "secret": SECRETS["webhook_secret"]},
+    )
+    if created:
+        WebhookDelivery.objects.create(
+            endpoint=endpoint, event_type="message.received", body=SECRETS["webhook_body"]
+        )
+    return endpoint
+
+
+def endpoint_id(v: Victim) -> dict[str, Any]:
+    return {"endpoint_id": webhook_endpoint(v).pk}
+
+
+def delivery_ids(v: Victim) -> dict[str, Any]:
+    endpoint = webhook_endpoint(v)
+    delivery = endpoint.deliveries.get()
+    return {"endpoint_id": endpoint.pk, "delivery_id": delivery.pk}
+
+
 TABLE: dict[str, Case] = {
     # Inbox
     "conversation": Case(conversation_id),
@@ -526,6 +561,15 @@ TABLE: dict[str, Case] = {
     "settings_api_key_revoke": Case(lambda v: {"key_id": v.key.pk}),
     "settings_keyword_delete": Case(keyword_id),
     "settings_keyword_rule_delete": Case(keyword_rule_id),
+    "settings_webhook": Case(
+        endpoint_id, (("get", None), ("post", {"url": "https://example.com/x"}))
+    ),
+    "settings_webhook_log": Case(endpoint_id, (("get", None),)),
+    "settings_webhook_rotate": Case(endpoint_id),
+    "settings_webhook_enable": Case(endpoint_id, (("post", {"enabled": "0"}),)),
+    "settings_webhook_test": Case(endpoint_id),
+    "settings_webhook_delete": Case(endpoint_id),
+    "settings_webhook_resend": Case(delivery_ids),
     # A member's view of a picture; a carrier's signed link is the other route, and a token
     # that is not a valid signature of the victim's picture gets nothing.
     "media_file": Case(media_id, (("get", None),)),
@@ -635,6 +679,12 @@ TABLE: dict[str, Case] = {
         api=True,
         also=(personal_canned_id,),
     ),
+    "api/v1/webhooks/<endpoint_id>": Case(
+        endpoint_id,
+        (("get", None), ("patch", {"enabled": False}), ("delete", None)),
+        api=True,
+    ),
+    "api/v1/webhooks/<endpoint_id>/rotate-secret": Case(endpoint_id, (("post", {}),), api=True),
     # With the victim's conversation, and with none (the outsider's answer is the same 404).
     "api/v1/canned-responses/<canned_id>/rendered": Case(
         canned_id,

@@ -185,6 +185,8 @@ def twoway_server(
         TWOWAY_DATA_DIR=str(workdir / "data"),
         WORKER_WAKE_PORT=str(_free_port(socket.SOCK_DGRAM)),
         SIMULATOR_DELIVERY_DELAY="0.5",
+        # The webhooks test's receiver listens on this machine.
+        TWOWAY_WEBHOOKS_ALLOW_PRIVATE="1",
         TWOWAY_ADMIN_EMAIL=ADMIN_EMAIL,
         TWOWAY_ADMIN_PASSWORD=ADMIN_PASSWORD,
         PYTHONUNBUFFERED="1",

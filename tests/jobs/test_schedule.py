@@ -51,6 +51,8 @@ def test_the_housekeeping_chores_run_every_housekeeping_interval() -> None:
         "realtime_events_prune",
         "task_results_prune",
         "contact_imports_prune",
+        "webhook_deliveries_prune",
+        "webhook_deliveries_sweep",
     }
     assert {c.every_seconds for c in chores.values()} == {settings.HOUSEKEEPING_INTERVAL_SECONDS}
     assert chores["held_numbers_release"].task_path == (
@@ -77,6 +79,8 @@ def test_two_runners_enqueue_each_chore_once_per_period(runners: Runners) -> Non
         "realtime_events_prune",
         "task_results_prune",
         "contact_imports_prune",
+        "webhook_deliveries_prune",
+        "webhook_deliveries_sweep",
     }
     for chore in chores_from_settings():
         enqueued = DBTaskResult.objects.filter(task_path=chore.task_path)

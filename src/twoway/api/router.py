@@ -12,6 +12,7 @@ from twoway.api import (
     messages,
     numbers,
     search,
+    webhooks,
 )
 from twoway.api.auth import ApiKeyAuth
 from twoway.api.errors import install_error_handlers
@@ -38,3 +39,4 @@ api.add_router("/contacts", contacts.router)
 api.add_router("/search", search.router)
 api.add_router("/canned-responses", canned_responses.router)
 api.add_router("/consent", consent.router)
+api.add_router("/webhooks", webhooks.router)

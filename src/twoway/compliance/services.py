@@ -4,6 +4,7 @@ a contact is appended here, never edited, so an audit reads what happened and wh
 from __future__ import annotations
 
 from twoway.compliance.models import ConsentEvent, ConsentEventKind
+from twoway.webhooks.recording import consent_change_record
 
 # What the ledger keeps of the words that caused an entry.
 TEXT_MAX_LENGTH = 500
@@ -23,6 +24,14 @@ def consent_record(
     """Append an entry. `source` says how it came (keyword, manual, api, import, message, merge);
     `text` the words that caused it, or who changed it by hand; `actor` the e-mail of the person
     who did (empty for the contact's own keyword and Twoway's consent message)."""
+    if kind in (ConsentEventKind.OPT_OUT, ConsentEventKind.OPT_IN):
+        consent_change_record(
+            organization_id=organization_id,
+            contact_id=contact_id,
+            opted_in=kind == ConsentEventKind.OPT_IN,
+            source=source,
+            phone_number=phone_number,
+        )
     return ConsentEvent.objects.create(
         organization_id=organization_id,
         contact_id=contact_id,

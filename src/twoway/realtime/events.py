@@ -8,7 +8,7 @@ a batch, the worker recording sends), so a consumer can rely on them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -106,9 +106,23 @@ def preview_of(body: str) -> str:
     return body[:PREVIEW_LENGTH]
 
 
+# Apps above this one that act on every event (outgoing webhooks), registered at start-up: they
+# see the events in the same transaction, so what they record commits or rolls back with them.
+_listeners: list[Callable[[Sequence[DomainEvent]], None]] = []
+
+
+def events_listen(listener: Callable[[Sequence[DomainEvent]], None]) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
 def events_publish(events: Sequence[DomainEvent]) -> None:
     """Record changes in the caller's transaction (seen on commit), in one statement however
     many: the only writer of `RealtimeEvent`."""
+    if not events:
+        return
+    for listener in _listeners:
+        listener(events)
     rows_insert(
         RealtimeEvent,
         [

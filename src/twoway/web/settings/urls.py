@@ -10,6 +10,7 @@ from twoway.web.settings import (
     index,
     keywords,
     two_way,
+    webhooks,
 )
 
 urlpatterns = [
@@ -64,6 +65,30 @@ urlpatterns = [
         "canned-responses/<int:canned_id>/",
         canned.canned_edit,
         name="settings_canned_edit",
+    ),
+    path("webhooks/", webhooks.webhooks, name="settings_webhooks"),
+    path("webhooks/<int:endpoint_id>/", webhooks.webhook, name="settings_webhook"),
+    path("webhooks/<int:endpoint_id>/log/", webhooks.webhook_log, name="settings_webhook_log"),
+    path(
+        "webhooks/<int:endpoint_id>/rotate/",
+        webhooks.webhook_rotate,
+        name="settings_webhook_rotate",
+    ),
+    path(
+        "webhooks/<int:endpoint_id>/enable/",
+        webhooks.webhook_enable,
+        name="settings_webhook_enable",
+    ),
+    path("webhooks/<int:endpoint_id>/test/", webhooks.webhook_test, name="settings_webhook_test"),
+    path(
+        "webhooks/<int:endpoint_id>/delete/",
+        webhooks.webhook_delete,
+        name="settings_webhook_delete",
+    ),
+    path(
+        "webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/resend/",
+        webhooks.webhook_resend,
+        name="settings_webhook_resend",
     ),
     path("", include("twoway.web.settings.accounts_urls")),
     path("", include("twoway.web.settings.numbers_urls")),
