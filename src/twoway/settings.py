@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "twoway.compliance",
     "twoway.billing",
     "twoway.carrier_events",
+    "twoway.drips",
     "twoway.simulator",
     "twoway.realtime",
     "twoway.notifications",

@@ -18,6 +18,7 @@ from twoway.core.segments import segment_info
 from twoway.media.rules import MMS_ENCODING, MMS_SEGMENTS
 from twoway.media.services import media_expect
 from twoway.messaging.auto_replies import answers_itself, keywords_apply, off_inbox_answer
+from twoway.messaging.drip_replies import drip_steps_drop
 from twoway.messaging.errors import Unprocessable
 from twoway.messaging.routing import inbound_route, number_texted, sender_number
 from twoway.realtime.events import event_publish
@@ -76,6 +77,7 @@ def inbound_message_receive(
             carrier=carrier,
             carrier_account_id=texted.carrier_account_id,
         )
+    drip_steps_drop([(organization.pk, from_number)])
     keywords = keyword_set_of(organization.pk)
     if conversation is not None:
         # Read before the keyword acts: START answers itself only from an opted-out contact.
