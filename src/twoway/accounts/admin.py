@@ -2,8 +2,9 @@ from django.contrib import admin
 
 from twoway.accounts.models import ApiKey, Membership, Organization
 
-# Stored switches of features not built yet (drip campaigns, blasts, and the business hours
-# away messages would keep): kept in the rows, never offered until the feature works.
+# Stored switches offered nowhere: of features not built yet (blasts, and the business hours
+# away messages would keep), and the drip campaign switches, which switch nothing (drips follow
+# "Send SMS to clients" and the opt-out rules). Kept in the rows, never offered until they work.
 UNBUILT_ORGANIZATION_FIELDS = (
     "drips_enabled",
     "blasts_enabled",
