@@ -645,6 +645,12 @@ TABLE: dict[str, Case] = {
     "api/v1/conversations/<conversation_id>/assignee": Case(
         conversation_id, (("post", {}), ("post", {"user_id": 1})), api=True
     ),
+    "api/v1/conversations/<conversation_id>/drips": Case(
+        conversation_id, (("post", {"campaign_id": 1}),), api=True
+    ),
+    "api/v1/conversations/<conversation_id>/drips/<applied_id>/cancel": Case(
+        applied_drip, (("post", None),), api=True
+    ),
     "api/v1/conversations/<conversation_id>/export": Case(
         conversation_id, (("get", EXPORT),), api=True
     ),

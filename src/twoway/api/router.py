@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from twoway.api import canned_responses, contacts, conversations, messages, numbers, search
+from twoway.api import (
+    canned_responses,
+    contacts,
+    conversations,
+    drips,
+    messages,
+    numbers,
+    search,
+)
 from twoway.api.auth import ApiKeyAuth
 from twoway.api.errors import install_error_handlers
 
@@ -25,6 +33,7 @@ install_error_handlers(api)
 
 api.add_router("/messages", messages.router)
 api.add_router("/conversations", conversations.router)
+api.add_router("/conversations", drips.router)
 api.add_router("/numbers", numbers.router)
 api.add_router("/contacts", contacts.router)
 api.add_router("/search", search.router)
