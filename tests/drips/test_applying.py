@@ -303,3 +303,24 @@ def test_a_step_due_while_a_possible_opt_out_waits_is_cancelled_with_the_reason(
         Status.CANCELED,
         scheduling.DRIP_OPT_OUT_FLAGGED,
     )
+
+
+def test_a_step_promoted_late_into_the_contacts_night_waits_for_the_morning(
+    admin: Membership, conversation: Conversation, frozen_now: dt.datetime
+) -> None:
+    drip_apply(membership=admin, conversation=conversation, campaign=_campaign(admin, 1))
+    [step] = _steps(conversation)
+    # The worker was down: it promotes the step at 23:30 in the contact's New York.
+    late = _at(23, 30, day=6)
+
+    assert scheduling.scheduled_promote(late) == 1
+
+    step.refresh_from_db()
+    assert (step.status, step.send_at, step.next_attempt_at) == (
+        Status.SCHEDULED,
+        _at(8, 0, day=7),
+        None,
+    )
+    assert scheduling.scheduled_promote(_at(8, 1, day=7)) == 1
+    step.refresh_from_db()
+    assert step.status == Status.QUEUED

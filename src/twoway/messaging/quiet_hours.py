@@ -8,8 +8,14 @@ import datetime as dt
 from django.db.models import Q
 
 from twoway.accounts.models import Organization
-from twoway.compliance.quiet_hours import CAP_PERIOD, next_allowed_moment, recipient_zone
-from twoway.contacts.models import Contact
+from twoway.compliance.quiet_hours import (
+    CAP_PERIOD,
+    in_window,
+    next_allowed_moment,
+    recipient_zone,
+    window_next,
+)
+from twoway.contacts.models import Contact, ContactPhone
 from twoway.conversations.models import AUTOMATED_CATEGORIES, Message, Status
 
 
@@ -60,3 +66,33 @@ def _automated_times(
         .values_list("send_at", "created_at")
     )
     return [send_at or created_at for send_at, created_at in rows]
+
+
+def steps_outside_quiet_hours(
+    steps: list[tuple[int, int, str]], at: dt.datetime
+) -> dict[int, dt.datetime]:
+    """Of these automated texts (message id, organization id, number) due at `at`, those whose
+    contact is outside the sending window then, each with the window's next opening."""
+    if not steps:
+        return {}
+    organizations = {
+        o.pk: o for o in Organization.objects.filter(pk__in={org for _, org, _ in steps})
+    }
+    zones = dict(
+        ((organization_id, number), time_zone)
+        for organization_id, number, time_zone in ContactPhone.objects.filter(
+            organization_id__in=organizations, number__in={number for _, _, number in steps}
+        ).values_list("organization_id", "number", "contact__time_zone")
+    )
+    held: dict[int, dt.datetime] = {}
+    for message_id, organization_id, number in steps:
+        organization = organizations[organization_id]
+        zone = recipient_zone(
+            contact_time_zone=zones.get((organization_id, number), ""),
+            number=number,
+            organization_time_zone=organization.time_zone,
+        )
+        start, end = organization.sending_window_start, organization.sending_window_end
+        if not in_window(at, zone=zone, start=start, end=end):
+            held[message_id] = window_next(at, zone=zone, start=start, end=end)
+    return held

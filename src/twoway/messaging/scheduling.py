@@ -26,6 +26,7 @@ from twoway.conversations.models import Category, Message, Status
 from twoway.core.errors import Conflict
 from twoway.core.rows import as_uuid
 from twoway.core.segments import segment_info
+from twoway.messaging.quiet_hours import steps_outside_quiet_hours
 from twoway.messaging.recording import message_fail
 from twoway.messaging.send_times import schedule_time_check
 from twoway.messaging.services import validate_body
@@ -122,10 +123,27 @@ def scheduled_promote(now: dt.datetime | None = None) -> int:
         if not promoted:
             return 0
         opted_out, flagged = _opted_out_and_flagged(promoted)
+        stopped = opted_out | flagged
+        # A drip step promoted late (the worker was down) into the contact's night waits for
+        # the morning: quiet hours hold however late it is.
+        held = steps_outside_quiet_hours(
+            [
+                (m.id, m.organization_id, m.to_number)
+                for m in promoted
+                if m.category == Category.DRIP and (m.organization_id, m.to_number) not in stopped
+            ],
+            now,
+        )
+        for message_id, moment in held.items():
+            Message.objects.filter(pk=message_id).update(
+                status=Status.SCHEDULED, send_at=moment, next_attempt_at=None
+            )
         queued = []
         for message in promoted:
             key = (message.organization_id, message.to_number)
-            if message.category == Category.DRIP and key in opted_out | flagged:
+            if message.id in held:
+                continue
+            if message.category == Category.DRIP and key in stopped:
                 # A drip step is automation's: it is dropped, not failed, and says why.
                 code, reason = (
                     ("opted_out", DRIP_OPTED_OUT)
@@ -144,9 +162,11 @@ def scheduled_promote(now: dt.datetime | None = None) -> int:
                     organization_id=message.organization_id,
                     conversation_id=message.conversation_id,
                     message=str(as_uuid(message.uid)),
-                    status=Status.QUEUED,
+                    # A held step is scheduled again, for its new time.
+                    status=Status.SCHEDULED if message.id in held else Status.QUEUED,
                 )
-                for message in queued
+                for message in promoted
+                if message in queued or message.id in held
             ]
         )
     return len(promoted)
