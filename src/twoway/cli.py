@@ -354,7 +354,30 @@ def cmd_keywords(args: argparse.Namespace) -> int:
             )
             return 2
         organization = found.get()
-    return run(sys.stdin, sys.stdout, organization)
+    if organization is None:
+        if args.number:
+            print("twoway keywords: --number needs --organization", file=sys.stderr)
+            return 2
+        return run(sys.stdin, sys.stdout, None)
+    from twoway.answering.selectors import answering_verdict
+    from twoway.numbers.models import PhoneNumber
+
+    number_id = None
+    if args.number:
+        number = PhoneNumber.objects.filter(organization=organization, number=args.number).first()
+        if number is None:
+            print(
+                f"twoway keywords: {args.organization!r} has no number {args.number}",
+                file=sys.stderr,
+            )
+            return 2
+        number_id = number.pk
+    chosen = organization
+
+    def rule_and_away(text: str, action: str) -> dict[str, object]:
+        return answering_verdict(chosen, number_id, text, action)
+
+    return run(sys.stdin, sys.stdout, organization, rule_and_away)
 
 
 def cmd_manage(args: argparse.Namespace) -> int:
@@ -487,6 +510,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--organization", help="its name: its own keywords and replies too (else the defaults)"
+    )
+    p.add_argument(
+        "--number", help="with --organization, the number texted (+12025550100): its own rules"
     )
     p.set_defaults(func=cmd_keywords)
 

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "twoway.media",
     "twoway.compliance",
     "twoway.billing",
+    "twoway.answering",
     "twoway.carrier_events",
     "twoway.drips",
     "twoway.simulator",

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from tests.conftest import logged_in, make_member
 from twoway.accounts.models import ApiKey, Invitation, Membership, Organization, Role, Team
+from twoway.answering.models import Answering, KeywordRule
 from twoway.canned.models import CannedResponse
 from twoway.carrier_accounts.models import CarrierAccount
 from twoway.carrier_accounts.services import carrier_account_create
@@ -222,6 +223,8 @@ def snapshot(org: Organization) -> dict[str, list[Any]]:
         ),
         "teams": list(Team.objects.filter(organization=org).values("pk", "name").order_by("pk")),
         "keywords": list(Keyword.objects.filter(organization=org).values().order_by("pk")),
+        "keyword_rules": list(KeywordRule.objects.filter(organization=org).values().order_by("pk")),
+        "answering": list(Answering.objects.filter(organization=org).values()),
         "consent": list(ConsentEvent.objects.filter(organization=org).values().order_by("pk")),
         "contact_groups": list(
             ContactGroup.objects.filter(organization=org).values("pk", "name").order_by("pk")
@@ -332,6 +335,12 @@ def keyword_id(v: Victim) -> dict[str, Any]:
     return {"keyword_id": found.pk}
 
 
+def keyword_rule_id(v: Victim) -> dict[str, Any]:
+    response = CannedResponse.objects.create(organization=v.org, name="Hours", body="9 to 5")
+    found = KeywordRule.objects.create(organization=v.org, keyword="HOURS", response=response)
+    return {"rule_id": found.pk}
+
+
 def scheduled_text(v: Victim) -> dict[str, Any]:
     """The victim's text, scheduled for tomorrow, so that it could still be changed or
     cancelled."""
@@ -361,6 +370,24 @@ def team_id(v: Victim) -> dict[str, Any]:
 
 def contact_id(v: Victim) -> dict[str, Any]:
     return {"contact_id": v.contact.pk}
+
+
+def contact_with_ledger(v: Victim) -> dict[str, Any]:
+    """The victim's contact, with the text that opted them out in the consent ledger."""
+    victim_ledger_entry(v)
+    return contact_id(v)
+
+
+def victim_ledger_entry(v: Victim) -> ConsentEvent:
+    entry, _ = ConsentEvent.objects.get_or_create(
+        organization=v.org,
+        contact=v.contact,
+        kind="opt_out",
+        source="keyword",
+        text=SECRETS["message_body"],
+        phone_number=SECRETS["contact_number"],
+    )
+    return entry
 
 
 def group_id(v: Victim) -> dict[str, Any]:
@@ -518,6 +545,7 @@ TABLE: dict[str, Case] = {
     ),
     "contact": Case(contact_id, (("get", None), ("post", {"name": "x", "opted_out": "on"}))),
     "contact_chat": Case(contact_id, (("get", None),)),
+    "contact_consent_history": Case(contact_with_ledger, (("get", None), ("get", {"page": "1"}))),
     "contact_merge_find": Case(contact_id, (("get", None), ("get", {"q": "Zeb"}))),
     "contact_merge": Case(
         lambda v: {"contact_id": v.contact.pk, "other_id": v.contact.pk},
@@ -549,6 +577,7 @@ TABLE: dict[str, Case] = {
     ),
     "settings_api_key_revoke": Case(lambda v: {"key_id": v.key.pk}),
     "settings_keyword_delete": Case(keyword_id),
+    "settings_keyword_rule_delete": Case(keyword_rule_id),
     # A member's view of a picture; a carrier's signed link is the other route, and a token
     # that is not a valid signature of the victim's picture gets nothing.
     "media_file": Case(media_id, (("get", None),)),
@@ -798,6 +827,35 @@ def test_api_ids_of_another_organization_are_not_found(
     assert victim.conversation.pk not in {c["id"] for c in listed}
     contacts = client.get("/api/v1/contacts").json()["items"]
     assert victim.contact.pk not in {c["id"] for c in contacts}
+
+
+def test_the_consent_ledger_shows_no_other_organizations_entries(
+    victim: Victim, outsider: Membership
+) -> None:
+    """The ledger page, its export and the API take no id in their URLs, so the table cannot
+    reach them: the outsider's own ledger, searched for the victim's contact, has none of it."""
+    entry = victim_ledger_entry(victim)
+    _, raw = ApiKey.issue(owner=outsider, name="outsider")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    client = logged_in(outsider)
+    before = snapshot(victim.org)
+    for query in ("", "?contact=Zebediah", "?contact=4155550177", "?kind=opt_out&source=keyword"):
+        for url in ("/settings/consent-ledger/", "/settings/consent-ledger/export.csv"):
+            response = client.get(url + query)
+            assert response.status_code == 200, url
+            content = (
+                b"".join(response.streaming_content) if response.streaming else response.content
+            )
+            assert _leaks(content, victim) == [], url + query
+            assert f'data-consent-entry="{entry.pk}"' not in content.decode()
+        listed = api.get("/api/v1/consent" + query)
+        assert listed.status_code == 200 and listed.json()["items"] == []
+    by_id = api.get(f"/api/v1/consent?contact_id={victim.contact.pk}")
+    assert by_id.status_code == 404 and _leaks(by_id.content, victim) == []
+    # A control: the victim's own administrator sees the entry.
+    own = logged_in(victim.admin).get("/settings/consent-ledger/").content.decode()
+    assert SECRETS["message_body"] in own
+    assert snapshot(victim.org) == before
 
 
 def test_the_leak_check_sees_the_victims_data_when_it_is_shown(victim: Victim) -> None:

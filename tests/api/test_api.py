@@ -80,6 +80,7 @@ ENDPOINTS = [
     ("get", "/api/v1/contacts"),
     ("patch", "/api/v1/contacts/1"),
     ("get", "/api/v1/search?q=x"),
+    ("get", "/api/v1/consent"),
 ]
 
 
@@ -393,6 +394,7 @@ def test_openapi_document_lists_every_path_and_the_key_scheme(client: Client) ->
         "/api/v1/canned-responses",
         "/api/v1/canned-responses/{canned_id}",
         "/api/v1/canned-responses/{canned_id}/rendered",
+        "/api/v1/consent",
         "/api/v1/contacts",
         "/api/v1/contacts/{contact_id}",
         "/api/v1/contacts/{contact_id}/merge",

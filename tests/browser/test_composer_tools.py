@@ -12,6 +12,7 @@ command, so the other browser tests' organizations are left alone.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -38,7 +39,7 @@ def tango(twoway_cli: Callable[..., str]) -> None:
 
 
 def test_one_click_replaces_look_alikes_and_the_counter_follows(
-    page: Page, twoway_server: TwowayServer, tango: None
+    page: Page, twoway_server: TwowayServer, tango: None, screenshots_dir: Path
 ) -> None:
     pages.log_in(page, twoway_server, BOSS, PASSWORD)
     page.goto(f"{twoway_server.url}/inbox/new/")
@@ -47,6 +48,7 @@ def test_one_click_replaces_look_alikes_and_the_counter_follows(
     counter = page.locator("p.counter")
     expect(counter).to_have_attribute("data-encoding", "UCS-2")
     expect(counter).to_have_attribute("data-segments", "2")
+    page.screenshot(path=str(screenshots_dir / "composer_lookalikes.png"))
     page.get_by_role("button", name="Use plain quotes, dashes and spaces").click()
     expect(box).to_have_value("Your crown's ready - see you Friday... " * 3)
     expect(counter).to_have_attribute("data-encoding", "GSM-7")
@@ -56,7 +58,7 @@ def test_one_click_replaces_look_alikes_and_the_counter_follows(
 
 
 def test_save_as_note_keeps_the_text_in_the_thread_and_sends_nothing(
-    page: Page, twoway_server: TwowayServer, tango: None
+    page: Page, twoway_server: TwowayServer, tango: None, screenshots_dir: Path
 ) -> None:
     server = twoway_server
     pages.log_in(page, server, BOSS, PASSWORD)
@@ -73,6 +75,7 @@ def test_save_as_note_keeps_the_text_in_the_thread_and_sends_nothing(
     expect(note).to_have_count(1)
     expect(note).to_contain_text("note by boss@tango.test")
     expect(box).to_have_value("")
+    page.screenshot(path=str(screenshots_dir / "composer_note.png"))
     # An empty note is refused in place, and nothing is added.
     page.get_by_role("button", name="Save as note").click()
     expect(page.get_by_role("alert")).to_contain_text("needs some text")

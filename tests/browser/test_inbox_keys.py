@@ -76,6 +76,7 @@ def test_walk_the_inbox_by_keyboard(
     expect(rows.nth(1).get_by_role("link")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#thread")).to_contain_text("Is parking free?")
+    expect(page.locator("#thread-heading")).to_be_focused()  # opened: keyboard users land here
 
     page.keyboard.press("r")
     box = page.get_by_label("Message", exact=True)

@@ -194,6 +194,12 @@ def test_two_way_loop(
     expect(thread_message(page, "you are texting our team").locator(".status")).to_have_text(
         "Delivered"
     )
+    # The inbox as an agent finds it: the conversation listed under Participating, open.
+    page.locator('#conversation-list a[data-folder="participating"]').click()
+    item = page.locator("li.conversation-item").filter(has_text="(202) 555-0172")
+    item.get_by_role("link").click()
+    expect(item).to_have_class(re.compile(r"\bopen\b"))
+    expect(page.locator("#thread")).to_contain_text("you are texting our team")
     page.screenshot(path=str(screenshots_dir / "inbox.png"))
     phone.screenshot(path=str(screenshots_dir / "phone.png"))
 

@@ -233,3 +233,71 @@ def test_suggestions_are_the_newest_matches_by_name(
     Contact.objects.create(organization=org, name="Other")
     found = contact_suggestions(standard, "sam")
     assert [c.name for c in found] == sorted(c.name for c in made[2:])
+
+
+# ---- SQLite's trigram tables ----------------------------------------------------------------
+
+sqlite_only = pytest.mark.skipif(
+    "connection.vendor != 'sqlite'",
+    reason="only SQLite keeps trigram tables by triggers; PostgreSQL's indexes are its own",
+)
+
+_QUERIES = [
+    "whitf", "DANA@EXAMPLE", "uid-77", "C-1042", "(312) 555-0199", "555 0166", "+44 20 7946 0958",
+    "a W", "a\"b", "50", "Da", "%", "_e", "nobody", "ortiz", "2025550147",
+]  # fmt: skip
+
+
+@sqlite_only
+@pytest.mark.parametrize("query", _QUERIES)
+def test_the_trigram_tables_find_what_a_scan_finds(
+    book: dict[str, Contact], standard: Membership, query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    indexed = _names(standard, query=query)
+    monkeypatch.setattr(lookup, "sqlite_text_matches", lambda *args: None)
+    assert indexed == _names(standard, query=query)
+
+
+@sqlite_only
+def test_a_search_of_three_characters_or_more_reads_the_trigram_tables(
+    standard: Membership,
+) -> None:
+    sql = lambda q: str(lookup.contacts_filtered(standard, ContactFilters(query=q)).query)  # noqa: E731
+    assert "contacts_contact_trigram" in sql("whi")
+    assert "contacts_contactphone_trigram" in sql("555 01")
+    assert "trigram" not in sql("wh")  # too short for a trigram: a scan
+
+
+@sqlite_only
+def test_the_trigram_tables_follow_edits_deletes_and_new_numbers(
+    book: dict[str, Contact], standard: Membership
+) -> None:
+    dana = book["dana"]
+    dana.email = "whitfield@clinic.test"
+    dana.save(update_fields=["email"])
+    assert _names(standard, query="dana@example") == []
+    assert _names(standard, query="@clinic") == ["Dana Whitfield"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT searched FROM contacts_contact_trigram WHERE rowid = %s", [dana.pk])
+        assert cursor.fetchone()[0] == "Dana Whitfield whitfield@clinic.test UID-77 C-1042"
+    ContactPhone.objects.create(organization=dana.organization, contact=dana, number="+16175550111")
+    assert _names(standard, query="617 555") == ["Dana Whitfield"]
+    ContactPhone.objects.filter(number="+16175550111").update(contact=book["nophone"])
+    assert _names(standard, query="617 555") == ["Sam No-Phone"]
+    book["nophone"].delete()
+    assert _names(standard, query="617 555") == []
+    assert _names(standard, query="no-phone") == []
+
+
+@sqlite_only
+def test_trigram_triggers_dropped_by_a_table_rebuild_come_back(
+    book: dict[str, Contact], standard: Membership
+) -> None:
+    from twoway.contacts.lookup_index import lookup_triggers_ensure
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER contacts_contact_trigram_ai")
+    _contact(book["dana"].organization, "Quentin Blake")  # written while the trigger is missing
+    assert lookup_triggers_ensure(connection) is True
+    assert _names(standard, query="quentin") == ["Quentin Blake"]
+    assert lookup_triggers_ensure(connection) is False

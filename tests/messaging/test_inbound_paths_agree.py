@@ -9,8 +9,10 @@ the last such event of each conversation is what is compared.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
@@ -18,6 +20,8 @@ from django.db.models import Max
 
 from tests.conftest import make_conversation
 from twoway.accounts.models import Organization
+from twoway.answering.models import Answering, KeywordRule
+from twoway.canned.models import CannedResponse
 from twoway.carrier_events import processing
 from twoway.carrier_events.models import CarrierEvent
 from twoway.carrier_events.processing import carrier_events_process_pending
@@ -62,11 +66,11 @@ def snapshot() -> dict[str, Any]:
     conversation_key = {
         c.pk: (c.phone_number_id, c.contact_number) for c in Conversation.objects.all()
     }
-    message_key = {str(m.uid): m.carrier_message_id for m in Message.objects.all()}
+    message_key = {str(m.uid): m.carrier_message_id or m.body for m in Message.objects.all()}
     phones = dict(ContactPhone.objects.values_list("contact_id", "number"))
     messages = sorted(
         (
-            m.carrier_message_id,
+            m.carrier_message_id or "",  # an answer Twoway sent has none yet
             conversation_key[m.conversation_id],
             m.direction,
             m.body,
@@ -79,6 +83,7 @@ def snapshot() -> dict[str, Any]:
             m.to_number,
             m.carrier,
             m.organization_id,
+            m.sent_by_label,
         )
         for m in Message.objects.all()
     )
@@ -182,3 +187,45 @@ def test_a_batch_and_one_event_at_a_time_write_the_same_rows_and_events(
     assert sum(batched["events"].values()) == len(TEXTS)
     for part in batched:
         assert batched[part] == alone[part], part
+
+
+def test_keyword_rules_and_the_away_message_answer_the_same_on_both_paths(
+    org: Organization, number: PhoneNumber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A text a rule answers, and every text while the away message is due, take the one-event
+    path; the batch keeps the others, and both runs send the same answers."""
+    together: list[int] = []
+    real = processing.texts_receive_together
+
+    def counted(group: list[Any]) -> None:
+        together.append(len(group))
+        real(group)
+
+    monkeypatch.setattr(processing, "texts_receive_together", counted)
+    closed = dt.datetime(2026, 12, 8, 20, 0, tzinfo=ZoneInfo("America/New_York"))
+    open_ = closed.replace(hour=11)
+    now = {"at": open_}
+    monkeypatch.setattr("django.utils.timezone.now", lambda: now["at"])
+    walk_ins = CannedResponse.objects.create(organization=org, name="Walk-ins", body="Yes!")
+    KeywordRule.objects.create(organization=org, keyword="DO YOU TAKE WALK INS", response=walk_ins)
+    away = CannedResponse.objects.create(organization=org, name="Away", body="We are closed.")
+    Answering.objects.create(organization=org, away_enabled=True, away_response=away)
+
+    batched = run(number, batched=True)
+    assert together == [2, 2]  # the rule's text between two batches
+    alone = run(number, batched=False)
+    for part in batched:
+        assert batched[part] == alone[part], part
+    labels = [m[-1] for m in batched["messages"] if m[0] == ""]
+    assert labels == ["Keyword rule: DO YOU TAKE WALK INS"]
+
+    together.clear()
+    now["at"] = closed
+    batched = run(number, batched=True)
+    assert together == []  # closed: every text may get the away message
+    alone = run(number, batched=False)
+    for part in batched:
+        assert batched[part] == alone[part], part
+    labels = sorted(m[-1] for m in batched["messages"] if m[0] == "")
+    # One away message per conversation (four handsets), the rule's answer instead of one.
+    assert labels == ["Away message"] * 3 + ["Keyword rule: DO YOU TAKE WALK INS"]

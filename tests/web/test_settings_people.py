@@ -435,7 +435,7 @@ def test_organization_settings_errors_are_shown_and_nothing_saved(
 
 # Words of features Twoway does not have yet: no page offers a switch for them. (Drip campaigns
 # exist, and follow "Send SMS to clients": their stored switches are still offered nowhere.)
-ABSENT_FEATURES = ("blast", "away", "business hours", "business day")
+ABSENT_FEATURES = ("blast",)
 
 
 def test_settings_pages_offer_no_switch_for_features_not_built(
@@ -451,6 +451,13 @@ def test_settings_pages_offer_no_switch_for_features_not_built(
         for field in ["drips_enabled", "blasts_enabled", "can_use_drips", "can_use_blasts"]:
             assert field not in page, (url, field)
         assert "business_hours" not in page and "business_days" not in page, url
+    # Business hours and the away message are built, in their own page only: the
+    # organization's placeholder columns are offered nowhere.
+    index = client.get("/settings/").content.decode()
+    assert 'href="/settings/answering/"' in index
+    for url in ["/settings/organization/", "/settings/users/"]:
+        page = client.get(url).content.decode().lower()
+        assert "away" not in page and "business hours" not in page, url
     organization = client.get("/settings/organization/").content.decode()
     assert 'name="time_zone"' in organization
     assert "Search's dates and conversation exports are in this zone." in organization

@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from twoway.api import (
     canned_responses,
+    consent,
     contacts,
     conversations,
     drips,
@@ -38,3 +39,4 @@ api.add_router("/numbers", numbers.router)
 api.add_router("/contacts", contacts.router)
 api.add_router("/search", search.router)
 api.add_router("/canned-responses", canned_responses.router)
+api.add_router("/consent", consent.router)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from twoway.accounts.models import Membership
+from twoway.accounts.models import Membership, Organization
 from twoway.contacts.models import Contact, CustomField
 from twoway.contacts.selectors import contact_custom_values, custom_fields
 from twoway.core.errors import InvalidInput
@@ -97,14 +97,39 @@ class Filled:
 
 
 def merge_fields_fill(*, body: str, contact: Contact, membership: Membership) -> Filled:
-    fields = {field.key: field for field in merge_fields(membership.organization_id)}
-    custom = contact_custom_values(contact) if any(f.custom_field for f in fields.values()) else {}
     user = membership.user
+    return _fill(body, contact, membership.organization, user.get_full_name() or user.email)
+
+
+# A field with no value in an automated text: the gap goes, with the space or comma it leaves.
+_LOOSE_SPACE = re.compile(r"[ \t]+([,.!?;:])|[ \t]{2,}")
+
+
+def merge_fields_fill_automated(*, body: str, contact: Contact, organization: Organization) -> str:
+    """The text Twoway sends alone (an away message, a keyword rule's answer): no person sends
+    it, so `{agent_name}` is the organization's name, and a field the contact has no value for
+    (or one that is no merge field any more) is left out ("Hi {first_name}," reads "Hi,"),
+    since no one is there to fill it in."""
+    filled = _fill(body, contact, organization, organization.name, keep_empty=False)
+    tidy = _LOOSE_SPACE.sub(lambda m: m.group(1) or " ", filled.text)
+    return tidy.strip()
+
+
+def _fill(
+    body: str,
+    contact: Contact,
+    organization: Organization,
+    agent_name: str,
+    *,
+    keep_empty: bool = True,
+) -> Filled:
+    fields = {field.key: field for field in merge_fields(organization.pk)}
+    custom = contact_custom_values(contact) if any(f.custom_field for f in fields.values()) else {}
     values = {
         "first_name": contact.first_name,
         "last_name": contact.last_name,
-        "business_name": membership.organization.name,
-        "agent_name": user.get_full_name() or user.email,
+        "business_name": organization.name,
+        "agent_name": agent_name,
     }
     for key, field in fields.items():
         if field.custom_field is not None:
@@ -117,12 +142,12 @@ def merge_fields_fill(*, body: str, contact: Contact, membership: Membership) ->
         if key not in fields:
             if key not in unknown:
                 unknown.append(key)
-            return match.group(0)
+            return match.group(0) if keep_empty else ""
         value = values[key].strip()
         if not value:
             if key not in empty:
                 empty.append(key)
-            return match.group(0)
+            return match.group(0) if keep_empty else ""
         return value
 
     return Filled(PLACEHOLDER.sub(fill, body), empty, unknown)

@@ -26,6 +26,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F
 from django.utils import timezone
 
+from twoway.answering.selectors import MayAnswer, may_answer_of
 from twoway.carrier_events.accounts import event_account_check, event_may_use
 from twoway.carrier_events.models import CarrierEvent, EventKind
 from twoway.carrier_events.store import carrier_event_row
@@ -147,10 +148,11 @@ def _process_batch(events: list[CarrierEvent]) -> bool:
     """
     numbers = _numbers_texted(events)
     keywords = _keywords_of(numbers)
+    answers = may_answer_of(keywords, timezone.now())
     group: list[tuple[CarrierEvent, ReceivedText]] = []
     may_send = False
     for event in events:
-        received = _batchable(event, numbers, keywords)
+        received = _batchable(event, numbers, keywords, answers)
         if received is not None:
             group.append((event, received))
             continue
@@ -162,6 +164,7 @@ def _process_batch(events: list[CarrierEvent]) -> bool:
         if event.kind == EventKind.VERIFICATION:
             numbers = _numbers_texted(events)  # a number may be held now
             keywords = _keywords_of(numbers)
+            answers = may_answer_of(keywords, timezone.now())
     _receive_group(group)
     return may_send
 
@@ -191,6 +194,7 @@ def _batchable(
     event: CarrierEvent,
     numbers: dict[tuple[str, str], PhoneNumber],
     keywords: dict[int, KeywordSet],
+    answers: dict[int, MayAnswer],
 ) -> ReceivedText | None:
     if event.kind != EventKind.INBOUND or event.attempts:
         return None  # an event that failed before is tried alone
@@ -200,7 +204,7 @@ def _batchable(
         return None  # the one-event path records why
     if not event_may_use(event, numbers.get((event.carrier, inbound.to_number))):
         return None  # refused by the one-event path (carrier_events.accounts)
-    return plain_text_to_inbox(event.carrier, inbound, numbers, keywords)
+    return plain_text_to_inbox(event.carrier, inbound, numbers, keywords, answers)
 
 
 def _receive_group(group: list[tuple[CarrierEvent, ReceivedText]]) -> None:

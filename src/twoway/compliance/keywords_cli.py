@@ -4,6 +4,7 @@ object per line, through the same classification the worker runs."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TextIO
 
 from twoway.accounts.models import Organization
@@ -38,7 +39,13 @@ def verdict(
     return result
 
 
-def run(stdin: TextIO, stdout: TextIO, organization: Organization | None) -> int:
+# What the layers above add for a text and its action (the keyword rule, the away message).
+Extra = Callable[[str, str], dict[str, object]]
+
+
+def run(
+    stdin: TextIO, stdout: TextIO, organization: Organization | None, extra: Extra | None = None
+) -> int:
     """Each stdin line is a JSON string (so a text's newlines can be written); a bad line gets
     an `error` in its place and makes the exit code 1, the others still run."""
     from twoway.compliance.organization_keywords import keyword_set_of
@@ -56,6 +63,8 @@ def run(stdin: TextIO, stdout: TextIO, organization: Organization | None) -> int
         else:
             if isinstance(text, str):
                 result = verdict(text, keywords, organization)
+                if extra is not None:
+                    result.update(extra(text, str(result["action"])))
             else:
                 kind = type(text).__name__
                 result, status = {"error": f"line {number}: expected a JSON string, got {kind}"}, 1

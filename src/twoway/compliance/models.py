@@ -13,6 +13,17 @@ class ConsentEventKind(models.TextChoices):
     FLAG_DISMISSED = "flag_dismissed", "Not an opt-out (flag dismissed)"
 
 
+class ConsentSource(models.TextChoices):
+    """How an entry came about, in the words the ledger's readers see."""
+
+    KEYWORD = "keyword", "Keyword text"
+    MANUAL = "manual", "Agent"
+    API = "api", "API"
+    IMPORT = "import", "Import"
+    MESSAGE = "message", "Consent message"
+    MERGE = "merge", "Merge"
+
+
 class ConsentEvent(models.Model):
     """The consent ledger: every opt-in, opt-out and consent event, kept for audit."""
 
@@ -21,11 +32,14 @@ class ConsentEvent(models.Model):
         "contacts.Contact", on_delete=models.CASCADE, related_name="consent_events"
     )
     kind = models.CharField(max_length=20, choices=ConsentEventKind.choices)
-    # keyword / manual / api / import / message / merge
-    source = models.CharField(max_length=20)
+    source = models.CharField(max_length=20, choices=ConsentSource.choices)
     # The words that caused it (the inbound text, or who changed it by hand).
     text = models.CharField(max_length=500, blank=True)
     phone_number = models.CharField(max_length=20, blank=True)
+    # The e-mail of the person who caused it (by hand, over the API, by an import or a merge);
+    # empty when the contact did (a keyword) or Twoway did (the consent message). Text, not a
+    # link: the entry must still say who after that person's account is gone.
+    actor = models.CharField(max_length=254, blank=True)
     message = models.ForeignKey(
         "conversations.Message", null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -33,9 +47,13 @@ class ConsentEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The ledger pages and the API read an organization's entries newest first.
+            models.Index(fields=["organization", "-created_at", "-id"], name="consent_org_newest"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} ({self.source})"
+        return f"{self.get_kind_display()} ({self.get_source_display()})"
 
 
 class KeywordActionChoice(models.TextChoices):

@@ -18,9 +18,11 @@ def consent_record(
     text: str = "",
     phone_number: str = "",
     message_id: int | None = None,
+    actor: str = "",
 ) -> ConsentEvent:
     """Append an entry. `source` says how it came (keyword, manual, api, import, message, merge);
-    `text` the words that caused it, or who changed it by hand."""
+    `text` the words that caused it, or who changed it by hand; `actor` the e-mail of the person
+    who did (empty for the contact's own keyword and Twoway's consent message)."""
     return ConsentEvent.objects.create(
         organization_id=organization_id,
         contact_id=contact_id,
@@ -29,6 +31,7 @@ def consent_record(
         text=text[:TEXT_MAX_LENGTH],
         phone_number=phone_number,
         message_id=message_id,
+        actor=actor[:254],
     )
 
 

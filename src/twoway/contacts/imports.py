@@ -216,6 +216,7 @@ def _write_batch(contact_import: ContactImport, batch: _Batch, ledger_text: str)
                     organization=contact_import.organization,
                     rows=batch.values,
                     ledger_text=ledger_text,
+                    actor=contact_import.created_by.user.email if contact_import.created_by else "",
                 )
                 problems = batch.problems + [
                     Problem(row, "", reason) for row, reason in outcome.conflicts

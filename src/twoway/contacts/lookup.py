@@ -2,8 +2,9 @@
 New conversation's To field, always through what a member may see (`contacts.access`).
 
 Pages are read by keyset (after the last row shown), never by counting and skipping rows, so
-the thousandth page costs what the first does. On PostgreSQL the search's substring matches
-use trigram indexes (`lookup_index.py`) built on exactly the expressions below.
+the thousandth page costs what the first does. The search's substring matches use trigram
+indexes (`lookup_index.py`): on PostgreSQL built on exactly the expressions below, on SQLite
+FTS5 tables read for the matching ids.
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ from django.db.models import (
     TextField,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Replace, Upper
 
 from twoway.accounts.models import Membership
 from twoway.contacts.access import contacts_visible_to
+from twoway.contacts.lookup_index import sqlite_text_matches
 from twoway.contacts.lookup_plan import SORTED_SUGGESTIONS_MAX, matches_are_few
 from twoway.contacts.models import Contact, ContactPhone, CreatedFrom, OptInStatus
 from twoway.core.errors import InvalidInput
@@ -145,8 +148,12 @@ def contacts_matching(
     query = query.strip()
     if not query:
         return contacts
-    in_text = Q(searched__contains=Upper(Value(query)))
     digits = _query_digits(query, country)
+    if connection.vendor == "sqlite":
+        indexed = sqlite_text_matches(query, digits)
+        if indexed is not None:
+            return contacts.filter(pk__in=RawSQL(*indexed))  # noqa: S611 (our SQL, its values)
+    in_text = Q(searched__contains=Upper(Value(query)))
     if not digits:
         return contacts.annotate(searched=SearchedText()).filter(in_text)
     in_numbers = Q()
@@ -159,6 +166,13 @@ def contacts_matching(
         ContactPhone.objects.annotate(digits=phone_digits()).filter(in_numbers).values("contact_id")
     )
     return contacts.filter(pk__in=by_text.union(by_number))
+
+
+def contact_ids_matching(organization_id: int, query: str, country: str = "US") -> QuerySet[Any]:
+    """The ids of the organization's contacts that `contacts_matching` finds for `query`, as a
+    subquery (the consent ledger's contact search: the same name or number match as here)."""
+    contacts = Contact.objects.filter(organization_id=organization_id)
+    return contacts_matching(contacts, query, country).values("pk")
 
 
 def contacts_filtered(membership: Membership, filters: ContactFilters) -> QuerySet[Contact]:

@@ -31,7 +31,8 @@ SORTED_SUGGESTIONS_MAX = 1_000
 
 def matches_are_few(contacts: QuerySet[Any], most: int = SORTED_MATCHES_MAX) -> bool:
     """Whether PostgreSQL expects `contacts` (a search) to hold at most `most` rows.
-    Elsewhere false: SQLite has no index to read matches from, so it walks."""
+    Elsewhere false: SQLite's planner, given the matching ids from the trigram tables as a
+    list (`lookup_index.sqlite_text_matches`), chooses for itself."""
     if connection.vendor != "postgresql":
         return False
     sql, params = contacts.values("pk").query.sql_with_params()

@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from twoway.accounts.names import person_name
 from twoway.conversations.models import Conversation, Message
+from twoway.conversations.sender_words import sender_words
 from twoway.core.errors import InvalidInput
 from twoway.core.phones import format_for_display
 from twoway.core.text import csv_cell
@@ -79,7 +80,7 @@ def _author(message: Message) -> str:
         return "contact"
     if message.sent_by is not None:
         return person_name(message.sent_by)
-    return message.sent_by_label or "automation"
+    return sender_words(message.sent_by_label)
 
 
 def _rows(messages: list[Message], tz: zoneinfo.ZoneInfo) -> list[dict[str, str]]:

@@ -21,6 +21,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Value
 from django.db.models.functions import Replace
 
+from twoway.contacts.lookup_index import SQLITE_TABLES as CONTACT_TRIGRAM_TABLES
+
 logger = logging.getLogger(__name__)
 
 MESSAGE_FTS = "conversations_message_search"
@@ -213,6 +215,6 @@ def search_index_compact(connection: BaseDatabaseWrapper) -> None:
         connection,
         [
             f"INSERT INTO {table}({table}) VALUES ('optimize')"  # noqa: S608 (our table names)
-            for table in (MESSAGE_FTS, CONTACT_FTS)
+            for table in (MESSAGE_FTS, CONTACT_FTS, *CONTACT_TRIGRAM_TABLES)
         ],
     )

@@ -93,7 +93,7 @@ def keywords_apply(
         return action is not None
     conversation = message.conversation
     # The confirmation leaves from the number the contact texted, and joins their thread.
-    _send_reply(
+    send_reply(
         notes,
         "confirmation" if action is not KeywordAction.HELP else "HELP answer",
         phone_number=conversation.phone_number if conversation is not None else None,
@@ -132,7 +132,7 @@ def off_inbox_answer(
     ).exists()
     if already:
         return
-    _send_reply(
+    send_reply(
         notes,
         "do-not-reply answer",
         organization=organization,
@@ -144,7 +144,7 @@ def off_inbox_answer(
     )
 
 
-def _send_reply(notes: list[str], what: str, **send: Any) -> None:
+def send_reply(notes: list[str], what: str, **send: Any) -> None:
     """Queue a compliance reply in a savepoint of its own, so that a reply which cannot be
     queued (a sender that cannot send, a bug) leaves the opt-out or the text it answers applied.
     A lost connection is not caught: then nothing of the text commits, and all of it, the

@@ -5,6 +5,7 @@ batch (`inbound_batch.py` receives plain texts to inboxes together)."""
 from __future__ import annotations
 
 from twoway.carriers.base import InboundMessage
+from twoway.compliance.keywords import looks_like_opt_out
 from twoway.compliance.organization_keywords import keyword_set_of
 from twoway.contacts.models import CreatedFrom
 from twoway.contacts.services import contact_get_or_create_by_phone
@@ -17,6 +18,7 @@ from twoway.conversations.services import (
 from twoway.core.segments import segment_info
 from twoway.media.rules import MMS_ENCODING, MMS_SEGMENTS
 from twoway.media.services import media_expect
+from twoway.messaging.answering_replies import answering_reply, answering_rule_of
 from twoway.messaging.auto_replies import answers_itself, keywords_apply, off_inbox_answer
 from twoway.messaging.drip_replies import drip_steps_drop
 from twoway.messaging.errors import Unprocessable
@@ -79,9 +81,15 @@ def inbound_message_receive(
         )
     drip_steps_drop([(organization.pk, from_number)])
     keywords = keyword_set_of(organization.pk)
+    # Compliance keywords win: a text one of them takes is no rule's, and gets no away message.
+    answerable = conversation is not None and keywords.match(inbound.body) is None
+    answerable = answerable and not looks_like_opt_out(inbound.body, keywords)
+    rule = answering_rule_of(message, conversation) if answerable and conversation else None
     if conversation is not None:
         # Read before the keyword acts: START answers itself only from an opted-out contact.
+        # A text a keyword rule answers needs no agent either.
         attention = not answers_itself(inbound.body, contact, organization, keywords)
+        attention = attention and (rule is None or contact.is_opted_out)
         conversation_record_inbound(conversation=conversation, message=message, attention=attention)
         event_publish(
             message_created(message, contact=contact.name or from_number, muted=conversation.muted)
@@ -89,4 +97,6 @@ def inbound_message_receive(
     was_keyword = keywords_apply(message, contact, organization, texted, notes, keywords)
     if conversation is None and not was_keyword and not contact.is_opted_out:
         off_inbox_answer(message, organization, texted, route, notes)
+    if answerable and conversation is not None:
+        answering_reply(message, contact, organization, conversation, rule, notes)
     return message

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.db import connections, router
 from django.db.models import Q
 from django.utils import timezone
 
+from twoway.answering.selectors import MayAnswer
 from twoway.carriers.base import InboundMessage
 from twoway.compliance.keywords import DEFAULTS, KeywordSet, looks_like_opt_out
 from twoway.contacts.models import Contact, ContactPhone, CreatedFrom
@@ -49,10 +51,13 @@ def plain_text_to_inbox(
     inbound: InboundMessage,
     numbers: dict[tuple[str, str], PhoneNumber],
     keywords: dict[int, KeywordSet],
+    answers: Mapping[int, MayAnswer] | None = None,
 ) -> ReceivedText | None:
     """The text as the batch path takes it, or None when it needs the one-event path: to a
     number we do not have or the system number, reaching no inbox, a keyword (the defaults
-    or one of the organization's own, in `keywords` by organization id), or an MMS."""
+    or one of the organization's own, in `keywords` by organization id), an MMS, or a text
+    the organization may answer (a keyword rule's word, any text while its away message is
+    on and it is closed: `answers` by organization id)."""
     texted = numbers.get((carrier, inbound.to_number))
     if texted is None or texted.is_system or inbound.media_urls:  # an MMS has files to fetch
         return None
@@ -61,6 +66,9 @@ def plain_text_to_inbox(
         return None
     own = keywords.get(texted.organization_id or 0, DEFAULTS)
     if own.match(inbound.body) is not None or looks_like_opt_out(inbound.body, own):
+        return None
+    may = (answers or {}).get(texted.organization_id or 0)
+    if may is not None and may.may_answer(inbound.body):
         return None
     return ReceivedText(carrier, inbound, texted, from_number)
 

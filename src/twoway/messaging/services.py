@@ -111,6 +111,7 @@ def message_send(
     retry_of: int | None = None,
     media: Sequence[CheckedMedia] = (),
     send_at: dt.datetime | None = None,
+    answers: bool = True,
 ) -> Message:
     """Store an outbound text and queue it (or schedule it for `send_at`); raises a TwowayError
     a person can read otherwise.
@@ -124,7 +125,9 @@ def message_send(
     leave from the number the contact texted, whatever it is. `retry_of` is the failed text
     this one sends again. `media` (checked by `media.services.media_check`) makes it an MMS,
     which may have no text. A scheduled text is checked now as any text is, and again at its
-    time (`messaging.scheduling`); a consent message it needs goes at once.
+    time (`messaging.scheduling`); a consent message it needs goes at once. `answers` False
+    is a direct text Twoway sends alone (an away message): it leaves the conversation where
+    the client's text put it, as a compliance reply does.
     """
     if send_at is not None:
         schedule_time_check(send_at)
@@ -205,6 +208,7 @@ def message_send(
         retry_of=retry_of,
         media=media,
         send_at=send_at,
+        answers=answers,
     )
 
 
@@ -287,6 +291,7 @@ def _queue(
     retry_of: int | None = None,
     media: Sequence[CheckedMedia] = (),
     send_at: dt.datetime | None = None,
+    answers: bool = True,
 ) -> Message:
     info = segment_info(text)
     now = timezone.now()
@@ -315,7 +320,9 @@ def _queue(
         media_attach(message=message, media=media)
     if conversation is not None:
         conversation_record_outbound(
-            conversation=conversation, message=message, answers=category == Category.DIRECT
+            conversation=conversation,
+            message=message,
+            answers=answers and category == Category.DIRECT,
         )
     event_publish(
         message_created(

@@ -25,6 +25,7 @@ from twoway.conversations.models import Conversation
 from twoway.conversations.selectors import contact_conversations
 from twoway.core.errors import InvalidInput
 from twoway.core.text import CONTACT_QUERY_MAX_LENGTH, query_problem
+from twoway.web.consent_ledger import contact_history_page
 
 
 @member_view
@@ -206,7 +207,7 @@ def contact_card(request: HttpRequest, membership: Membership, contact_id: int) 
         "all_groups": list(contact_groups(membership.organization_id)),
         "time_zones": sorted(time_zone_names()),
         "conversations": contact_conversations(membership, contact),
-        "consent_events": list(contact.consent_events.order_by("-created_at", "-pk")[:20]),
+        **contact_history_page(membership, contact.pk, request.GET.get("consent_page")),
         "duplicates": contact_duplicates(membership, contact),
         "error": error,
     }

@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from twoway.web import (
     canned,
     composer_emoji,
+    consent_ledger,
     contact_chat,
     contact_export,
     contact_import,
@@ -170,6 +171,11 @@ urlpatterns = [
     ),
     path("contacts/<int:contact_id>/", contacts.contact_card, name="contact"),
     path("contacts/<int:contact_id>/chat/", contact_chat.contact_chat, name="contact_chat"),
+    path(
+        "contacts/<int:contact_id>/consent/",
+        consent_ledger.contact_consent_history,
+        name="contact_consent_history",
+    ),
     path(
         "contacts/<int:contact_id>/merge/",
         contact_merge.contact_merge_find,

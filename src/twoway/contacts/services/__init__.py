@@ -80,8 +80,10 @@ def contact_set_opt_in(
     text: str = "",
     phone_number: str = "",
     message_id: int | None = None,
+    actor: str = "",
 ) -> bool:
-    """Set the opt-in status and write the ledger entry. False when it was already so."""
+    """Set the opt-in status and write the ledger entry (`actor`: the e-mail of the person who
+    changed it, if one did). False when it was already so."""
     status = OptInStatus.OPTED_IN if opted_in else OptInStatus.OPTED_OUT
     updated = (
         Contact.objects.filter(pk=contact.pk)
@@ -102,6 +104,7 @@ def contact_set_opt_in(
         text=text,
         phone_number=phone_number,
         message_id=message_id,
+        actor=actor,
     )
     return True
 
@@ -144,6 +147,7 @@ def contact_review_opt_out(*, contact: Contact, confirmed: bool, by: Membership)
             opted_in=False,
             source="manual",
             text=f"Possible opt-out confirmed by {who}",
+            actor=by.user.email,
         )
     else:
         consent_record(
@@ -152,6 +156,7 @@ def contact_review_opt_out(*, contact: Contact, confirmed: bool, by: Membership)
             kind=ConsentEventKind.FLAG_DISMISSED,
             source="manual",
             text=f"Not an opt-out, decided by {who}",
+            actor=by.user.email,
         )
     return True
 
@@ -378,6 +383,7 @@ def _record_opt_out(contact: Contact, opted_out: bool, by: Membership, source: s
         opted_in=not opted_out,
         source=source,
         text=f"Changed by {by.user.email}" + (" over the API" if source == "api" else ""),
+        actor=by.user.email,
     )
 
 

@@ -135,12 +135,13 @@ def _name_of(target: _Target) -> str:
 
 @transaction.atomic
 def contacts_import_batch(
-    *, organization: Organization, rows: list[RowValues], ledger_text: str
+    *, organization: Organization, rows: list[RowValues], ledger_text: str, actor: str = ""
 ) -> ImportBatchOutcome:
     """Write a batch of imported rows with a few statements: each row goes to the contact
     that has one of its numbers (stored, or made by an earlier row), else to a new contact
     created from `import`; a row whose numbers are two contacts' is refused. Opt-outs are
-    recorded in the consent ledger with source `import` and `ledger_text`."""
+    recorded in the consent ledger with source `import`, `ledger_text` and `actor` (the e-mail
+    of the person who imported)."""
     outcome = ImportBatchOutcome()
     owners = _stored_targets(organization, {n for row in rows for n, _ in row.phones})
     new: list[_Target] = []
@@ -183,6 +184,7 @@ def contacts_import_batch(
                 source="import",
                 text=ledger_text,
                 phone_number=target.opt_out_number,
+                actor=actor,
             )
     return outcome
 

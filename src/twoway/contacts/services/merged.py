@@ -83,6 +83,7 @@ def contact_absorb(
             source="merge",
             text=f"{_who(merged)} merged into {_who(survivor)} by {merged_by.user.email}: "
             "opted out wins.",
+            actor=merged_by.user.email,
         )
         survivor.opt_in_status = OptInStatus.OPTED_OUT
     _move_phones(survivor, merged)

@@ -1,6 +1,8 @@
 from django.urls import include, path
 
+from twoway.web import consent_ledger
 from twoway.web.settings import (
+    answering,
     api_keys,
     balance,
     canned,
@@ -17,6 +19,12 @@ urlpatterns = [
     path("two-way/on/", two_way.two_way_on, name="settings_two_way_on"),
     path("two-way/off/", two_way.two_way_off, name="settings_two_way_off"),
     path("balance/", balance.balance, name="settings_balance"),
+    path("consent-ledger/", consent_ledger.consent_ledger, name="settings_consent_ledger"),
+    path(
+        "consent-ledger/export.csv",
+        consent_ledger.consent_ledger_export,
+        name="settings_consent_ledger_export",
+    ),
     path("api-keys/", api_keys.api_keys, name="settings_api_keys"),
     path(
         "api-keys/<int:key_id>/revoke/",
@@ -28,6 +36,15 @@ urlpatterns = [
         "keywords/<int:keyword_id>/delete/",
         keywords.keyword_delete,
         name="settings_keyword_delete",
+    ),
+    path("answering/", answering.answering, name="settings_answering"),
+    path("answering/hours/", answering.hours_save, name="settings_answering_hours"),
+    path("answering/away/", answering.away_save, name="settings_answering_away"),
+    path("answering/rules/", answering.rule_add, name="settings_keyword_rule_add"),
+    path(
+        "answering/rules/<int:rule_id>/delete/",
+        answering.rule_delete,
+        name="settings_keyword_rule_delete",
     ),
     path("contact-fields/", contact_fields.contact_fields, name="settings_contact_fields"),
     path("contact-fields/groups/", contact_fields.group_add, name="settings_group_add"),

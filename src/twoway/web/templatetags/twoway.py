@@ -17,6 +17,7 @@ from twoway.contacts.selectors import flagged_opt_out_text as _flagged_opt_out_t
 from twoway.conversations.access import answer_refusal as conversation_answer_refusal
 from twoway.conversations.consent_state import consent_message_state
 from twoway.conversations.search import highlight as search_highlight
+from twoway.conversations.sender_words import sender_words
 from twoway.core.phones import format_for_display
 
 if TYPE_CHECKING:
@@ -48,6 +49,12 @@ def consent_state(contact: Contact) -> str:
 def person(user: object) -> str:
     """A person's display name (`accounts.names.person_name`)."""
     return person_name(user)
+
+
+@register.filter
+def sender(label: str) -> str:
+    """A text's sender when no person sent it, in words (`conversations.sender_words`)."""
+    return sender_words(label)
 
 
 @register.filter
