@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.conftest import make_conversation
-from twoway.accounts.models import ApiKey, Membership
+from tests.conftest import make_conversation, make_member
+from twoway.accounts.models import ApiKey, Membership, Organization, Role
 from twoway.contacts.models import OptInStatus
 from twoway.conversations.models import Conversation
 from twoway.drips.models import DripCampaign
@@ -80,3 +80,24 @@ def test_an_unknown_campaign_is_404_and_a_bad_body_422(
     assert missing.json()["error"]["message"] == "That drip campaign does not exist."
     assert api.post(url, {"campaign": 1}, content_type="application/json").status_code == 422
     assert not conversation.messages.exists()
+
+
+def test_the_organizations_campaigns_are_listed_with_their_steps(
+    api: Client, campaign: DripCampaign, other_org: Organization
+) -> None:
+    theirs = make_member(other_org, "boss@other.test", Role.ADMINISTRATIVE)
+    drip_campaign_create(
+        actor=theirs, name="Secret", steps=[StepInput(body="Not yours", delay_days=1)]
+    )
+
+    response = api.get("/api/v1/drip-campaigns")
+
+    assert response.status_code == 200
+    data = response.json()
+    assert data["count"] == 1
+    [listed] = data["items"]
+    assert listed["id"] == campaign.pk and listed["name"] == "Welcome"
+    assert [(s["position"], s["body"], s["delay_days"]) for s in listed["steps"]] == [
+        (1, "Hello", 1),
+        (2, "Still there?", 3),
+    ]

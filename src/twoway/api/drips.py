@@ -13,6 +13,7 @@ from pydantic import Field
 from twoway.api.auth import request_membership
 from twoway.api.schemas import (
     ERROR_RESPONSES,
+    MAX_ID,
     ErrorOut,
     InputSchema,
     MessageOut,
@@ -27,7 +28,11 @@ router = Router(tags=["drips"], by_alias=True)
 
 
 class DripApplyIn(InputSchema):
-    campaign_id: int = Field(description="One of the organization's drip campaigns.")
+    campaign_id: int = Field(
+        ge=1,
+        le=MAX_ID,
+        description="One of the organization's drip campaigns (GET /drip-campaigns).",
+    )
 
 
 class AppliedDripOut(OutputSchema):
