@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "twoway.billing",
     "twoway.answering",
     "twoway.carrier_events",
+    "twoway.drips",
     "twoway.simulator",
     "twoway.realtime",
     "twoway.notifications",

@@ -38,6 +38,7 @@ from twoway.contacts.models import (
     CustomField,
 )
 from twoway.conversations.models import Conversation, Direction, Folder, Message, Status
+from twoway.drips.models import AppliedDrip, AppliedDripStep, DripCampaign, DripStep
 from twoway.media.models import MessageMedia
 from twoway.numbers.models import PhoneNumber
 from twoway.numbers.services import SIMULATED_SYSTEM_NUMBER, system_number_ensure_simulated
@@ -72,6 +73,8 @@ SECRETS = {
     "webhook_url": "https://hooks.secret-clinic.test/twoway",
     "webhook_secret": "whsec_c2VjcmV0LWNsaW5pYy13ZWJob29rLWtleQ==",
     "webhook_body": "secret-webhook-delivery-body",
+    "drip_name": "Zebediah's secret drip",
+    "drip_step": "your-secret-drip-wording",
 }
 
 
@@ -243,6 +246,16 @@ def snapshot(org: Organization) -> dict[str, list[Any]]:
         ),
         "canned_responses": list(
             CannedResponse.objects.filter(organization=org).values().order_by("pk")
+        ),
+        "drip_campaigns": list(
+            DripCampaign.objects.filter(organization=org).values().order_by("pk")
+        ),
+        "drip_steps": list(
+            DripStep.objects.filter(campaign__organization=org).values().order_by("pk")
+        ),
+        "applied_drips": list(AppliedDrip.objects.filter(organization=org).values().order_by("pk")),
+        "applied_drip_steps": list(
+            AppliedDripStep.objects.filter(applied__organization=org).values().order_by("pk")
         ),
         # The victim's client's simulated phone: nothing texted from it, its behaviour kept.
         "handset": list(
@@ -464,6 +477,40 @@ def personal_canned_in_conversation(v: Victim) -> dict[str, Any]:
     return {**conversation_id(v), **personal_canned_id(v)}
 
 
+def drip_campaign_id(v: Victim) -> dict[str, Any]:
+    """The victim's drip campaign of one step."""
+    campaign, created = DripCampaign.objects.get_or_create(
+        organization=v.org, name=SECRETS["drip_name"]
+    )
+    if created:
+        DripStep.objects.create(
+            campaign=campaign, position=1, body=SECRETS["drip_step"], delay_days=1
+        )
+    return {"campaign_id": campaign.pk}
+
+
+def applied_drip(v: Victim) -> dict[str, Any]:
+    """The victim's drip campaign applied in the victim's conversation, its step waiting."""
+    campaign = DripCampaign.objects.get(pk=drip_campaign_id(v)["campaign_id"])
+    applied = AppliedDrip.objects.create(
+        organization=v.org,
+        conversation=v.conversation,
+        campaign=campaign,
+        campaign_name=campaign.name,
+    )
+    Message.objects.filter(pk=v.message.pk).update(
+        direction=Direction.OUTBOUND,
+        status=Status.SCHEDULED,
+        category="drip",
+        send_at=timezone.now() + timezone.timedelta(days=1),
+    )
+    AppliedDripStep.objects.create(applied=applied, message=v.message, position=1)
+    return {"conversation_id": v.conversation.pk, "applied_id": applied.pk}
+
+
+DRIP_EDIT = {"name": "Taken", "step-0-body": "x", "step-0-days": "1"}
+
+
 CANNED_EDITS = (("post", {"name": "Taken", "body": "x"}), ("post", {"delete": "1"}))
 
 
@@ -525,6 +572,9 @@ TABLE: dict[str, Case] = {
     ),
     "conversation_export": Case(conversation_id, (("get", EXPORT), ("get", None))),
     "canned_picker": Case(conversation_id, (("get", None),)),
+    "drip_picker": Case(conversation_id, (("get", None),)),
+    "conversation_drip_apply": Case(conversation_id, (("post", {"campaign_id": "1"}),)),
+    "conversation_drip_cancel": Case(applied_drip, (("post", {}),)),
     "canned_fill": Case(
         canned_in_conversation, (("get", None),), also=(personal_canned_in_conversation,)
     ),
@@ -553,6 +603,8 @@ TABLE: dict[str, Case] = {
     "settings_group_edit": Case(group_id, (("post", {"name": "Taken"}), ("post", {"delete": "1"}))),
     "settings_field_edit": Case(field_id, (("post", {"name": "Taken"}), ("post", {"delete": "1"}))),
     "settings_canned_edit": Case(canned_id, CANNED_EDITS, also=(personal_canned_id,)),
+    "settings_drip_campaign_edit": Case(drip_campaign_id, (("post", DRIP_EDIT),)),
+    "settings_drip_campaign_delete": Case(drip_campaign_id, (("post", {}),)),
     "settings_number_edit": Case(number_id, (("get", None), ("post", {"label": "Mine now"}))),
     "settings_number_release": Case(number_id),
     "settings_number_verification": Case(
@@ -665,6 +717,12 @@ TABLE: dict[str, Case] = {
     },
     "api/v1/conversations/<conversation_id>/assignee": Case(
         conversation_id, (("post", {}), ("post", {"user_id": 1})), api=True
+    ),
+    "api/v1/conversations/<conversation_id>/drips": Case(
+        conversation_id, (("post", {"campaign_id": 1}),), api=True
+    ),
+    "api/v1/conversations/<conversation_id>/drips/<applied_id>/cancel": Case(
+        applied_drip, (("post", None),), api=True
     ),
     "api/v1/conversations/<conversation_id>/export": Case(
         conversation_id, (("get", EXPORT),), api=True

@@ -130,6 +130,8 @@ def _org_form(org: Organization, **changes: object) -> dict[str, object]:
         "opt_in_confirmation": org.opt_in_confirmation,
         "consent_message": org.consent_message,
         "time_zone": org.time_zone,
+        "sending_window_start": "08:00",
+        "sending_window_end": "21:00",
         "allowed_countries": "US,CA",
     }
     return data | changes

@@ -26,6 +26,8 @@ Who may do what:
 - API keys: every member creates and revokes their own; admins see and revoke everyone's.
 - canned responses: everyone uses the organization's, admins add and change them; every member
   keeps their own, which nobody else sees (`canned.access`).
+- drip campaigns: everyone sees the organization's, admins add and change them; whoever may
+  reply in a conversation applies one to its contact and cancels it (`drips.access`).
 """
 
 from __future__ import annotations

@@ -68,6 +68,12 @@ class Organization(models.Model):
     # ISO weekdays the business is open, as digits: "12345" is Monday to Friday.
     business_days = models.CharField(max_length=7, default="12345")
     drips_enabled = models.BooleanField(default=True)
+    # Quiet hours (`compliance.quiet_hours`): automated texts reach a contact only between these
+    # times of the contact's own day, and at most `automated_daily_cap` of them (when set)
+    # within 24 hours.
+    sending_window_start = models.TimeField(default=datetime.time(8, 0))
+    sending_window_end = models.TimeField(default=datetime.time(21, 0))
+    automated_daily_cap = models.PositiveSmallIntegerField(null=True, blank=True)
     # Business info: the dedicated number gets this phone's area code where the carrier has one.
     business_phone = models.CharField(max_length=20, blank=True)
     # Two-way texting (seed 001): on, the organization has a dedicated number and an inbox; off,

@@ -376,8 +376,13 @@ _BOOLEAN_FIELDS = {
     "allow_conversation_delete",
     "consent_required",
 }
+# Quiet hours: the sending window of automated texts, and their cap per contact per 24 hours.
+_QUIET_HOURS_FIELDS = {"sending_window_start", "sending_window_end", "automated_daily_cap"}
+AUTOMATED_DAILY_CAP_LIMIT = 100
 SETTINGS_FIELDS = frozenset(
-    {*_TEXT_FIELDS, *_BOOLEAN_FIELDS, "max_message_length"} | {"allowed_countries"}
+    {*_TEXT_FIELDS, *_BOOLEAN_FIELDS, "max_message_length"}
+    | {"allowed_countries"}
+    | _QUIET_HOURS_FIELDS
 )
 
 
@@ -419,6 +424,7 @@ def _settings_errors(values: dict[str, Any]) -> dict[str, str]:
                 errors[field] = (
                     f"{_TEXT_FIELDS[field]} cannot be empty while the consent message is required."
                 )
+    errors.update(_quiet_hours_errors(values))
     countries = [code for code in values["allowed_countries"].split(",") if code]
     unknown = [code for code in countries if not is_country_code(code)]
     if unknown:
@@ -439,6 +445,25 @@ def _settings_errors(values: dict[str, Any]) -> dict[str, str]:
 
 
 @transaction.atomic
+def _quiet_hours_errors(values: dict[str, Any]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    start, end = values["sending_window_start"], values["sending_window_end"]
+    if not isinstance(start, datetime.time):
+        errors["sending_window_start"] = "Give the time automated texts may start, such as 08:00."
+    if not isinstance(end, datetime.time):
+        errors["sending_window_end"] = "Give the time automated texts must stop, such as 21:00."
+    if not errors and not start < end:
+        errors["sending_window_end"] = (
+            "Automated texts must stop later in the day than they start (such as 08:00 to 21:00)."
+        )
+    cap = values["automated_daily_cap"]
+    if cap is not None and (type(cap) is not int or not 1 <= cap <= AUTOMATED_DAILY_CAP_LIMIT):
+        errors["automated_daily_cap"] = (
+            f"The cap must be between 1 and {AUTOMATED_DAILY_CAP_LIMIT} texts, or empty for none."
+        )
+    return errors
+
+
 def organization_settings_update(
     *, actor: Membership, organization: Organization, **fields: Any
 ) -> Organization:

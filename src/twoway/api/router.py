@@ -9,6 +9,8 @@ from twoway.api import (
     consent,
     contacts,
     conversations,
+    drip_campaigns,
+    drips,
     messages,
     numbers,
     search,
@@ -34,6 +36,8 @@ install_error_handlers(api)
 
 api.add_router("/messages", messages.router)
 api.add_router("/conversations", conversations.router)
+api.add_router("/conversations", drips.router)
+api.add_router("/drip-campaigns", drip_campaigns.router)
 api.add_router("/numbers", numbers.router)
 api.add_router("/contacts", contacts.router)
 api.add_router("/search", search.router)

@@ -234,6 +234,13 @@ class Message(models.Model):
                 condition=models.Q(status="scheduled"),
                 name="message_scheduled_idx",
             ),
+            # A contact's reply deletes the unsent drip steps to their number
+            # (`messaging.drip_replies`); only those waiting have an entry.
+            models.Index(
+                fields=["organization", "to_number"],
+                condition=models.Q(status="scheduled", category="drip"),
+                name="message_drip_waiting_idx",
+            ),
             # The Failed list: only failed and undelivered texts have an entry.
             models.Index(
                 fields=["created_at"],

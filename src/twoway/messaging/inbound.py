@@ -20,6 +20,7 @@ from twoway.media.rules import MMS_ENCODING, MMS_SEGMENTS
 from twoway.media.services import media_expect
 from twoway.messaging.answering_replies import answering_reply, answering_rule_of
 from twoway.messaging.auto_replies import answers_itself, keywords_apply, off_inbox_answer
+from twoway.messaging.drip_replies import drip_steps_drop
 from twoway.messaging.errors import Unprocessable
 from twoway.messaging.routing import inbound_route, number_texted, sender_number
 from twoway.realtime.events import event_publish
@@ -78,6 +79,7 @@ def inbound_message_receive(
             carrier=carrier,
             carrier_account_id=texted.carrier_account_id,
         )
+    drip_steps_drop([(organization.pk, from_number)])
     keywords = keyword_set_of(organization.pk)
     # Compliance keywords win: a text one of them takes is no rule's, and gets no away message.
     answerable = conversation is not None and keywords.match(inbound.body) is None

@@ -24,6 +24,7 @@ from twoway.conversations.models import Conversation, Direction, Message, Status
 from twoway.conversations.services import body_preview, inbound_folder
 from twoway.core.rows import bound_cursor, pairs_in, rows_insert, rows_update
 from twoway.core.segments import segment_info
+from twoway.messaging.drip_replies import drip_steps_drop
 from twoway.messaging.routing import inbound_route, sender_number
 from twoway.numbers.models import PhoneNumber
 from twoway.realtime.events import (
@@ -119,6 +120,7 @@ def texts_receive_together(group: list[ReceivedText]) -> None:
             }
         )
     rows_insert(Message, rows)
+    drip_steps_drop({(text.organization_id, text.from_number) for text in texts})
     by_conversation: dict[int, list[_Text]] = {}
     for text in texts:
         by_conversation.setdefault(text.conversation_id, []).append(text)

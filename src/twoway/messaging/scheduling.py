@@ -16,15 +16,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from twoway.accounts.models import Membership
 from twoway.billing.services import balance_rebook, balance_refund
 from twoway.contacts.models import ContactPhone, OptInStatus
-from twoway.conversations.models import Message, Status
+from twoway.conversations.models import Category, Message, Status
 from twoway.core.errors import Conflict
 from twoway.core.rows import as_uuid
 from twoway.core.segments import segment_info
+from twoway.messaging.quiet_hours import steps_outside_quiet_hours
 from twoway.messaging.recording import message_fail
 from twoway.messaging.send_times import schedule_time_check
 from twoway.messaging.services import validate_body
@@ -36,6 +38,11 @@ PROMOTE_BATCH = 1000
 
 OPTED_OUT_AT_SEND_TIME = (
     "The contact opted out before this scheduled text was due, so it was not sent."
+)
+DRIP_OPTED_OUT = "Not sent: the contact opted out before this drip step was due."
+DRIP_OPT_OUT_FLAGGED = (
+    "Not sent: a possible opt-out from the contact was waiting for a decision when this drip "
+    "step was due."
 )
 
 
@@ -96,6 +103,7 @@ class _Promoted:
     organization_id: int
     conversation_id: int | None
     to_number: str
+    category: str
 
 
 def scheduled_promote(now: dt.datetime | None = None) -> int:
@@ -114,16 +122,36 @@ def scheduled_promote(now: dt.datetime | None = None) -> int:
             promoted = [_Promoted(*row) for row in cursor.fetchall()]
         if not promoted:
             return 0
-        opted_out = set(
-            ContactPhone.objects.filter(
-                organization_id__in={m.organization_id for m in promoted},
-                number__in={m.to_number for m in promoted},
-                contact__opt_in_status=OptInStatus.OPTED_OUT,
-            ).values_list("organization_id", "number")
+        opted_out, flagged = _opted_out_and_flagged(promoted)
+        stopped = opted_out | flagged
+        # A drip step promoted late (the worker was down) into the contact's night waits for
+        # the morning: quiet hours hold however late it is.
+        held = steps_outside_quiet_hours(
+            [
+                (m.id, m.organization_id, m.to_number)
+                for m in promoted
+                if m.category == Category.DRIP and (m.organization_id, m.to_number) not in stopped
+            ],
+            now,
         )
+        for message_id, moment in held.items():
+            Message.objects.filter(pk=message_id).update(
+                status=Status.SCHEDULED, send_at=moment, next_attempt_at=None
+            )
         queued = []
         for message in promoted:
-            if (message.organization_id, message.to_number) in opted_out:
+            key = (message.organization_id, message.to_number)
+            if message.id in held:
+                continue
+            if message.category == Category.DRIP and key in stopped:
+                # A drip step is automation's: it is dropped, not failed, and says why.
+                code, reason = (
+                    ("opted_out", DRIP_OPTED_OUT)
+                    if key in opted_out
+                    else ("opt_out_flagged", DRIP_OPT_OUT_FLAGGED)
+                )
+                _cancel_with_reason(Message.objects.get(pk=message.id), code, reason)
+            elif key in opted_out:
                 failing = Message.objects.get(pk=message.id)
                 message_fail(failing, "opted_out", OPTED_OUT_AT_SEND_TIME)
             else:
@@ -134,12 +162,41 @@ def scheduled_promote(now: dt.datetime | None = None) -> int:
                     organization_id=message.organization_id,
                     conversation_id=message.conversation_id,
                     message=str(as_uuid(message.uid)),
-                    status=Status.QUEUED,
+                    # A held step is scheduled again, for its new time.
+                    status=Status.SCHEDULED if message.id in held else Status.QUEUED,
                 )
-                for message in queued
+                for message in promoted
+                if message in queued or message.id in held
             ]
         )
     return len(promoted)
+
+
+def _opted_out_and_flagged(
+    promoted: list[_Promoted],
+) -> tuple[set[tuple[int, str]], set[tuple[int, str]]]:
+    """Which (organization, number) of these texts are opted-out contacts', and which have a
+    possible opt-out waiting for an agent's decision."""
+    rows = ContactPhone.objects.filter(
+        Q(contact__opt_in_status=OptInStatus.OPTED_OUT)
+        | Q(contact__opt_out_flagged_at__isnull=False),
+        organization_id__in={m.organization_id for m in promoted},
+        number__in={m.to_number for m in promoted},
+    ).values_list("organization_id", "number", "contact__opt_in_status")
+    opted_out: set[tuple[int, str]] = set()
+    flagged: set[tuple[int, str]] = set()
+    for organization_id, number, status in rows:
+        (opted_out if status == OptInStatus.OPTED_OUT else flagged).add((organization_id, number))
+    return opted_out, flagged
+
+
+def _cancel_with_reason(message: Message, code: str, reason: str) -> None:
+    balance_refund(message=message)
+    message.status = Status.CANCELED
+    message.error_code = code
+    message.error_message = reason[:300]
+    message.save(update_fields=["status", "error_code", "error_message"])
+    _publish(message)
 
 
 def next_scheduled_in(now: dt.datetime | None = None) -> float | None:
@@ -175,5 +232,5 @@ _PROMOTE = (
     f"WHERE status = '{Status.SCHEDULED.value}' AND id IN ("
     f"SELECT id FROM {_M} WHERE status = '{Status.SCHEDULED.value}' AND send_at <= %s "
     "ORDER BY send_at LIMIT %s) "
-    "RETURNING id, uid, organization_id, conversation_id, to_number"
+    "RETURNING id, uid, organization_id, conversation_id, to_number, category"
 )

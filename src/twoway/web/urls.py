@@ -13,6 +13,7 @@ from twoway.web import (
     contact_suggestions,
     contacts,
     conversation_actions,
+    drips,
     failed,
     health,
     inbox,
@@ -70,6 +71,17 @@ urlpatterns = [
         "inbox/c/<int:conversation_id>/canned/<int:canned_id>/",
         canned.canned_fill,
         name="canned_fill",
+    ),
+    path("inbox/c/<int:conversation_id>/drips/", drips.drip_picker, name="drip_picker"),
+    path(
+        "inbox/c/<int:conversation_id>/drips/apply/",
+        drips.conversation_drip_apply,
+        name="conversation_drip_apply",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/drips/<int:applied_id>/cancel/",
+        drips.conversation_drip_cancel,
+        name="conversation_drip_cancel",
     ),
     path(
         "inbox/c/<int:conversation_id>/schedule/",

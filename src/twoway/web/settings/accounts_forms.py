@@ -95,6 +95,9 @@ class OrganizationSettingsForm(forms.ModelForm):
             "consent_required",
             "consent_message",
             "time_zone",
+            "sending_window_start",
+            "sending_window_end",
+            "automated_daily_cap",
         ]
         labels = {
             "name": "Organization name",
@@ -106,6 +109,9 @@ class OrganizationSettingsForm(forms.ModelForm):
             "consent_required": "Send the consent message before the first text to a contact",
             "consent_message": "Consent message",
             "time_zone": "Time zone",
+            "sending_window_start": "Automated texts go from",
+            "sending_window_end": "Until",
+            "automated_daily_cap": "At most this many automated texts per contact in 24 hours",
         }
         help_texts = {
             "allowed_countries": "Two-letter codes, such as US, CA. A text to a number of another "
@@ -117,6 +123,12 @@ class OrganizationSettingsForm(forms.ModelForm):
             "consent_message": "Says who you are and how to opt out.",
             "time_zone": "A name such as America/New_York. Search's dates and conversation "
             "exports are in this zone.",
+            "sending_window_start": "In each contact's own time: their time zone when it is set, "
+            "else their number's area code's, else this organization's. Automated texts due "
+            "outside these hours wait for the next opening; a person's own texts are never held.",
+            "sending_window_end": "",
+            "automated_daily_cap": "Leave empty for no cap. A text over the cap waits until it "
+            "fits.",
         }
         widgets = {
             "help_text": forms.Textarea(attrs={"rows": 2}),
@@ -124,6 +136,9 @@ class OrganizationSettingsForm(forms.ModelForm):
             "opt_in_confirmation": forms.Textarea(attrs={"rows": 2}),
             "consent_message": forms.Textarea(attrs={"rows": 2}),
             "time_zone": forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
+            "sending_window_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "sending_window_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "automated_daily_cap": forms.NumberInput(attrs={"min": 1, "max": 100}),
         }
 
     # The replies whose rendering (name in place of "{org}") is checked, with their labels.
@@ -143,7 +158,7 @@ class OrganizationSettingsForm(forms.ModelForm):
             self.initial["allowed_countries"] = self.instance.allowed_countries.replace(",", ", ")
         for name in ("name", "help_text", "opt_out_confirmation", "opt_in_confirmation"):
             self.fields[name].required = False
-        for name in ("consent_message", "time_zone"):
+        for name in ("consent_message", "time_zone", "automated_daily_cap"):
             self.fields[name].required = False
 
     def clean(self) -> dict[str, Any]:

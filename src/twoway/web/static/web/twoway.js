@@ -189,8 +189,9 @@
     }
     // The thread is redrawn live from its oldest message on screen, so earlier messages the
     // reader loaded stay.
-    // Send and Retry answer with the thread too, redrawn the same way.
-    if (elt.id === "thread" || elt.matches("form.composer") || elt.hasAttribute("data-retry")) {
+    // Send, Retry and a drip's Apply and Cancel answer with the thread too, redrawn the same way.
+    if (elt.id === "thread" || elt.matches("form.composer") || elt.hasAttribute("data-retry") ||
+        elt.hasAttribute("data-drip-apply") || elt.hasAttribute("data-drip-cancel")) {
       var oldest = document.querySelector("#thread li.message[data-uid]");
       if (oldest) event.detail.parameters.since = oldest.getAttribute("data-uid");
     }
