@@ -1,4 +1,4 @@
-"""People and organization settings: invitations, roles, deactivation, teams, settings (C3)."""
+"""People and organization settings: invitations, roles, deactivation, teams, settings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The API sends every message type by the sender rules of PRODUCT C7 (seed 001)."""
+"""The API sends every message type by its sender rules."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SMS balance (PRODUCT C7): sent segments are paid from the balance, receiving is free."""
+"""SMS balance: sent segments are paid from the balance, receiving is free."""
 
 from __future__ import annotations
 

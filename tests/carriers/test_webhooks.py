@@ -1,4 +1,4 @@
-"""Carrier webhooks through the real view (PRODUCT C8): verify → store raw once → answer, then
+"""Carrier webhooks through the real view: verify → store raw once → answer, then
 the worker's processing of what was stored. Twilio bodies are recorded fixtures, signed here."""
 
 from __future__ import annotations

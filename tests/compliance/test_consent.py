@@ -1,4 +1,4 @@
-"""The consent message (PRODUCT C9, seed 002): sent once, ahead of the first text to a contact."""
+"""The consent message: sent once, ahead of the first text to a contact."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Compliance keywords (PRODUCT C9): one word alone, any case, surrounding spaces and punctuation
+"""Compliance keywords: one word alone, any case, surrounding spaces and punctuation
 ignored; natural-language opt-outs are only flagged. No database needed."""
 
 from __future__ import annotations

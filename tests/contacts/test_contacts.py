@@ -1,4 +1,4 @@
-"""Contacts: the list, the card, the API, and opt-out by hand through the consent ledger (C4)."""
+"""Contacts: the list, the card, the API, and opt-out by hand through the consent ledger."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Conversation actions (archive, unarchive, mark unread, mute, delete) and the export (C5, C11)."""
+"""Conversation actions (archive, unarchive, mark unread, mute, delete) and the export."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Full-text search (C11): what matches, in what order, and what a member may see."""
+"""Full-text search: what matches, in what order, and what a member may see."""
 
 from __future__ import annotations
 

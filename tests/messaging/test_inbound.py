@@ -1,4 +1,4 @@
-"""Inbound processing (PRODUCT C4, C5, C8, C9): stored carrier events become contacts,
+"""Inbound processing: stored carrier events become contacts,
 conversations and messages, move folders, and act on compliance keywords, exactly once."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Message types and their senders (PRODUCT C1, C7; seed 001): transactional texts from the
+"""Message types and their senders: transactional texts from the
 shared system number until the own number is trusted, marketing from a non-dedicated number
 with no conversation, replies to the system number routed by the last send to the handset,
 and what texts get while two-way texting is off."""

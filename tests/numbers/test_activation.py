@@ -1,4 +1,4 @@
-"""Two-way texting on and off (PRODUCT C1, seed 001): a dedicated number at once, US and Canada
+"""Two-way texting on and off: a dedicated number at once, US and Canada
 only, the two alternatives when off, the number held for three months and released after."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Numbers: searching and buying through carriers, inbox settings, releasing (C2)."""
+"""Numbers: searching and buying through carriers, inbox settings, releasing."""
 
 from __future__ import annotations
 

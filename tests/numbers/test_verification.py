@@ -1,4 +1,4 @@
-"""Number verification (PRODUCT C1, C12): states changed by a carrier callback or an admin; the
+"""Number verification: states changed by a carrier callback or an admin; the
 admins get an in-app notification and an e-mail when a number is verified."""
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ class Organization(models.Model):
         default="{org}: you are subscribed again. Reply STOP to unsubscribe, HELP for help.",
     )
     max_message_length = models.PositiveIntegerField(default=550)
-    # Admins can take conversation delete away from everyone (seed 002).
+    # Admins can take conversation delete away from everyone.
     allow_conversation_delete = models.BooleanField(default=True)
     consent_required = models.BooleanField(
         default=False, help_text="Send the consent message before the first text to a contact"
@@ -76,7 +76,7 @@ class Organization(models.Model):
     automated_daily_cap = models.PositiveSmallIntegerField(null=True, blank=True)
     # Business info: the dedicated number gets this phone's area code where the carrier has one.
     business_phone = models.CharField(max_length=20, blank=True)
-    # Two-way texting (seed 001): on, the organization has a dedicated number and an inbox; off,
+    # Two-way texting: on, the organization has a dedicated number and an inbox; off,
     # replies to its texts get `off_reply` instead of reaching anyone.
     two_way_enabled = models.BooleanField(default=False)
     off_reply = models.CharField(

@@ -82,7 +82,7 @@ VerificationStatus = Literal["pending", "in_review", "verified", "rejected"]
 
 @dataclass(frozen=True)
 class VerificationUpdate:
-    """The carriers' review of one of our numbers moved on (C1)."""
+    """The carriers' review of one of our numbers moved on."""
 
     number: str  # E.164
     status: VerificationStatus

@@ -25,7 +25,7 @@ from twoway.numbers.services import CarrierRefused, number_add, number_search
 
 log = logging.getLogger(__name__)
 
-# Carrier rules for business texting cover these countries only (seed 001).
+# Carrier rules for business texting cover these countries only.
 TWO_WAY_COUNTRIES = {"US": "the United States", "CA": "Canada"}
 
 
@@ -101,7 +101,7 @@ def _buy_dedicated_number(actor: Membership, organization: Organization) -> Phon
         number_type=offer.number_type,
     )
     # The carriers register the business's details with its new number before they trust
-    # its texts ("verification", seed 001); until then texts may be filtered.
+    # its texts ("verification"); until then texts may be filtered.
     PhoneNumber.objects.filter(pk=number.pk).update(
         is_dedicated=True,
         verification_status=Verification.PENDING,

@@ -24,7 +24,7 @@ class RoutingMode(models.TextChoices):
 
 
 class Verification(models.TextChoices):
-    """A number's standing with the carriers (C1). Toll-free numbers, and a dedicated number
+    """A number's standing with the carriers. Toll-free numbers, and a dedicated number
     the carriers must register with the business's details, are filtered until verified."""
 
     NOT_REQUIRED = "not_required", "Not required"
@@ -54,7 +54,7 @@ class PhoneNumber(models.Model):
     """A sender the organization texts from: a long code, toll-free number or short code.
 
     A *system* number belongs to no organization: every organization's transactional and
-    marketing texts go from it until their own number is trusted (C7)."""
+    marketing texts go from it until their own number is trusted."""
 
     # None only for system numbers.
     organization = models.ForeignKey(
