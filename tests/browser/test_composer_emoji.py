@@ -9,12 +9,13 @@ command, so the other browser tests' organizations are left alone.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser import pages
 
@@ -64,6 +65,27 @@ def test_a_shortcode_becomes_its_emoji_as_it_is_typed(
     box.press_sequentially("At 10:30: bring :not_an_emoji: please")
     expect(box).to_have_value("At 10:30: bring :not_an_emoji: please")
     expect(counter).to_have_attribute("data-encoding", "GSM-7")
+
+
+def test_a_name_typed_before_the_names_arrive_is_still_turned(
+    page: Page, twoway_server: TwowayServer, emoji_dental: None
+) -> None:
+    # A slow network: the table of names comes a second and a half after it is asked for,
+    # while typing goes on past the closing colon.
+    def slowly(route: Route) -> None:
+        time.sleep(1.5)
+        route.continue_()
+
+    pages.log_in(page, twoway_server, BOSS, PASSWORD)
+    page.route("**/inbox/emoji-names/**", slowly)
+    page.goto(f"{twoway_server.url}/inbox/new/")
+    box = page.get_by_label("Message", exact=True)
+    box.press_sequentially("Great :+1: see you")
+    expect(box).to_have_value(f"Great {THUMBS_UP} see you", timeout=10_000)
+    # The caret is still at the end, where typing goes on.
+    assert box.evaluate("b => b.selectionStart") == box.evaluate("b => b.value.length")
+    box.press_sequentially("!")
+    expect(box).to_have_value(f"Great {THUMBS_UP} see you!")
 
 
 def test_the_picker_is_searched_and_used_by_keyboard(

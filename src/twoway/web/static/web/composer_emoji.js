@@ -55,20 +55,34 @@
   // reads names. It is looked up as the server looks it up (NFKC, case as typed).
   var CLOSED_NAME = /:([^\s:]+):$/;
 
-  function convertAtCaret(box) {
-    var caret = box.selectionStart;
-    if (caret !== box.selectionEnd || !byName) return;
-    var match = CLOSED_NAME.exec(box.value.slice(0, caret));
+  // The name closed by the colon at `end`, turned into its emoji; the caret, if it was after
+  // the name, moves with the text after it.
+  function convertEndingAt(box, end) {
+    if (!byName) return;
+    var match = CLOSED_NAME.exec(box.value.slice(0, end));
     var char = match && byName[match[1].normalize("NFKC")];
-    if (char) insertText(box, caret - match[0].length, caret, char);
+    if (!char) return;
+    var start = end - match[0].length;
+    var caret = box.selectionStart, caretEnd = box.selectionEnd;
+    insertText(box, start, end, char);
+    if (caret !== end || caretEnd !== end) {  // typing went on: put the caret back where it was
+      var shift = char.length - match[0].length;
+      box.setSelectionRange(caret >= end ? caret + shift : caret, caretEnd >= end ? caretEnd + shift : caretEnd);
+    }
   }
 
   document.addEventListener("input", function (event) {
     var box = event.target;
     if (!isComposer(box) || event.inputType !== "insertText" || !event.data) return;
-    if (event.data.slice(-1) !== ":") return;
-    if (byName) convertAtCaret(box);
-    else load().then(function () { convertAtCaret(box); }, function () {});
+    if (event.data.slice(-1) !== ":" || box.selectionStart !== box.selectionEnd) return;
+    var end = box.selectionStart;
+    if (byName) { convertEndingAt(box, end); return; }
+    // The names are still on their way, and typing may go on meanwhile: the name closed here
+    // is turned once they come, if the text up to it is still what it was.
+    var typed = box.value.slice(0, end);
+    load().then(function () {
+      if (box.value.slice(0, end) === typed) convertEndingAt(box, end);
+    }, function () {});
   });
   // The table is fetched when a composer is first used, before the first name is finished.
   document.addEventListener("focusin", function (event) {
