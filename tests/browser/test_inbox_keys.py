@@ -98,7 +98,9 @@ def test_walk_the_inbox_by_keyboard(
 
     # `?` lists the keys; Escape closes the list.
     # The archived conversation stays open with its message box focused: Escape leaves it.
+    expect(box).to_be_focused()
     page.keyboard.press("Escape")
+    expect(box).not_to_be_focused()
     page.keyboard.press("?")
     dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
     expect(dialog).to_be_visible()
