@@ -451,8 +451,7 @@ def test_settings_pages_offer_no_switch_for_features_not_built(
         for field in ["drips_enabled", "blasts_enabled", "can_use_drips", "can_use_blasts"]:
             assert field not in page, (url, field)
         assert "business_hours" not in page and "business_days" not in page, url
-    # Business hours and the away message are built, in their own page only: the
-    # organization's placeholder columns are offered nowhere.
+    # Business hours and the away message are built, in their own page only.
     index = client.get("/settings/").content.decode()
     assert 'href="/settings/answering/"' in index
     for url in ["/settings/organization/", "/settings/users/"]:
@@ -466,13 +465,7 @@ def test_settings_pages_offer_no_switch_for_features_not_built(
 def test_posting_the_switches_of_features_not_built_changes_none_of_them(
     org: Organization, admin: Membership, standard: Membership
 ) -> None:
-    Organization.objects.filter(pk=org.pk).update(
-        drips_enabled=False,
-        blasts_enabled=True,
-        business_hours_start=datetime.time(8),
-        business_hours_end=datetime.time(18),
-        business_days="135",
-    )
+    Organization.objects.filter(pk=org.pk).update(drips_enabled=False, blasts_enabled=True)
     Membership.objects.filter(pk=standard.pk).update(can_use_drips=False, can_use_blasts=True)
     client = logged_in(admin)
     response = client.post(
@@ -490,11 +483,6 @@ def test_posting_the_switches_of_features_not_built_changes_none_of_them(
     org.refresh_from_db()
     assert org.name == "Acme Dental Clinic"
     assert not org.drips_enabled and org.blasts_enabled
-    assert (org.business_hours_start, org.business_hours_end, org.business_days) == (
-        datetime.time(8),
-        datetime.time(18),
-        "135",
-    )
     # Checked drips, unchecked blasts: the old row would have switched both.
     response = client.post(
         f"/settings/users/{standard.pk}/",

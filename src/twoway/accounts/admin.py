@@ -2,17 +2,10 @@ from django.contrib import admin
 
 from twoway.accounts.models import ApiKey, Membership, Organization
 
-# Stored switches offered nowhere: of features not built yet (blasts), the drip campaign
-# switches, which switch nothing (drips follow "Send SMS to clients" and the opt-out rules), and
-# the first columns of business hours, which `answering.Answering` holds instead (a week of
-# ranges): kept in the rows, never offered.
-UNBUILT_ORGANIZATION_FIELDS = (
-    "drips_enabled",
-    "blasts_enabled",
-    "business_hours_start",
-    "business_hours_end",
-    "business_days",
-)
+# Stored switches offered nowhere: of features not built yet (blasts), and the drip campaign
+# switches, which switch nothing (drips follow "Send SMS to clients" and the opt-out rules):
+# kept in the rows, never offered.
+UNBUILT_ORGANIZATION_FIELDS = ("drips_enabled", "blasts_enabled")
 UNBUILT_MEMBERSHIP_FIELDS = ("can_use_drips", "can_use_blasts")
 
 

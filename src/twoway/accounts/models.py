@@ -62,11 +62,6 @@ class Organization(models.Model):
     )
     consent_message = models.CharField(max_length=320, default=DEFAULT_CONSENT_MESSAGE)
     time_zone = models.CharField(max_length=64, default="America/New_York")
-    # Not read by anything: business hours are `answering.Answering`'s week of ranges.
-    business_hours_start = models.TimeField(default=datetime.time(9, 0))
-    business_hours_end = models.TimeField(default=datetime.time(17, 0))
-    # ISO weekdays the business is open, as digits: "12345" is Monday to Friday.
-    business_days = models.CharField(max_length=7, default="12345")
     drips_enabled = models.BooleanField(default=True)
     # Quiet hours (`compliance.quiet_hours`): automated texts reach a contact only between these
     # times of the contact's own day, and at most `automated_daily_cap` of them (when set)
