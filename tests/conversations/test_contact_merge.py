@@ -241,6 +241,34 @@ def test_opted_out_wins_and_the_ledger_says_so(
     assert standard.user.email in entry.text
 
 
+@pytest.mark.parametrize("flagged", ["survivor", "merged"])
+def test_a_possible_opt_out_waiting_on_either_still_waits_after_the_merge(
+    standard: Membership, known: Contact, lead: Contact, flagged: str
+) -> None:
+    at = timezone.now() - dt.timedelta(hours=2)
+    Contact.objects.filter(pk=(known if flagged == "survivor" else lead).pk).update(
+        opt_out_flagged_at=at
+    )
+    known.refresh_from_db()
+    lead.refresh_from_db()
+    survivor = _merge(standard, known, lead)
+    survivor.refresh_from_db()
+    assert survivor.opt_out_flagged_at == at
+
+
+def test_an_opt_out_decides_a_possible_opt_out_of_the_other(
+    standard: Membership, known: Contact, lead: Contact
+) -> None:
+    Contact.objects.filter(pk=known.pk).update(opt_out_flagged_at=timezone.now())
+    Contact.objects.filter(pk=lead.pk).update(opt_in_status=OptInStatus.OPTED_OUT)
+    known.refresh_from_db()
+    lead.refresh_from_db()
+    survivor = _merge(standard, known, lead)
+    survivor.refresh_from_db()
+    assert survivor.opt_in_status == OptInStatus.OPTED_OUT
+    assert survivor.opt_out_flagged_at is None
+
+
 def test_a_survivor_without_phones_takes_the_primary(
     org: Organization, standard: Membership, lead: Contact
 ) -> None:

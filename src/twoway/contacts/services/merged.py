@@ -60,8 +60,8 @@ def contact_absorb(
     *, survivor: Contact, merged: Contact, plan: MergePlan, merged_by: Membership
 ) -> None:
     """Write the merge's contact side: `plan`'s values, every phone and group, the lead
-    information of the earliest first text, the stricter opt-in and consent status, the
-    ledger, and where the merged contact's id now leads. `merged` itself is left to delete."""
+    information of the earliest first text, the stricter opt-in and consent status, a
+    possible opt-out still waiting, the ledger, and where the merged contact's id now leads. `merged` itself is left to delete."""
     for choice in plan.fields:
         setattr(survivor, choice.name, choice.kept)
     survivor.name = plan.name or survivor.name or merged.name
@@ -86,6 +86,10 @@ def contact_absorb(
             actor=merged_by.user.email,
         )
         survivor.opt_in_status = OptInStatus.OPTED_OUT
+    # A possible opt-out waiting for an agent on either stays waiting (automated texts keep
+    # holding off) until someone decides; an opt-out has decided it.
+    flagged = [at for at in (survivor.opt_out_flagged_at, merged.opt_out_flagged_at) if at]
+    survivor.opt_out_flagged_at = None if opted_out else min(flagged, default=None)
     _move_phones(survivor, merged)
     survivor.groups.add(*merged.groups.all())
     _move_custom_values(survivor, plan)
@@ -112,5 +116,6 @@ def contact_absorb(
             "source_number",
             "consent_status",
             "opt_in_status",
+            "opt_out_flagged_at",
         ]
     )
