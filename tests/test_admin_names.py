@@ -58,10 +58,3 @@ def test_no_switch_of_a_feature_not_built_is_offered(django_user_model: type) ->
     for page in pages:
         for word in ("blast", "business_hours", "business_days", "away message"):
             assert word not in page.lower(), word
-        # Drip campaigns exist (Settings > Drip campaigns), but their stored switches switch
-        # nothing (drips follow "Send SMS to clients"): no page offers them.
-        for switch in ("drips_enabled", "can_use_drips"):
-            assert switch not in page, switch
-    # The Django admin says nothing of drips at all.
-    for page in pages[:2]:
-        assert "drip" not in page.lower()

@@ -101,3 +101,16 @@ def test_the_organizations_campaigns_are_listed_with_their_steps(
         (1, "Hello", 1),
         (2, "Still there?", 3),
     ]
+
+
+def test_a_key_whose_owner_may_not_apply_drips_is_refused_with_the_reason(
+    api: Client, admin: Membership, conversation: Conversation, campaign: DripCampaign
+) -> None:
+    Membership.objects.filter(pk=admin.pk).update(can_use_drips=False)
+    url = f"/api/v1/conversations/{conversation.pk}/drips"
+    response = api.post(url, {"campaign_id": campaign.pk}, content_type="application/json")
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "drips_not_allowed"
+    assert "may not apply drip campaigns" in error["message"]
+    assert not conversation.messages.exists()

@@ -132,6 +132,7 @@ def _org_form(org: Organization, **changes: object) -> dict[str, object]:
         "time_zone": org.time_zone,
         "sending_window_start": "08:00",
         "sending_window_end": "21:00",
+        "drips_enabled": "on",
         "allowed_countries": "US,CA",
     }
     return data | changes

@@ -19,7 +19,7 @@ from twoway.carrier_events.store import carrier_event_record
 from twoway.carriers.base import InboundMessage
 from twoway.contacts.models import ContactPhone, OptInStatus
 from twoway.conversations.models import Category, Conversation, Message, Status
-from twoway.core.errors import InvalidInput
+from twoway.core.errors import InvalidInput, PermissionDenied
 from twoway.drips.applying import drip_apply, drip_cancel
 from twoway.drips.models import AppliedDripStep, DripCampaign
 from twoway.drips.services import StepInput, drip_campaign_create
@@ -165,6 +165,32 @@ def test_a_drip_is_refused_to_an_opted_out_contact_or_one_with_a_possible_opt_ou
 
     expected = "possible opt-out waits for a decision" if flagged else "has opted out of texts"
     assert expected in refused.value.message
+    assert not conversation.messages.exists()
+    assert not conversation.applied_drips.exists()
+
+
+@pytest.mark.parametrize("switched_off", ["organization", "user"])
+def test_a_drip_is_refused_while_the_organizations_or_the_users_switch_is_off(
+    admin: Membership, conversation: Conversation, switched_off: str
+) -> None:
+    campaign = _campaign(admin, 1, 2)
+    if switched_off == "organization":
+        Organization.objects.filter(pk=admin.organization_id).update(drips_enabled=False)
+    else:
+        Membership.objects.filter(pk=admin.pk).update(can_use_drips=False)
+    admin = Membership.objects.select_related("organization").get(pk=admin.pk)
+    assert not admin.can_apply_drips
+
+    with pytest.raises(PermissionDenied) as refused:
+        drip_apply(membership=admin, conversation=conversation, campaign=campaign)
+
+    expected = (
+        "switched off for this organization"
+        if switched_off == "organization"
+        else ("Your account may not apply drip campaigns")
+    )
+    assert expected in refused.value.message
+    assert refused.value.code == "drips_not_allowed"
     assert not conversation.messages.exists()
     assert not conversation.applied_drips.exists()
 

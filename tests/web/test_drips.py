@@ -222,3 +222,32 @@ def test_a_member_without_send_sms_gets_no_droplet_and_cannot_apply(
     )
     assert response.status_code == 403
     assert not conversation.messages.exists()
+
+
+@pytest.mark.parametrize("switched_off", ["organization", "user"])
+def test_with_a_drip_switch_off_there_is_no_droplet_and_applying_says_why(
+    admin: Membership, standard: Membership, conversation: Conversation, switched_off: str
+) -> None:
+    campaign = _campaign(admin)
+    if switched_off == "organization":
+        Organization.objects.filter(pk=standard.organization_id).update(drips_enabled=False)
+    else:
+        Membership.objects.filter(pk=standard.pk).update(can_use_drips=False)
+    client = logged_in(standard)
+
+    thread = client.get(reverse("conversation", args=[conversation.pk])).content.decode()
+    assert 'aria-label="Drip campaigns"' not in thread
+    assert "Send later" in thread  # the rest of the composer is there
+    picker = client.get(reverse("drip_picker", args=[conversation.pk])).content.decode()
+    assert "data-drip-refusal" in picker and "Apply campaign" not in picker
+    response = client.post(
+        reverse("conversation_drip_apply", args=[conversation.pk]), {"campaign_id": campaign.pk}
+    )
+    assert response.status_code == 422
+    expected = (
+        "switched off for this organization"
+        if switched_off == "organization"
+        else ("Your account may not apply drip campaigns")
+    )
+    assert expected in response.content.decode()
+    assert not conversation.messages.exists()

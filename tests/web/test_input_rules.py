@@ -107,6 +107,7 @@ def _org_form(org: Organization, **changes: object) -> dict[str, object]:
         "time_zone": org.time_zone,
         "sending_window_start": "08:00",
         "sending_window_end": "21:00",
+        "drips_enabled": "on",
     }
     return data | changes
 

@@ -46,6 +46,7 @@ def _org_form(org: Organization, **changes: object) -> dict[str, object]:
         "time_zone": org.time_zone,
         "sending_window_start": "08:00",
         "sending_window_end": "21:00",
+        "drips_enabled": "on",
         "allowed_countries": "US, CA",
         "allow_conversation_delete": "on",
     }
@@ -448,7 +449,7 @@ def test_settings_pages_offer_no_switch_for_features_not_built(
         page = response.content.decode().lower()
         for word in ABSENT_FEATURES:
             assert word not in page, (url, word)
-        for field in ["drips_enabled", "blasts_enabled", "can_use_drips", "can_use_blasts"]:
+        for field in ["blasts_enabled", "can_use_blasts"]:
             assert field not in page, (url, field)
         assert "business_hours" not in page and "business_days" not in page, url
     # Business hours and the away message are built, in their own page only.
@@ -465,31 +466,47 @@ def test_settings_pages_offer_no_switch_for_features_not_built(
 def test_posting_the_switches_of_features_not_built_changes_none_of_them(
     org: Organization, admin: Membership, standard: Membership
 ) -> None:
-    Organization.objects.filter(pk=org.pk).update(drips_enabled=False, blasts_enabled=True)
-    Membership.objects.filter(pk=standard.pk).update(can_use_drips=False, can_use_blasts=True)
+    Organization.objects.filter(pk=org.pk).update(blasts_enabled=True)
+    Membership.objects.filter(pk=standard.pk).update(can_use_blasts=True)
     client = logged_in(admin)
     response = client.post(
         "/settings/organization/",
-        _org_form(
-            org,
-            name="Acme Dental Clinic",
-            drips_enabled="on",
-            business_hours_start="10:00",
-            business_hours_end="11:00",
-            business_days=["7"],
-        ),
+        _org_form(org, name="Acme Dental Clinic", blasts_enabled=None, business_hours_start="10"),
     )
     assert response.status_code == 302
     org.refresh_from_db()
     assert org.name == "Acme Dental Clinic"
-    assert not org.drips_enabled and org.blasts_enabled
-    # Checked drips, unchecked blasts: the old row would have switched both.
+    assert org.blasts_enabled  # not offered, so a form without it leaves it as it was
     response = client.post(
         f"/settings/users/{standard.pk}/",
-        _member_post(standard, Role.LIMITED, "can_send_sms", "can_use_drips"),
+        _member_post(standard, Role.LIMITED, "can_send_sms"),
         **HTMX,
     )
     assert response.status_code == 200 and "Saved agent@acme.test." in response.content.decode()
     standard.refresh_from_db()
     assert (standard.role, standard.can_send_sms) == (Role.LIMITED, True)
-    assert not standard.can_use_drips and standard.can_use_blasts
+    assert standard.can_use_blasts
+
+
+def test_the_drip_switches_of_the_organization_and_of_each_user(
+    org: Organization, admin: Membership, standard: Membership
+) -> None:
+    client = logged_in(admin)
+    assert 'name="drips_enabled"' in client.get("/settings/organization/").content.decode()
+    users = client.get("/settings/users/").content.decode()
+    assert f'name="member-{standard.pk}-can_use_drips"' in users
+    response = client.post("/settings/organization/", _org_form(org, drips_enabled=None))
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert not org.drips_enabled
+    client.post("/settings/organization/", _org_form(org))
+    org.refresh_from_db()
+    assert org.drips_enabled
+    response = client.post(
+        f"/settings/users/{standard.pk}/",
+        _member_post(standard, Role.STANDARD, "can_send_sms"),
+        **HTMX,
+    )
+    assert response.status_code == 200
+    standard.refresh_from_db()
+    assert standard.can_send_sms and not standard.can_use_drips

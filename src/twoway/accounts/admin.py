@@ -2,11 +2,9 @@ from django.contrib import admin
 
 from twoway.accounts.models import ApiKey, Membership, Organization
 
-# Stored switches offered nowhere: of features not built yet (blasts), and the drip campaign
-# switches, which switch nothing (drips follow "Send SMS to clients" and the opt-out rules):
-# kept in the rows, never offered.
-UNBUILT_ORGANIZATION_FIELDS = ("drips_enabled", "blasts_enabled")
-UNBUILT_MEMBERSHIP_FIELDS = ("can_use_drips", "can_use_blasts")
+# Stored switches of a feature not built yet (blasts): kept in the rows, offered nowhere.
+UNBUILT_ORGANIZATION_FIELDS = ("blasts_enabled",)
+UNBUILT_MEMBERSHIP_FIELDS = ("can_use_blasts",)
 
 
 @admin.register(Organization)

@@ -62,6 +62,7 @@ class Organization(models.Model):
     )
     consent_message = models.CharField(max_length=320, default=DEFAULT_CONSENT_MESSAGE)
     time_zone = models.CharField(max_length=64, default="America/New_York")
+    # "Drip campaigns": off, nobody of the organization applies one (`drips.applying`).
     drips_enabled = models.BooleanField(default=True)
     # Quiet hours (`compliance.quiet_hours`): automated texts reach a contact only between these
     # times of the contact's own day, and at most `automated_daily_cap` of them (when set)
@@ -112,7 +113,8 @@ class Membership(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STANDARD)
     # "Send SMS to clients": without it a user can read the inbox but send nothing.
     can_send_sms = models.BooleanField(default=True)
-    # Feature switches per user; the organization's own switches apply on top.
+    # Feature switches per user; the organization's own switches apply on top. "Apply drip
+    # campaigns" (`drips.applying`); blasts are not built, so theirs is offered nowhere.
     can_use_drips = models.BooleanField(default=True)
     can_use_blasts = models.BooleanField(default=True)
     # This person's alerts for new texts while an inbox of theirs is open: a browser
@@ -134,6 +136,11 @@ class Membership(models.Model):
     @property
     def can_reply(self) -> bool:
         return self.can_send_sms
+
+    @property
+    def can_apply_drips(self) -> bool:
+        """May text and apply drip campaigns: their own switch and the organization's."""
+        return self.can_send_sms and self.can_use_drips and self.organization.drips_enabled
 
 
 class Team(models.Model):

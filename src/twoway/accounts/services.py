@@ -247,14 +247,20 @@ def membership_update(
     membership: Membership,
     role: str,
     can_send_sms: bool,
+    can_use_drips: bool | None = None,
 ) -> Membership:
-    """Change a member's role and their "Send SMS to clients" permission."""
+    """Change a member's role, their "Send SMS to clients" permission and, when given, their
+    "Apply drip campaigns" one."""
     _require_admin_of(actor, membership.organization_id)
     _check_role(role)
     _keep_an_active_admin(membership, stays_active_admin=role == Role.ADMINISTRATIVE)
     membership.role = role
     membership.can_send_sms = bool(can_send_sms)
-    membership.save(update_fields=["role", "can_send_sms"])
+    changed = ["role", "can_send_sms"]
+    if can_use_drips is not None:
+        membership.can_use_drips = bool(can_use_drips)
+        changed.append("can_use_drips")
+    membership.save(update_fields=changed)
     if role != Role.ADMINISTRATIVE:
         # The operator's Django admin sees every organization: nobody keeps it past a demotion.
         type(membership.user).objects.filter(pk=membership.user_id).update(
@@ -375,6 +381,7 @@ _TEXT_FIELDS = {
 _BOOLEAN_FIELDS = {
     "allow_conversation_delete",
     "consent_required",
+    "drips_enabled",
 }
 # Quiet hours: the sending window of automated texts, and their cap per contact per 24 hours.
 _QUIET_HOURS_FIELDS = {"sending_window_start", "sending_window_end", "automated_daily_cap"}

@@ -44,6 +44,21 @@ def drip_refusal(contact: Contact, who: str) -> str:
     return ""
 
 
+def drips_permission_refusal(membership: Membership) -> str:
+    """Why this person may not apply drip campaigns; empty when they may."""
+    if not membership.organization.drips_enabled:
+        return (
+            "Drip campaigns are switched off for this organization: an administrator can switch "
+            "them on in Settings, Organization."
+        )
+    if not membership.can_use_drips:
+        return (
+            "Your account may not apply drip campaigns: ask an administrator to tick “Apply "
+            "drip campaigns” for you in Settings, Users."
+        )
+    return ""
+
+
 def step_text(step: DripStep) -> str:
     """The step's words: its own, or its canned response's as they are now."""
     if step.canned_response is not None:
@@ -64,6 +79,8 @@ def drip_apply(
     with the reason, none."""
     now = now or timezone.now()
     organization = membership.organization
+    if refusal := drips_permission_refusal(membership):
+        raise PermissionDenied(refusal, code="drips_not_allowed")
     contact = conversation.contact
     who = contact.name or conversation.contact_number
     if refusal := drip_refusal(contact, who):

@@ -13,7 +13,7 @@ from twoway.conversations.access import access_conversation_reply
 from twoway.conversations.models import Conversation
 from twoway.core.errors import InvalidInput, TwowayError
 from twoway.drips.access import access_applied_drip, access_drip_campaign
-from twoway.drips.applying import drip_apply, drip_cancel, drip_refusal
+from twoway.drips.applying import drip_apply, drip_cancel, drip_refusal, drips_permission_refusal
 from twoway.drips.selectors import drip_campaigns_list
 from twoway.web.inbox import redrawn_thread_context
 
@@ -27,7 +27,8 @@ def drip_picker(request: HttpRequest, membership: Membership, conversation_id: i
         "membership": membership,
         "conversation": conversation,
         "campaigns": drip_campaigns_list(membership),
-        "refusal": drip_refusal(contact, contact.name or conversation.contact_number),
+        "refusal": drips_permission_refusal(membership)
+        or drip_refusal(contact, contact.name or conversation.contact_number),
     }
     return render(request, "web/_drip_options.html", context)
 

@@ -61,7 +61,8 @@ def contact_absorb(
 ) -> None:
     """Write the merge's contact side: `plan`'s values, every phone and group, the lead
     information of the earliest first text, the stricter opt-in and consent status, a
-    possible opt-out still waiting, the ledger, and where the merged contact's id now leads. `merged` itself is left to delete."""
+    possible opt-out still waiting, the ledger, and where the merged contact's id now leads.
+    `merged` itself is left to delete."""
     for choice in plan.fields:
         setattr(survivor, choice.name, choice.kept)
     survivor.name = plan.name or survivor.name or merged.name

@@ -28,8 +28,8 @@ class MemberForm(forms.ModelForm):
 
     class Meta:
         model = Membership
-        fields = ["role", "can_send_sms"]
-        labels = {"can_send_sms": "Send SMS to clients"}
+        fields = ["role", "can_send_sms", "can_use_drips"]
+        labels = {"can_send_sms": "Send SMS to clients", "can_use_drips": "Apply drip campaigns"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -98,6 +98,7 @@ class OrganizationSettingsForm(forms.ModelForm):
             "sending_window_start",
             "sending_window_end",
             "automated_daily_cap",
+            "drips_enabled",
         ]
         labels = {
             "name": "Organization name",
@@ -112,6 +113,7 @@ class OrganizationSettingsForm(forms.ModelForm):
             "sending_window_start": "Automated texts go from",
             "sending_window_end": "Until",
             "automated_daily_cap": "At most this many automated texts per contact in 24 hours",
+            "drips_enabled": "Drip campaigns",
         }
         help_texts = {
             "allowed_countries": "Two-letter codes, such as US, CA. A text to a number of another "
@@ -129,6 +131,9 @@ class OrganizationSettingsForm(forms.ModelForm):
             "sending_window_end": "",
             "automated_daily_cap": "Leave empty for no cap. A text over the cap waits until it "
             "fits.",
+            "drips_enabled": "Off: nobody here can apply a drip campaign (each user also has "
+            "their own switch, under Users). Drips already applied keep their steps; cancel "
+            "them in their threads.",
         }
         widgets = {
             "help_text": forms.Textarea(attrs={"rows": 2}),
