@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import logged_in
+from tests.web.organization_form import organization_form
 from twoway.accounts.models import RENDERED_MAX_LENGTH, Membership, OffReply, Organization
 from twoway.carrier_events.models import CarrierEvent
 from twoway.carrier_events.processing import carrier_events_process_pending
@@ -121,28 +122,11 @@ def test_render_caps_the_text(org: Organization) -> None:
 # --- The settings forms ------------------------------------------------------------------------
 
 
-def _org_form(org: Organization, **changes: object) -> dict[str, object]:
-    data: dict[str, object] = {
-        "name": org.name,
-        "max_message_length": org.max_message_length,
-        "help_text": org.help_text,
-        "opt_out_confirmation": org.opt_out_confirmation,
-        "opt_in_confirmation": org.opt_in_confirmation,
-        "consent_message": org.consent_message,
-        "time_zone": org.time_zone,
-        "sending_window_start": "08:00",
-        "sending_window_end": "21:00",
-        "drips_enabled": "on",
-        "allowed_countries": "US,CA",
-    }
-    return data | changes
-
-
 def test_the_organization_form_refuses_a_help_text_that_renders_too_long(
     org: Organization, admin: Membership
 ) -> None:
     client = logged_in(admin)
-    data = _org_form(org, name="N" * 200, help_text="{org}" * 10)
+    data = organization_form(org, name="N" * 200, help_text="{org}" * 10)
 
     response = client.post(reverse("settings_organization"), data)
 
@@ -159,7 +143,7 @@ def test_the_organization_form_refuses_a_name_that_makes_a_reply_too_long(
     org.refresh_from_db()
     client = logged_in(admin)
 
-    response = client.post(reverse("settings_organization"), _org_form(org, name="N" * 40))
+    response = client.post(reverse("settings_organization"), organization_form(org, name="N" * 40))
 
     assert response.status_code == 422
     assert b"With this name, the do-not-reply message would be" in response.content
@@ -172,7 +156,7 @@ def test_the_organization_form_still_saves_replies_that_fit(
 ) -> None:
     client = logged_in(admin)
     response = client.post(
-        reverse("settings_organization"), _org_form(org, help_text="{org}: call us.")
+        reverse("settings_organization"), organization_form(org, help_text="{org}: call us.")
     )
     assert response.status_code == 302
     org.refresh_from_db()

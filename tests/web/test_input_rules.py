@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import logged_in, make_conversation
+from tests.web.organization_form import organization_form
 from twoway.accounts.models import Membership, Organization
 from twoway.contacts.models import Contact
 from twoway.conversations.models import Message
@@ -95,29 +96,12 @@ def test_a_search_with_a_nul_is_refused(admin: Membership, htmx: bool) -> None:
 # --- The organization's allowed countries ------------------------------------------------------
 
 
-def _org_form(org: Organization, **changes: object) -> dict[str, object]:
-    data: dict[str, object] = {
-        "name": org.name,
-        "max_message_length": org.max_message_length,
-        "allowed_countries": org.allowed_countries,
-        "help_text": org.help_text,
-        "opt_out_confirmation": org.opt_out_confirmation,
-        "opt_in_confirmation": org.opt_in_confirmation,
-        "consent_message": org.consent_message,
-        "time_zone": org.time_zone,
-        "sending_window_start": "08:00",
-        "sending_window_end": "21:00",
-        "drips_enabled": "on",
-    }
-    return data | changes
-
-
 def test_admins_see_and_change_the_allowed_countries(admin: Membership, org: Organization) -> None:
     client = logged_in(admin)
     page = client.get(reverse("settings_organization")).content.decode()
     assert 'value="US, CA"' in page and "Countries texts may go to" in page
     response = client.post(
-        reverse("settings_organization"), _org_form(org, allowed_countries="us, ca gb;GB")
+        reverse("settings_organization"), organization_form(org, allowed_countries="us, ca gb;GB")
     )
     assert response.status_code == 302
     org.refresh_from_db()
@@ -138,7 +122,7 @@ def test_the_allowed_countries_must_be_country_codes(
     admin: Membership, org: Organization, typed: str, says: str
 ) -> None:
     response = logged_in(admin).post(
-        reverse("settings_organization"), _org_form(org, allowed_countries=typed)
+        reverse("settings_organization"), organization_form(org, allowed_countries=typed)
     )
     assert response.status_code == 422
     assert says in response.content.decode()
@@ -148,7 +132,7 @@ def test_the_allowed_countries_must_be_country_codes(
 
 def test_a_standard_user_cannot_change_them(standard: Membership, org: Organization) -> None:
     response = logged_in(standard).post(
-        reverse("settings_organization"), _org_form(org, allowed_countries="GB")
+        reverse("settings_organization"), organization_form(org, allowed_countries="GB")
     )
     assert response.status_code == 403
     org.refresh_from_db()

@@ -7,24 +7,8 @@ import datetime as dt
 from django.urls import reverse
 
 from tests.conftest import logged_in
+from tests.web.organization_form import organization_form
 from twoway.accounts.models import Membership, Organization
-
-
-def _form(org: Organization, **changes: object) -> dict[str, object]:
-    data: dict[str, object] = {
-        "name": org.name,
-        "max_message_length": org.max_message_length,
-        "allowed_countries": org.allowed_countries,
-        "help_text": org.help_text,
-        "opt_out_confirmation": org.opt_out_confirmation,
-        "opt_in_confirmation": org.opt_in_confirmation,
-        "consent_message": org.consent_message,
-        "time_zone": org.time_zone,
-        "sending_window_start": "08:00",
-        "sending_window_end": "21:00",
-        "automated_daily_cap": "",
-    }
-    return data | changes
 
 
 def test_admins_see_the_default_window_and_change_it(admin: Membership, org: Organization) -> None:
@@ -34,7 +18,7 @@ def test_admins_see_the_default_window_and_change_it(admin: Membership, org: Org
 
     response = client.post(
         reverse("settings_organization"),
-        _form(
+        organization_form(
             org, sending_window_start="09:30", sending_window_end="18:00", automated_daily_cap="2"
         ),
     )
@@ -51,7 +35,9 @@ def test_a_window_ending_before_it_starts_is_refused_and_nothing_saved(
 ) -> None:
     response = logged_in(admin).post(
         reverse("settings_organization"),
-        _form(org, name="Renamed", sending_window_start="21:00", sending_window_end="08:00"),
+        organization_form(
+            org, name="Renamed", sending_window_start="21:00", sending_window_end="08:00"
+        ),
     )
 
     assert response.status_code == 422
@@ -62,7 +48,7 @@ def test_a_window_ending_before_it_starts_is_refused_and_nothing_saved(
 
 def test_a_cap_out_of_range_is_refused(admin: Membership, org: Organization) -> None:
     response = logged_in(admin).post(
-        reverse("settings_organization"), _form(org, automated_daily_cap="0")
+        reverse("settings_organization"), organization_form(org, automated_daily_cap="0")
     )
 
     assert response.status_code == 422
@@ -75,7 +61,7 @@ def test_members_who_are_not_admins_cannot_change_quiet_hours(
     standard: Membership, org: Organization
 ) -> None:
     response = logged_in(standard).post(
-        reverse("settings_organization"), _form(org, sending_window_start="06:00")
+        reverse("settings_organization"), organization_form(org, sending_window_start="06:00")
     )
 
     assert response.status_code == 403
